@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Shared set-up for scripts/run.sh and scripts/test.sh: installs or starts what is missing,
+# and works out the database URLs. Safe to run any number of times.
+#
+# With DATABASE_URL set, that server is used and nothing else on the machine is touched:
+# the app uses DATABASE_URL, the tests use the same server with "_test" appended to the name.
+# Without it, a local PostgreSQL cluster with PostGIS is installed or started, and a login
+# role "tracker" (password "tracker", superuser because the migrations create the postgis
+# extension in every test database) is created.
+
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    say "installing ${missing[*]}"
+    if [ $apt_updated = 0 ]; then
+        as_root apt-get update -qq
+        apt_updated=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_toolchain() {
+    if ! command -v cargo >/dev/null; then
+        echo "cargo is missing: install the stable Rust toolchain (https://rustup.rs), then run this again" >&2
+        exit 1
+    fi
+    command -v cc >/dev/null || apt_install gcc libc6-dev
+}
+
+# Sets APP_DATABASE_URL and TEST_DATABASE_URL.
+ensure_database_server() {
+    if [ -n "${DATABASE_URL:-}" ]; then
+        APP_DATABASE_URL=$DATABASE_URL
+        local base=${DATABASE_URL%%\?*} query=""
+        [ "$base" != "$DATABASE_URL" ] && query="?${DATABASE_URL#*\?}"
+        TEST_DATABASE_URL="${base}_test${query}"
+        return 0
+    fi
+    apt_install postgresql postgresql-common
+    local major
+    major=$(pg_lsclusters -h 2>/dev/null | awk '{print $1}' | sort -n | tail -1)
+    if [ -z "$major" ]; then
+        major=$(ls /usr/lib/postgresql | sort -n | tail -1)
+        say "creating PostgreSQL $major cluster"
+        as_root pg_createcluster "$major" main >/dev/null
+    fi
+    apt_install "postgresql-$major-postgis-3"
+    local cluster port status
+    read -r _ cluster port status _ < <(pg_lsclusters -h | awk -v v="$major" '$1 == v' | head -1)
+    if [ "$status" != online ]; then
+        say "starting PostgreSQL $major/$cluster"
+        as_root pg_ctlcluster --skip-systemctl-redirect "$major" "$cluster" start
+    fi
+    # PostgreSQL refuses to run as root: talk to it as the postgres user over its socket.
+    as_root runuser -u postgres -- psql -p "$port" -v ON_ERROR_STOP=1 -qtA -c "
+        DO \$\$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tracker') THEN
+                CREATE ROLE tracker LOGIN SUPERUSER PASSWORD 'tracker';
+            END IF;
+        END \$\$;" >/dev/null
+    APP_DATABASE_URL="postgres://tracker:tracker@127.0.0.1:$port/remediation_tracker"
+    TEST_DATABASE_URL="postgres://tracker:tracker@127.0.0.1:$port/remediation_tracker_test"
+}
+
+ensure_web_packages() {
+    if ! command -v npm >/dev/null; then
+        apt_install nodejs npm
+    fi
+    if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+        say "installing web packages (npm ci)"
+        (cd web && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
+
+ensure_browser() {
+    command -v chromium >/dev/null || apt_install chromium
+    # readable Chinese in screenshots
+    apt_install fonts-noto-cjk
+}

@@ -1,0 +1,105 @@
+//! Command-line interface and configuration: clap flags with environment fallbacks,
+//! documented in `.env.example`.
+
+use crate::domain::InputCrs;
+use crate::import::ImportTarget;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "remediation-tracker",
+    version,
+    about = "Web GIS for tracking environmental remediation projects"
+)]
+pub struct Cli {
+    /// PostgreSQL connection URL (PostGIS 3 required).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        hide_env_values = true,
+        default_value = "postgres://tracker:tracker@127.0.0.1:5432/remediation_tracker"
+    )]
+    pub database_url: String,
+
+    /// Maximum number of pooled database connections.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", global = true, default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    /// Seconds to wait for a pooled connection before giving up.
+    #[arg(
+        long,
+        env = "DB_ACQUIRE_TIMEOUT_SECS",
+        global = true,
+        default_value_t = 5
+    )]
+    pub db_acquire_timeout_secs: u64,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending database migrations.
+    Migrate,
+    /// Load the sample data set from the geodata folder; rows already present are left alone.
+    Seed {
+        /// Folder with the sample GeoJSON, programmes.json and projects.json.
+        #[arg(long, env = "GEODATA_DIR", default_value = "geodata")]
+        geodata: PathBuf,
+    },
+    /// Serve the web app, the API and health checks.
+    Serve(ServeArgs),
+    /// Import a GeoJSON file of one kind, all or nothing.
+    Import {
+        /// Site kind (river, black_odor_water, contaminated_plot, key_zone, monitoring_section,
+        /// outfall, enterprise, facility) or admin_area.
+        #[arg(long, value_parser = parse_target)]
+        kind: ImportTarget,
+        /// CRS of the file's coordinates: EPSG:4326, EPSG:4490, EPSG:4549, EPSG:4528 or gcj02.
+        #[arg(long, default_value = "EPSG:4326", value_parser = parse_crs)]
+        crs: InputCrs,
+        /// Repair invalid geometries with ST_MakeValid instead of rejecting them.
+        #[arg(long)]
+        repair: bool,
+        /// The GeoJSON file (FeatureCollection).
+        file: PathBuf,
+    },
+    /// Export the features of one kind as GeoJSON or CSV.
+    Export {
+        #[arg(long, value_parser = parse_target)]
+        kind: ImportTarget,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Geojson)]
+        format: ExportFormat,
+        /// Output file; standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long = "bind", env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Folder of the web app (index.html and node_modules with maplibre-gl).
+    #[arg(long, env = "WEB_DIR", default_value = "web")]
+    pub web_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Geojson,
+    Csv,
+}
+
+fn parse_target(s: &str) -> Result<ImportTarget, String> {
+    s.parse()
+}
+
+fn parse_crs(s: &str) -> Result<InputCrs, String> {
+    s.parse()
+}

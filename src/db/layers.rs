@@ -1,0 +1,38 @@
+//! SQL for whole-layer GeoJSON used by the map page: sites of one kind with their derived
+//! remediation state, and the administrative areas. Assembled by PostGIS in one round trip.
+
+use crate::domain::SiteKind;
+use sqlx::PgPool;
+
+/// A FeatureCollection of one site kind. Key zones are drawn as their zone polygon.
+pub async fn site_layer(pool: &PgPool, kind: SiteKind) -> sqlx::Result<String> {
+    sqlx::query_scalar(
+        "SELECT json_build_object(
+                    'type', 'FeatureCollection',
+                    'features', coalesce(json_agg(ST_AsGeoJSON(f.*, 'geom', 6)::json ORDER BY f.id), '[]'::json)
+                )::text
+         FROM (
+             SELECT s.id, s.code, s.name, s.name_en, s.kind, s.town_code, s.placeholder, s.radius_m,
+                    coalesce(s.zone_geom, s.geom) AS geom,
+                    remediation_state((SELECT array_agg(p.status) FROM project_site ps
+                                       JOIN project p ON p.id = ps.project_id WHERE ps.site_id = s.id))
+                        AS remediation_state
+             FROM site s WHERE s.kind = $1
+         ) f",
+    )
+    .bind(kind.as_str())
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn admin_layer(pool: &PgPool) -> sqlx::Result<String> {
+    sqlx::query_scalar(
+        "SELECT json_build_object(
+                    'type', 'FeatureCollection',
+                    'features', coalesce(json_agg(ST_AsGeoJSON(f.*, 'geom', 6)::json ORDER BY f.code), '[]'::json)
+                )::text
+         FROM (SELECT code, name, name_en, level, parent_code, approximate, geom FROM admin_area) f",
+    )
+    .fetch_one(pool)
+    .await
+}

@@ -1,0 +1,40 @@
+//! Database access: the pool, migrations, and SQL grouped by aggregate. Every query binds its
+//! values; table and column names come only from fixed lists.
+
+pub mod export;
+pub mod import_stage;
+pub mod layers;
+pub mod seed;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use std::time::Duration;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Opens a pool without waiting for the database, so the server can start (and report
+/// not-ready) while PostgreSQL is still coming up.
+pub fn connect_lazy(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(acquire_timeout)
+        .connect_lazy(url)
+}
+
+/// Creates the database named in the URL when it does not exist yet.
+pub async fn create_database_if_missing(url: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::migrate::MigrateDatabase;
+    if sqlx::Postgres::database_exists(url).await? {
+        return Ok(false);
+    }
+    sqlx::Postgres::create_database(url).await?;
+    Ok(true)
+}
+
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}

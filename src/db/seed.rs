@@ -1,0 +1,201 @@
+//! SQL of seeding: programmes and projects inserted once by code, with their site links and
+//! their history events dated as the sample data says.
+
+use crate::seed::{ProgrammeSeed, ProjectSeed, missing_codes};
+use chrono::{NaiveDate, NaiveTime};
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+
+const SEED_ACTOR: &str = "seed";
+
+/// Returns whether a new row was written.
+pub async fn insert_programme(conn: &mut PgConnection, p: &ProgrammeSeed) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO programme (code, name, name_en, year, category, target_count, target_start_rate,
+                                target_completion_rate, deadline, description)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::float8::numeric, $8::float8::numeric, $9, $10)
+         ON CONFLICT (code) DO NOTHING",
+    )
+    .bind(&p.code)
+    .bind(&p.name)
+    .bind(&p.name_en)
+    .bind(p.year)
+    .bind(&p.category)
+    .bind(p.target_count)
+    .bind(p.target_start_rate)
+    .bind(p.target_completion_rate)
+    .bind(p.deadline)
+    .bind(&p.description)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+fn noon(date: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    // Dates in the sample data are days; noon China time keeps them on the same calendar day.
+    date.and_time(NaiveTime::from_hms_opt(4, 0, 0).unwrap_or_default())
+        .and_utc()
+}
+
+/// Inserts a project that is not yet stored, links its sites and writes its history:
+/// a `created` event holding the initial state, one `status` event per transition, and the
+/// stage and progress reached as changes of the last transition.
+pub async fn insert_project(conn: &mut PgConnection, p: &ProjectSeed) -> anyhow::Result<bool> {
+    let Some(first) = p.history.first() else {
+        anyhow::bail!("history is empty");
+    };
+    let single_step = p.history.len() == 1;
+    let initial_stage = if single_step { p.stage.clone() } else { None };
+    let initial_progress = if single_step { p.progress } else { 0 };
+    let created_at = noon(first.at);
+    let last_at = p.history.last().map_or(created_at, |h| noon(h.at));
+
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO project (code, name, name_en, category, programme_id, status, stage, status_reason, progress,
+                              responsible_unit, town_code, funding_source, funding_amount, planned_start,
+                              planned_end, actual_start, actual_end, description, placeholder, attrs,
+                              created_at, updated_at)
+         VALUES ($1, $2, $3, $4, (SELECT id FROM programme WHERE code = $5), $6, $7, $8, $9, $10, $11, $12,
+                 $13::float8::numeric, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+         ON CONFLICT (code) DO NOTHING
+         RETURNING id",
+    )
+    .bind(&p.code)
+    .bind(&p.name)
+    .bind(&p.name_en)
+    .bind(&p.category)
+    .bind(&p.programme)
+    .bind(p.status.as_str())
+    .bind(&p.stage)
+    .bind(&p.status_reason)
+    .bind(p.progress)
+    .bind(&p.responsible_unit)
+    .bind(&p.town_code)
+    .bind(&p.funding_source)
+    .bind(p.funding_amount)
+    .bind(p.planned_start)
+    .bind(p.planned_end)
+    .bind(p.actual_start)
+    .bind(p.actual_end)
+    .bind(&p.description)
+    .bind(p.placeholder)
+    .bind(sqlx::types::Json(&p.attrs))
+    .bind(created_at)
+    .bind(last_at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(id) = id else { return Ok(false) };
+    if let Some(programme) = &p.programme {
+        let known: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM programme WHERE code = $1)")
+                .bind(programme)
+                .fetch_one(&mut *conn)
+                .await?;
+        if !known {
+            anyhow::bail!("unknown programme {programme}");
+        }
+    }
+
+    let snapshot = json!({
+        "code": p.code, "name": p.name, "category": p.category, "programme": p.programme,
+        "status": first.status, "stage": initial_stage, "progress": initial_progress,
+        "responsible_unit": p.responsible_unit, "town_code": p.town_code,
+        "planned_start": p.planned_start, "planned_end": p.planned_end,
+    });
+    insert_event(
+        conn,
+        id,
+        created_at,
+        "created",
+        None,
+        Some(first.status.as_str()),
+        Some(json!({ "snapshot": snapshot })),
+        first.note.as_deref(),
+        None,
+    )
+    .await?;
+
+    let linked: Vec<(i64, String, String)> = sqlx::query_as(
+        "INSERT INTO project_site (project_id, site_id, created_at)
+         SELECT $1, s.id, $3 FROM site s WHERE s.code = ANY($2)
+         RETURNING site_id, (SELECT code FROM site WHERE id = site_id), (SELECT name FROM site WHERE id = site_id)",
+    )
+    .bind(id)
+    .bind(&p.sites)
+    .bind(created_at)
+    .fetch_all(&mut *conn)
+    .await?;
+    let found: Vec<String> = linked.iter().map(|(_, code, _)| code.clone()).collect();
+    missing_codes(&p.sites, &found)?;
+    for (site_id, code, name) in &linked {
+        insert_event(
+            conn,
+            id,
+            created_at,
+            "link",
+            None,
+            None,
+            Some(json!({ "site_code": code, "site_name": name })),
+            None,
+            Some(*site_id),
+        )
+        .await?;
+    }
+
+    let mut previous = first.status;
+    for (i, step) in p.history.iter().enumerate().skip(1) {
+        let changes = if i + 1 == p.history.len() {
+            Some(json!({
+                "stage": { "before": Value::Null, "after": p.stage },
+                "progress": { "before": 0, "after": p.progress },
+            }))
+        } else {
+            None
+        };
+        insert_event(
+            conn,
+            id,
+            noon(step.at),
+            "status",
+            Some(previous.as_str()),
+            Some(step.status.as_str()),
+            changes,
+            step.note.as_deref(),
+            None,
+        )
+        .await?;
+        previous = step.status;
+    }
+    Ok(true)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_event(
+    conn: &mut PgConnection,
+    project_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    kind: &str,
+    from_status: Option<&str>,
+    to_status: Option<&str>,
+    changes: Option<Value>,
+    note: Option<&str>,
+    site_id: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO project_event (project_id, at, actor_name, kind, from_status, to_status, changes, note, site_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(project_id)
+    .bind(at)
+    .bind(SEED_ACTOR)
+    .bind(kind)
+    .bind(from_status)
+    .bind(to_status)
+    .bind(changes.map(sqlx::types::Json))
+    .bind(note)
+    .bind(site_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

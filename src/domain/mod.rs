@@ -1,0 +1,10 @@
+//! Pure domain types and rules: site kinds and their attributes, the project lifecycle,
+//! input coordinate systems. Nothing here touches the database or HTTP.
+
+pub mod coords;
+pub mod site_kind;
+pub mod status;
+
+pub use coords::InputCrs;
+pub use site_kind::{GeomType, SiteKind};
+pub use status::ProjectStatus;

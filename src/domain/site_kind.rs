@@ -1,0 +1,426 @@
+//! Site kinds, the geometry types each accepts, and their kind-specific attributes
+//! (documented in `docs/site-kinds.md`; the database enforces kinds and geometry types too).
+
+use serde_json::{Map, Value};
+use std::fmt;
+use std::str::FromStr;
+
+/// Every kind of mapped thing. The names are shared by the CLI, API, tiles and OGC collections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    River,
+    BlackOdorWater,
+    ContaminatedPlot,
+    KeyZone,
+    MonitoringSection,
+    Outfall,
+    Enterprise,
+    Facility,
+}
+
+/// Geometry types as PostGIS `GeometryType()` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeomType {
+    Point,
+    MultiPoint,
+    LineString,
+    MultiLineString,
+    Polygon,
+    MultiPolygon,
+    GeometryCollection,
+}
+
+impl GeomType {
+    pub fn of(geometry: &geo_types::Geometry<f64>) -> Self {
+        use geo_types::Geometry as G;
+        match geometry {
+            G::Point(_) => Self::Point,
+            G::MultiPoint(_) => Self::MultiPoint,
+            G::Line(_) | G::LineString(_) => Self::LineString,
+            G::MultiLineString(_) => Self::MultiLineString,
+            G::Polygon(_) | G::Rect(_) | G::Triangle(_) => Self::Polygon,
+            G::MultiPolygon(_) => Self::MultiPolygon,
+            G::GeometryCollection(_) => Self::GeometryCollection,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Point => "Point",
+            Self::MultiPoint => "MultiPoint",
+            Self::LineString => "LineString",
+            Self::MultiLineString => "MultiLineString",
+            Self::Polygon => "Polygon",
+            Self::MultiPolygon => "MultiPolygon",
+            Self::GeometryCollection => "GeometryCollection",
+        }
+    }
+}
+
+/// The value type of one kind-specific attribute.
+#[derive(Debug, Clone, Copy)]
+pub enum AttrType {
+    Text,
+    Bool,
+    PositiveNumber,
+    Enum(&'static [&'static str]),
+    IntEnum(&'static [i64]),
+    TextList,
+    EnumList(&'static [&'static str]),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct AttrSpec {
+    pub name: &'static str,
+    pub ty: AttrType,
+    pub required: bool,
+}
+
+const fn req(name: &'static str, ty: AttrType) -> AttrSpec {
+    AttrSpec {
+        name,
+        ty,
+        required: true,
+    }
+}
+const fn opt(name: &'static str, ty: AttrType) -> AttrSpec {
+    AttrSpec {
+        name,
+        ty,
+        required: false,
+    }
+}
+
+const WATER_TARGET: &[&str] = &["I", "II", "III", "IV", "V"];
+const WATER_CLASS: &[&str] = &["I", "II", "III", "IV", "V", "worse_than_V"];
+
+const RIVER_ATTRS: &[AttrSpec] = &[
+    req("river_class", AttrType::Enum(&["main", "tributary"])),
+    opt("length_km", AttrType::PositiveNumber),
+    opt("water_target", AttrType::Enum(WATER_TARGET)),
+    opt("water_class", AttrType::Enum(WATER_CLASS)),
+    opt("river_chief", AttrType::Text),
+    opt("one_river_one_policy", AttrType::Bool),
+];
+const BLACK_ODOR_ATTRS: &[AttrSpec] = &[
+    req("category", AttrType::Enum(&["tributary", "backyard"])),
+    opt("severity", AttrType::Enum(&["light", "severe"])),
+    opt("village", AttrType::Text),
+    opt("length_m", AttrType::PositiveNumber),
+];
+const PLOT_ATTRS: &[AttrSpec] = &[
+    req(
+        "plot_stage",
+        AttrType::Enum(&[
+            "suspected",
+            "survey",
+            "risk_assessment",
+            "listed",
+            "risk_control",
+            "remediation",
+            "effect_assessment",
+            "delisted",
+        ]),
+    ),
+    opt("land_use_class", AttrType::IntEnum(&[1, 2])),
+    opt("pollutants", AttrType::TextList),
+    opt(
+        "control_mode",
+        AttrType::Enum(&["institutional", "engineering"]),
+    ),
+    opt("priority_list", AttrType::Bool),
+    opt("area_m2", AttrType::PositiveNumber),
+];
+const KEY_ZONE_ATTRS: &[AttrSpec] = &[
+    opt(
+        "zone_type",
+        AttrType::Enum(&["air_station", "key_area", "other"]),
+    ),
+    opt("description", AttrType::Text),
+];
+const SECTION_ATTRS: &[AttrSpec] = &[
+    req(
+        "level",
+        AttrType::Enum(&["national", "provincial", "city", "district"]),
+    ),
+    opt("river_code", AttrType::Text),
+    opt("water_target", AttrType::Enum(WATER_TARGET)),
+    opt("water_class", AttrType::Enum(WATER_CLASS)),
+];
+const OUTFALL_ATTRS: &[AttrSpec] = &[
+    req(
+        "outfall_type",
+        AttrType::Enum(&["industrial", "wwtp", "agricultural", "other"]),
+    ),
+    opt("receiving_water", AttrType::Text),
+    opt(
+        "stage",
+        AttrType::Enum(&["investigate", "monitor", "trace", "treat"]),
+    ),
+];
+const ENTERPRISE_ATTRS: &[AttrSpec] = &[
+    req(
+        "sectors",
+        AttrType::EnumList(&[
+            "lighting",
+            "vocs",
+            "pickling_phosphating",
+            "phosphorus",
+            "rain_sewage",
+            "hazardous_waste",
+            "hazardous_waste_producer",
+            "soil_key_unit",
+            "groundwater_key_unit",
+            "textile",
+            "wharf",
+            "catering",
+            "other",
+        ]),
+    ),
+    opt("credit_code", AttrType::Text),
+    opt("address", AttrType::Text),
+];
+const FACILITY_ATTRS: &[AttrSpec] = &[
+    req(
+        "facility_type",
+        AttrType::Enum(&[
+            "pumping_station",
+            "logistics_park",
+            "emergency_depot",
+            "observation_station",
+            "school",
+            "wastewater_plant",
+            "other",
+        ]),
+    ),
+    opt("capacity", AttrType::Text),
+];
+
+impl SiteKind {
+    pub const ALL: [SiteKind; 8] = [
+        SiteKind::River,
+        SiteKind::BlackOdorWater,
+        SiteKind::ContaminatedPlot,
+        SiteKind::KeyZone,
+        SiteKind::MonitoringSection,
+        SiteKind::Outfall,
+        SiteKind::Enterprise,
+        SiteKind::Facility,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteKind::River => "river",
+            SiteKind::BlackOdorWater => "black_odor_water",
+            SiteKind::ContaminatedPlot => "contaminated_plot",
+            SiteKind::KeyZone => "key_zone",
+            SiteKind::MonitoringSection => "monitoring_section",
+            SiteKind::Outfall => "outfall",
+            SiteKind::Enterprise => "enterprise",
+            SiteKind::Facility => "facility",
+        }
+    }
+
+    pub fn allowed_geometries(self) -> &'static [GeomType] {
+        use GeomType::*;
+        match self {
+            SiteKind::River => &[LineString, MultiLineString],
+            SiteKind::BlackOdorWater => &[LineString, MultiLineString, Polygon, MultiPolygon],
+            SiteKind::ContaminatedPlot => &[Polygon, MultiPolygon],
+            SiteKind::KeyZone => &[Point, Polygon, MultiPolygon],
+            SiteKind::MonitoringSection | SiteKind::Outfall => &[Point],
+            SiteKind::Enterprise | SiteKind::Facility => &[Point, Polygon, MultiPolygon],
+        }
+    }
+
+    pub fn attributes(self) -> &'static [AttrSpec] {
+        match self {
+            SiteKind::River => RIVER_ATTRS,
+            SiteKind::BlackOdorWater => BLACK_ODOR_ATTRS,
+            SiteKind::ContaminatedPlot => PLOT_ATTRS,
+            SiteKind::KeyZone => KEY_ZONE_ATTRS,
+            SiteKind::MonitoringSection => SECTION_ATTRS,
+            SiteKind::Outfall => OUTFALL_ATTRS,
+            SiteKind::Enterprise => ENTERPRISE_ATTRS,
+            SiteKind::Facility => FACILITY_ATTRS,
+        }
+    }
+
+    /// Checks the geometry type; the message lists what the kind accepts.
+    pub fn check_geometry_type(self, found: GeomType) -> Result<(), String> {
+        if self.allowed_geometries().contains(&found) {
+            return Ok(());
+        }
+        let allowed: Vec<&str> = self.allowed_geometries().iter().map(|g| g.name()).collect();
+        Err(format!(
+            "wrong geometry type for kind {}: {} (allowed: {})",
+            self,
+            found.name(),
+            allowed.join(", ")
+        ))
+    }
+
+    /// Validates kind-specific attributes; every problem is reported, not just the first.
+    pub fn validate_attributes(self, attrs: &Map<String, Value>) -> Result<(), Vec<String>> {
+        let specs = self.attributes();
+        let mut problems = Vec::new();
+        for spec in specs {
+            match attrs.get(spec.name) {
+                None | Some(Value::Null) if spec.required => {
+                    problems.push(format!("missing required attribute {}", spec.name));
+                }
+                None | Some(Value::Null) => {}
+                Some(value) => {
+                    if let Err(why) = check_value(spec.ty, value) {
+                        problems.push(format!("attribute {}: {why}", spec.name));
+                    }
+                }
+            }
+        }
+        for name in attrs.keys() {
+            if !specs.iter().any(|s| s.name == name) {
+                let known: Vec<&str> = specs.iter().map(|s| s.name).collect();
+                problems.push(format!(
+                    "unknown attribute {name} for kind {self} (known: {})",
+                    known.join(", ")
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+fn check_value(ty: AttrType, value: &Value) -> Result<(), String> {
+    match ty {
+        AttrType::Text => match value {
+            Value::String(_) => Ok(()),
+            _ => Err("must be text".into()),
+        },
+        AttrType::Bool => match value {
+            Value::Bool(_) => Ok(()),
+            _ => Err("must be true or false".into()),
+        },
+        AttrType::PositiveNumber => match value.as_f64() {
+            Some(n) if n.is_finite() && n > 0.0 => Ok(()),
+            _ => Err("must be a number greater than 0".into()),
+        },
+        AttrType::Enum(allowed) => match value.as_str() {
+            Some(s) if allowed.contains(&s) => Ok(()),
+            _ => Err(format!("must be one of {}", allowed.join(", "))),
+        },
+        AttrType::IntEnum(allowed) => match value.as_i64() {
+            Some(n) if allowed.contains(&n) => Ok(()),
+            _ => {
+                let names: Vec<String> = allowed.iter().map(|n| n.to_string()).collect();
+                Err(format!("must be one of {}", names.join(", ")))
+            }
+        },
+        AttrType::TextList => match value {
+            Value::Array(items) if items.iter().all(Value::is_string) => Ok(()),
+            _ => Err("must be a list of text".into()),
+        },
+        AttrType::EnumList(allowed) => match value {
+            Value::Array(items)
+                if !items.is_empty()
+                    && items
+                        .iter()
+                        .all(|i| i.as_str().is_some_and(|s| allowed.contains(&s))) =>
+            {
+                Ok(())
+            }
+            _ => Err(format!(
+                "must be a non-empty list of {}",
+                allowed.join(", ")
+            )),
+        },
+    }
+}
+
+impl fmt::Display for SiteKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SiteKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SiteKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = SiteKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown site kind {s:?} (known: {})", names.join(", "))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn attrs(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn kind_names_round_trip() {
+        for kind in SiteKind::ALL {
+            assert_eq!(kind.as_str().parse::<SiteKind>(), Ok(kind));
+        }
+        assert!("lake".parse::<SiteKind>().is_err());
+    }
+
+    #[test]
+    fn attributes_are_checked_per_kind() {
+        let ok = attrs(json!({"category": "backyard", "severity": "light"}));
+        assert_eq!(SiteKind::BlackOdorWater.validate_attributes(&ok), Ok(()));
+
+        let bad = attrs(json!({"severity": "awful", "colour": "black"}));
+        let problems = SiteKind::BlackOdorWater
+            .validate_attributes(&bad)
+            .unwrap_err();
+        assert_eq!(
+            problems,
+            vec![
+                "missing required attribute category".to_string(),
+                "attribute severity: must be one of light, severe".to_string(),
+                "unknown attribute colour for kind black_odor_water (known: category, severity, village, length_m)".to_string(),
+            ]
+        );
+        let sectors = attrs(json!({"sectors": []}));
+        assert!(SiteKind::Enterprise.validate_attributes(&sectors).is_err());
+        let plot = attrs(json!({"plot_stage": "listed", "land_use_class": 3}));
+        assert_eq!(
+            SiteKind::ContaminatedPlot.validate_attributes(&plot),
+            Err(vec![
+                "attribute land_use_class: must be one of 1, 2".to_string()
+            ])
+        );
+    }
+
+    #[test]
+    fn geometry_type_per_kind() {
+        assert!(
+            SiteKind::River
+                .check_geometry_type(GeomType::LineString)
+                .is_ok()
+        );
+        assert_eq!(
+            SiteKind::River.check_geometry_type(GeomType::Point),
+            Err(
+                "wrong geometry type for kind river: Point (allowed: LineString, MultiLineString)"
+                    .into()
+            )
+        );
+    }
+}

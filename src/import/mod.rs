@@ -1,0 +1,283 @@
+//! GeoJSON import, all or nothing: features are parsed and checked on a blocking thread while the
+//! async side stages them in batches into a temporary table; PostGIS then checks validity, codes
+//! and towns for the whole file, and only a file without a single rejection is written.
+
+mod parse;
+
+use crate::db::import_stage;
+use crate::domain::{InputCrs, SiteKind};
+use serde_json::Value;
+use sqlx::PgConnection;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+/// What a file is imported into: sites of one kind, or administrative areas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportTarget {
+    Site(SiteKind),
+    AdminArea,
+}
+
+impl ImportTarget {
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportTarget::Site(kind) => kind.as_str(),
+            ImportTarget::AdminArea => "admin_area",
+        }
+    }
+}
+
+impl fmt::Display for ImportTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ImportTarget {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "admin_area" {
+            return Ok(ImportTarget::AdminArea);
+        }
+        s.parse::<SiteKind>()
+            .map(ImportTarget::Site)
+            .map_err(|e| format!("{e}, or admin_area"))
+    }
+}
+
+/// What to do with a feature whose code is already in the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnExisting {
+    /// Reject the file (the `import` command).
+    Reject,
+    /// Leave the stored row as it is and skip the feature (seeding, which must be idempotent).
+    Skip,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions {
+    pub target: ImportTarget,
+    pub crs: InputCrs,
+    /// Repair invalid geometries with `ST_MakeValid` instead of rejecting them.
+    pub repair: bool,
+    pub on_existing: OnExisting,
+}
+
+/// One feature, validated and ready to be staged. Field meaning depends on the target:
+/// `ref_code` is the town code of a site or the parent code of an admin area; `flag` is a
+/// site's `placeholder` or an admin area's `approximate`.
+#[derive(Debug, Default, Clone)]
+pub struct StagedRow {
+    pub index: usize,
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub ref_code: Option<String>,
+    pub flag: bool,
+    pub radius_m: Option<f64>,
+    pub level: Option<String>,
+    pub source: Option<String>,
+    pub attrs: Value,
+    pub wkb: Vec<u8>,
+}
+
+/// Why one feature (numbered from 0 in file order) was refused.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Rejection {
+    pub index: usize,
+    pub code: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "feature {} (code {code}): {}", self.index, self.reason),
+            None => write!(f, "feature {}: {}", self.index, self.reason),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub read: usize,
+    pub inserted: u64,
+    pub skipped: u64,
+}
+
+/// At most this many rejections are listed; the total is always given.
+pub const MAX_LISTED_REJECTIONS: usize = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{}", rejected_message(.total, .listed))]
+    Rejected {
+        total: usize,
+        listed: Vec<Rejection>,
+    },
+    #[error("{0}")]
+    Unreadable(String),
+    #[error("database error during import: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+fn rejected_message(total: &usize, listed: &[Rejection]) -> String {
+    let mut text = format!("{total} feature(s) rejected; nothing was imported:");
+    for r in listed {
+        text.push_str(&format!("\n  {r}"));
+    }
+    if *total > listed.len() {
+        text.push_str(&format!("\n  … and {} more", total - listed.len()));
+    }
+    text
+}
+
+/// Collects rejections, keeping the first [`MAX_LISTED_REJECTIONS`] by feature index.
+#[derive(Default)]
+pub(crate) struct Rejections {
+    total: usize,
+    listed: Vec<Rejection>,
+}
+
+impl Rejections {
+    pub(crate) fn add(&mut self, r: Rejection) {
+        self.total += 1;
+        self.listed.push(r);
+        if self.listed.len() > 2 * MAX_LISTED_REJECTIONS {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        self.listed.sort_by_key(|r| r.index);
+        self.listed.truncate(MAX_LISTED_REJECTIONS);
+    }
+
+    fn into_error(mut self) -> Option<ImportError> {
+        if self.total == 0 {
+            return None;
+        }
+        self.trim();
+        Some(ImportError::Rejected {
+            total: self.total,
+            listed: self.listed,
+        })
+    }
+}
+
+const BATCH_ROWS: usize = 2000;
+
+/// Imports a GeoJSON file inside the caller's transaction. On any rejection nothing is written
+/// (the staging table is dropped and no row reaches the target table); the caller decides
+/// whether to commit.
+pub async fn import_file(
+    conn: &mut PgConnection,
+    path: &Path,
+    options: ImportOptions,
+) -> Result<ImportSummary, ImportError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| ImportError::Unreadable(format!("cannot open {}: {e}", path.display())))?;
+    import_reader(
+        conn,
+        std::io::BufReader::with_capacity(1 << 16, file),
+        options,
+    )
+    .await
+}
+
+/// Like [`import_file`], from any reader (a request body, a test string).
+pub async fn import_reader<R: std::io::Read + Send + 'static>(
+    conn: &mut PgConnection,
+    reader: R,
+    options: ImportOptions,
+) -> Result<ImportSummary, ImportError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<parse::Parsed>(BATCH_ROWS * 2);
+    let crs = options.crs;
+    let target = options.target;
+    let reader_task = tokio::task::spawn_blocking(move || {
+        parse::read_features(reader, target, crs, &mut |item| {
+            tx.blocking_send(item).is_ok()
+        })
+    });
+
+    import_stage::create(&mut *conn).await?;
+    let mut rejections = Rejections::default();
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut read = 0usize;
+    while let Some(item) = rx.recv().await {
+        read += 1;
+        match item {
+            parse::Parsed::Row(row) => {
+                batch.push(*row);
+                if batch.len() == BATCH_ROWS {
+                    import_stage::insert_batch(&mut *conn, &batch, crs).await?;
+                    batch.clear();
+                }
+            }
+            parse::Parsed::Rejected(r) => rejections.add(r),
+        }
+    }
+    import_stage::insert_batch(&mut *conn, &batch, crs).await?;
+    drop(batch);
+
+    let crs_member = reader_task
+        .await
+        .map_err(|e| ImportError::Unreadable(format!("the reader stopped unexpectedly: {e}")))?
+        .map_err(ImportError::Unreadable)?;
+    if let Some(declared) = crs_member.as_ref().and_then(declared_crs)
+        && declared != crs
+    {
+        return Err(ImportError::Unreadable(format!(
+            "the file declares crs {declared} but the import was asked for {crs}: pass --crs {declared}"
+        )));
+    }
+
+    for r in import_stage::check(&mut *conn, options).await? {
+        rejections.add(r);
+    }
+    if let Some(error) = rejections.into_error() {
+        import_stage::drop(&mut *conn).await?;
+        return Err(error);
+    }
+    let (inserted, skipped) = import_stage::commit_into_target(&mut *conn, options).await?;
+    import_stage::drop(&mut *conn).await?;
+    Ok(ImportSummary {
+        read,
+        inserted,
+        skipped,
+    })
+}
+
+/// Reads the legacy GeoJSON `crs` member (`{"type":"name","properties":{"name":"EPSG:4549"}}`
+/// or an OGC URN) as written by QGIS and GDAL.
+fn declared_crs(member: &Value) -> Option<InputCrs> {
+    let name = member.get("properties")?.get("name")?.as_str()?;
+    let code = name.rsplit([':', '/']).find(|part| !part.is_empty())?;
+    match code {
+        "CRS84" => Some(InputCrs::Wgs84),
+        digits => format!("EPSG:{digits}").parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_declared_crs_names() {
+        let urn = json!({"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4549"}});
+        assert_eq!(declared_crs(&urn), Some(InputCrs::Cgcs2000Gk120));
+        let crs84 = json!({"type":"name","properties":{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}});
+        assert_eq!(declared_crs(&crs84), Some(InputCrs::Wgs84));
+        assert_eq!(declared_crs(&json!({"type":"name"})), None);
+    }
+
+    #[test]
+    fn targets_parse() {
+        assert_eq!("admin_area".parse(), Ok(ImportTarget::AdminArea));
+        assert_eq!("river".parse(), Ok(ImportTarget::Site(SiteKind::River)));
+        assert!("lake".parse::<ImportTarget>().is_err());
+    }
+}

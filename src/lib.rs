@@ -1,0 +1,19 @@
+//! remediation-tracker: a web GIS that tracks an environmental bureau's remediation projects and
+//! the places they treat, on PostgreSQL/PostGIS.
+
+/// Command-line flags and configuration with environment fallbacks.
+pub mod config;
+/// Database pool, migrations, and the SQL of each aggregate.
+pub mod db;
+/// Pure domain types and rules.
+pub mod domain;
+/// The HTTP error type and its problem+json rendering.
+pub mod error;
+/// GeoJSON/CSV export of a layer.
+pub mod export;
+/// The HTTP service: routers, state, static files.
+pub mod http;
+/// All-or-nothing GeoJSON import.
+pub mod import;
+/// Loading the sample data set.
+pub mod seed;

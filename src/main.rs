@@ -1,0 +1,143 @@
+//! The `remediation-tracker` binary: parses configuration, starts tracing, opens the pool and
+//! runs the chosen command.
+
+use anyhow::Context;
+use clap::Parser;
+use remediation_tracker::config::{Cli, Command, ServeArgs};
+use remediation_tracker::import::{ImportError, ImportOptions, OnExisting, import_file};
+use remediation_tracker::{db, export, http, seed};
+use std::time::Duration;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let pool = db::connect_lazy(
+        &cli.database_url,
+        cli.db_max_connections,
+        Duration::from_secs(cli.db_acquire_timeout_secs),
+    )
+    .context("invalid DATABASE_URL")?;
+    match cli.command {
+        Command::Migrate => {
+            if db::create_database_if_missing(&cli.database_url)
+                .await
+                .context("creating the database")?
+            {
+                eprintln!("database created");
+            }
+            db::migrate(&pool).await.context("applying migrations")?;
+            eprintln!("migrations applied");
+        }
+        Command::Seed { geodata } => {
+            db::migrate(&pool).await.context("applying migrations")?;
+            let summary = seed::seed(&pool, &geodata).await?;
+            eprintln!(
+                "seed: {} admin areas, {} sites, {} programmes, {} projects added (existing rows left as they were)",
+                summary.admin_areas, summary.sites, summary.programmes, summary.projects
+            );
+        }
+        Command::Serve(args) => serve(pool, args).await?,
+        Command::Import {
+            kind,
+            crs,
+            repair,
+            file,
+        } => {
+            let mut tx = pool.begin().await.context("connecting to the database")?;
+            let options = ImportOptions {
+                target: kind,
+                crs,
+                repair,
+                on_existing: OnExisting::Reject,
+            };
+            match import_file(&mut tx, &file, options).await {
+                Ok(summary) => {
+                    tx.commit().await?;
+                    eprintln!(
+                        "imported {} {kind} feature(s) from {}",
+                        summary.inserted,
+                        file.display()
+                    );
+                }
+                Err(e @ (ImportError::Rejected { .. } | ImportError::Unreadable(_))) => {
+                    tx.rollback().await?;
+                    anyhow::bail!("{e}");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Export { kind, format, out } => {
+            let count = match out {
+                Some(path) => {
+                    let file = std::fs::File::create(&path)
+                        .with_context(|| format!("creating {}", path.display()))?;
+                    export::export(&pool, kind, format, &mut std::io::BufWriter::new(file)).await?
+                }
+                None => export::export(&pool, kind, format, &mut std::io::stdout().lock()).await?,
+            };
+            eprintln!("exported {count} {kind} feature(s)");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> anyhow::Result<()> {
+    db::migrate(&pool)
+        .await
+        .context("applying migrations at start-up")?;
+    let app = http::app(http::AppState { pool }, args.web_dir);
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("binding {}", args.bind))?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,167 @@
+//! The binary as a user runs it: import errors on stderr with a non-zero exit, export to a file,
+//! and `serve` answering and shutting down cleanly on SIGTERM.
+
+use sqlx::PgPool;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_remediation-tracker");
+
+/// The URL of this test's own database (same server and credentials as DATABASE_URL).
+fn url_of(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let database = pool
+        .connect_options()
+        .get_database()
+        .expect("database name")
+        .to_string();
+    let (server, query) = match base.split_once('?') {
+        Some((s, q)) => (s.to_string(), format!("?{q}")),
+        None => (base.clone(), String::new()),
+    };
+    let server = server
+        .rsplit_once('/')
+        .map(|(s, _)| s.to_string())
+        .unwrap_or(server);
+    format!("{server}/{database}{query}")
+}
+
+#[sqlx::test]
+async fn import_reports_rejections_and_exits_non_zero(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rivers.geojson");
+    std::fs::write(
+        &file,
+        r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"code":"RV-1","name":"童子河","river_class":"main"},"geometry":{"type":"LineString","coordinates":[[119.90,31.80],[119.91,31.81]]}},
+            {"type":"Feature","properties":{"code":"RV-2","name":"无等级"},"geometry":{"type":"LineString","coordinates":[[119.90,31.80],[119.91,31.81]]}}]}"#,
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["import", "--kind", "river"])
+        .arg(&file)
+        .env("DATABASE_URL", url_of(&pool))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("1 feature(s) rejected; nothing was imported"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("feature 1: missing required attribute river_class"),
+        "{stderr}"
+    );
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM site")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+
+    let output = Command::new(BIN)
+        .args(["import", "--kind", "lake"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown site kind \"lake\""));
+    let output = Command::new(BIN)
+        .args(["import", "--kind", "river", "--crs", "EPSG:3857"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported crs \"EPSG:3857\""));
+}
+
+#[sqlx::test]
+async fn export_writes_a_file(pool: PgPool) {
+    sqlx::query("INSERT INTO site (kind, code, name, attrs, geom) VALUES ('outfall', 'OF-1', '新闸排口', '{\"outfall_type\": \"other\"}', ST_SetSRID(ST_MakePoint(119.885, 31.815), 4326))")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("outfalls.geojson");
+    let status = Command::new(BIN)
+        .args([
+            "export", "--kind", "outfall", "--format", "geojson", "--out",
+        ])
+        .arg(&out)
+        .env("DATABASE_URL", url_of(&pool))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        written["features"][0]["properties"],
+        serde_json::json!({"code": "OF-1", "name": "新闸排口", "placeholder": false, "outfall_type": "other"})
+    );
+}
+
+#[sqlx::test]
+async fn serve_answers_and_stops_on_sigterm(pool: PgPool) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--web-dir",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/web"),
+        ])
+        .env("DATABASE_URL", url_of(&pool))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let body = loop {
+        if let Ok(body) = http_get(port, "/readyz") {
+            break body;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the server did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.ends_with(r#"{"status":"ready"}"#), "{body}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+}
+
+/// A minimal HTTP/1.1 GET, so the test needs no HTTP client crate.
+fn http_get(port: u16, path: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response)
+}

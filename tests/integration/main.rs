@@ -1,0 +1,11 @@
+//! Integration tests against a real PostGIS: every `#[sqlx::test]` gets its own database with the
+//! migrations applied. One test binary keeps link time down on small machines.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod common;
+mod constraints;
+mod http;
+mod import;
+mod seed;
