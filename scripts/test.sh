@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against a real PostGIS: installs what is missing, creates the test
-# database, then runs the Rust tests (each database test gets its own database).
+# database, runs the Rust tests (each database test gets its own database), then the browser
+# tests in headless Chromium against the real server with the sample data.
 source "$(dirname "$0")/lib.sh"
 
 ensure_toolchain
 ensure_database_server
 ensure_web_packages
+ensure_browser
 
 export DATABASE_URL=$TEST_DATABASE_URL
 say "creating and migrating the test database"
 cargo run --locked --quiet -- migrate
-say "running the tests"
+say "running the Rust tests"
 cargo test --locked --all-targets
+
+say "running the browser tests"
+target/debug/remediation-tracker seed --geodata geodata
+port=${WEB_TEST_PORT:-18765}
+target/debug/remediation-tracker serve --bind "127.0.0.1:$port" --web-dir web >target/web-test-server.log 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    kill -0 $server 2>/dev/null || { cat target/web-test-server.log >&2; exit 1; }
+    sleep 0.2
+done
+(cd web && BASE_URL="http://127.0.0.1:$port" node --test tests/)

@@ -2,6 +2,7 @@
 //! documented in `.env.example`.
 
 use crate::domain::InputCrs;
+use crate::domain::account::Role;
 use crate::import::ImportTarget;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
@@ -68,6 +69,11 @@ pub enum Command {
         /// The GeoJSON file (FeatureCollection).
         file: PathBuf,
     },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
     /// Export the features of one kind as GeoJSON or CSV.
     Export {
         #[arg(long, value_parser = parse_target)]
@@ -80,6 +86,24 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input (one line).
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// List users.
+    List,
+    /// Disable a user: their sessions end and their tokens stop working.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -88,6 +112,15 @@ pub struct ServeArgs {
     /// Folder of the web app (index.html and node_modules with maplibre-gl).
     #[arg(long, env = "WEB_DIR", default_value = "web")]
     pub web_dir: PathBuf,
+    /// Require a login for reads too (by default anyone may read).
+    #[arg(long, env = "REQUIRE_LOGIN_FOR_READ", default_value_t = false, action = clap::ArgAction::Set)]
+    pub require_login_for_read: bool,
+    /// Hours a login session lasts.
+    #[arg(long, env = "SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: u32,
+    /// Mark the session cookie Secure (set when served over HTTPS).
+    #[arg(long, env = "SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,6 +130,10 @@ pub enum ExportFormat {
 }
 
 fn parse_target(s: &str) -> Result<ImportTarget, String> {
+    s.parse()
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
 }
 

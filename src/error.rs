@@ -4,44 +4,97 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A write based on an old version; carries the current state so the client can merge.
+    #[error("{message}")]
+    Stale { message: String, current: Value },
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// The problem+json body; documented in the OpenAPI document as `Problem`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// always "about:blank": the status and title say what kind of problem it is
     #[serde(rename = "type")]
-    kind: &'a str,
-    title: &'a str,
-    status: u16,
-    detail: String,
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// what went wrong, in words a person understands
+    pub detail: String,
+    /// on 412: the current state of the resource
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<Value>,
 }
 
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
+/// Messages for the named constraints a client can trip over.
+fn constraint_message(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "site_code_unique" => "a site with this code already exists",
+        "project_code_unique" => "a project with this code already exists",
+        "programme_code_unique" => "a programme with this code already exists",
+        "app_user_username_unique" => "a user with this name already exists",
+        "app_user_username_format" => "a username has 2 to 64 letters, digits, '.', '_' or '-'",
+        "site_geom_valid" => {
+            "the geometry is invalid, empty, or outside the longitude/latitude range"
+        }
+        "site_geom_type_for_kind" => "this geometry type is not allowed for the site's kind",
+        "site_radius_range" => "radius_m must be between 1 and 50000 metres",
+        "project_suspension_reason" => "a suspended project needs a reason",
+        "project_progress_range" => "progress must be between 0 and 100",
+        "project_planned_dates_order" => "planned_end must not be before planned_start",
+        "project_actual_dates_order" => "actual_end must not be before actual_start",
+        "project_funding_nonnegative" => "funding_amount must not be negative",
+        "project_town_code_fkey" | "site_town_code_fkey" => "unknown town_code",
+        "project_programme_id_fkey" => "unknown programme",
+        _ => return None,
+    })
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        if let Some(db) = e.as_database_error()
+            && let Some(message) = db.constraint().and_then(constraint_message)
+        {
+            return if db.is_unique_violation() {
+                AppError::Conflict(message.to_string())
+            } else {
+                AppError::Unprocessable(message.to_string())
+            };
+        }
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 AppError::Unavailable
@@ -58,21 +111,32 @@ impl IntoResponse for AppError {
         if let AppError::Internal(cause) = &self {
             tracing::error!(error = ?cause, "request failed");
         }
+        let detail = self.to_string();
+        let current = match self {
+            AppError::Stale { current, .. } => Some(current),
+            _ => None,
+        };
         let body = Problem {
-            kind: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error"),
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
             status: status.as_u16(),
-            detail: self.to_string(),
+            detail,
+            current,
         };
         let mut response = (status, axum::Json(body)).into_response();
-        response.headers_mut().insert(
+        let headers = response.headers_mut();
+        headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        match status {
+            StatusCode::SERVICE_UNAVAILABLE => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            StatusCode::UNAUTHORIZED => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
         }
         response
     }

@@ -3,7 +3,9 @@
 
 use anyhow::Context;
 use clap::Parser;
-use remediation_tracker::config::{Cli, Command, ServeArgs};
+use remediation_tracker::config::{Cli, Command, ServeArgs, UserCommand};
+use remediation_tracker::db::users;
+use remediation_tracker::domain::account;
 use remediation_tracker::import::{ImportError, ImportOptions, OnExisting, import_file};
 use remediation_tracker::{db, export, http, seed};
 use std::time::Duration;
@@ -83,6 +85,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(e) => return Err(e.into()),
             }
         }
+        Command::User { action } => user_command(&pool, action).await?,
         Command::Export { kind, format, out } => {
             let count = match out {
                 Some(path) => {
@@ -102,7 +105,13 @@ async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> anyhow::Result<()> {
     db::migrate(&pool)
         .await
         .context("applying migrations at start-up")?;
-    let app = http::app(http::AppState { pool }, args.web_dir);
+    let config = http::HttpConfig {
+        web_dir: args.web_dir,
+        session_ttl: chrono::Duration::hours(i64::from(args.session_hours.max(1))),
+        secure_cookies: args.secure_cookies,
+        require_login_for_read: args.require_login_for_read,
+    };
+    let app = http::app(http::AppState::new(pool, config));
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
@@ -111,6 +120,59 @@ async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn user_command(pool: &sqlx::PgPool, action: UserCommand) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await.context("connecting to the database")?;
+    match action {
+        UserCommand::Add { username, role } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let hash = account::hash_password(password).map_err(anyhow::Error::msg)?;
+            match users::create_user(&mut conn, &username, role, &hash).await {
+                Ok(id) => eprintln!("user {username} added with role {role} (id {id})"),
+                Err(e)
+                    if e.as_database_error()
+                        .is_some_and(|d| d.is_unique_violation()) =>
+                {
+                    anyhow::bail!("a user named {username} already exists")
+                }
+                Err(e)
+                    if e.as_database_error()
+                        .is_some_and(|d| d.is_check_violation()) =>
+                {
+                    anyhow::bail!(
+                        "invalid username {username:?}: use 2 to 64 letters, digits, '.', '_' or '-'"
+                    )
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        UserCommand::List => {
+            for user in users::list_users(&mut conn).await? {
+                let state = if user.disabled { "disabled" } else { "active" };
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    user.username,
+                    user.role,
+                    state,
+                    user.created_at.format("%Y-%m-%d %H:%M")
+                );
+            }
+        }
+        UserCommand::Disable { username } => {
+            if !users::disable_user(&mut conn, &username).await? {
+                anyhow::bail!("no user named {username}");
+            }
+            eprintln!(
+                "user {username} disabled; their sessions ended and their tokens no longer work"
+            );
+        }
+    }
     Ok(())
 }
 

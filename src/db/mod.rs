@@ -5,6 +5,7 @@ pub mod export;
 pub mod import_stage;
 pub mod layers;
 pub mod seed;
+pub mod users;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;

@@ -1,6 +1,7 @@
 //! Pure domain types and rules: site kinds and their attributes, the project lifecycle,
 //! input coordinate systems. Nothing here touches the database or HTTP.
 
+pub mod account;
 pub mod coords;
 pub mod site_kind;
 pub mod status;

@@ -4,16 +4,23 @@
 use super::AppState;
 use crate::db::layers;
 use crate::domain::SiteKind;
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::{Router, routing::get};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/layers/{layer}", get(layer))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(layer))
 }
 
+/// A whole layer as a GeoJSON FeatureCollection: a site kind (key zones as their zone polygon),
+/// each feature with its derived `remediation_state`, or `admin_area`.
+#[utoipa::path(get, path = "/layers/{layer}", tag = "layers",
+    params(("layer" = String, Path, description = "a site kind or admin_area")),
+    responses((status = 200, description = "FeatureCollection", content_type = "application/geo+json", body = Object),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn layer(
     State(state): State<AppState>,
     Path(layer): Path<String>,

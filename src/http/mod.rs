@@ -1,29 +1,107 @@
 //! HTTP surface: one router per resource, merged here; `app(state)` builds the whole service
-//! without a socket so tests can drive it directly.
+//! without a socket so tests can drive it directly. The OpenAPI document is generated from the
+//! handlers' annotations and served at `/api/openapi.json`.
 
+mod auth;
 mod health;
 mod layers;
 
-use axum::Router;
+pub use auth::{Caller, SESSION_COOKIE};
+
+use axum::routing::get;
+use axum::{Json, Router};
 use sqlx::PgPool;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub web_dir: PathBuf,
+    pub session_ttl: chrono::Duration,
+    /// Set the Secure flag on the session cookie (behind HTTPS).
+    pub secure_cookies: bool,
+    pub require_login_for_read: bool,
+}
+
+impl HttpConfig {
+    pub fn new(web_dir: PathBuf) -> Self {
+        HttpConfig {
+            web_dir,
+            session_ttl: chrono::Duration::hours(12),
+            secure_cookies: false,
+            require_login_for_read: false,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    pub config: Arc<HttpConfig>,
 }
 
-pub fn app(state: AppState, web_dir: PathBuf) -> Router {
-    let index = ServeFile::new(web_dir.join("index.html"));
-    let maplibre = ServeDir::new(web_dir.join("node_modules/maplibre-gl/dist"));
+impl AppState {
+    pub fn new(pool: PgPool, config: HttpConfig) -> Self {
+        AppState {
+            pool,
+            config: Arc::new(config),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "remediation-tracker API", description = "Projects, sites, location queries and statistics of an environmental bureau's remediation work. Errors are application/problem+json."),
+    servers((url = "/api")),
+    modifiers(&SecuritySchemes),
+    components(schemas(crate::error::Problem)),
+    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"))
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    let web_dir = state.config.web_dir.clone();
+    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::routes())
+        .merge(layers::routes())
+        .split_for_parts();
+    let doc = Arc::new(doc);
+    let api = api.route(
+        "/openapi.json",
+        get(move || async move { Json(doc.as_ref().clone()) }),
+    );
+
     Router::new()
         .merge(health::routes())
-        .nest("/api", layers::routes())
+        .nest("/api", api)
         .with_state(state)
-        .route_service("/", index)
-        .nest_service("/vendor/maplibre-gl", maplibre)
+        .route_service("/", ServeFile::new(web_dir.join("index.html")))
+        .nest_service(
+            "/vendor/maplibre-gl",
+            ServeDir::new(web_dir.join("node_modules/maplibre-gl/dist")),
+        )
         .fallback_service(ServeDir::new(web_dir.join("src")))
         .layer(TraceLayer::new_for_http())
 }

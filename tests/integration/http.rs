@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use remediation_tracker::http::{AppState, app};
+use remediation_tracker::http::{AppState, HttpConfig, app};
 use serde_json::Value;
 use sqlx::PgPool;
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ fn web_dir() -> PathBuf {
 }
 
 async fn get(pool: PgPool, uri: &str) -> (StatusCode, String, String) {
-    let response = app(AppState { pool }, web_dir())
+    let response = app(AppState::new(pool, HttpConfig::new(web_dir())))
         .oneshot(Request::get(uri).body(Body::empty()).unwrap())
         .await
         .unwrap();

@@ -104,6 +104,8 @@ function renderLegend() {
 
 function setVisible(id, on) {
   visible[id] = on;
+  document.body.dataset.idle = 'false';
+  map.once('idle', () => { document.body.dataset.idle = 'true'; });
   const layer = LAYERS.find((l) => l.id === id);
   layer.styles.forEach((_, i) => map.setLayoutProperty(`${id}-${i}`, 'visibility', on ? 'visible' : 'none'));
 }
@@ -140,6 +142,8 @@ async function loadLayers() {
   if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 30, duration: 0 });
   setStatus(t('loaded', { n: total }));
   renderLayerList();
+  // lets tests (and anyone curious) know the first complete render has happened
+  map.once('idle', () => { document.body.dataset.ready = 'true'; });
 }
 
 function showPopup(e, kind) {

@@ -1,0 +1,210 @@
+//! SQL of accounts: users, login sessions and personal API tokens.
+
+use crate::domain::account::Role;
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+/// The user a request acts for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub username: String,
+    #[schema(value_type = Role)]
+    pub role: Role,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    role: String,
+}
+
+impl UserRow {
+    fn into_user(self) -> Option<CurrentUser> {
+        Some(CurrentUser {
+            id: self.id,
+            username: self.username,
+            role: self.role.parse().ok()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct UserListing {
+    pub id: i64,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub role: String,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn create_user(
+    conn: &mut PgConnection,
+    username: &str,
+    role: Role,
+    password_hash: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO app_user (username, role, password_hash) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(username)
+    .bind(role.as_str())
+    .bind(password_hash)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn list_users(conn: &mut PgConnection) -> sqlx::Result<Vec<UserListing>> {
+    sqlx::query_as("SELECT id, username, display_name, role, disabled, created_at FROM app_user ORDER BY username")
+        .fetch_all(conn)
+        .await
+}
+
+/// Disables a user and ends their sessions; their tokens stop working too. Returns false when
+/// there is no such user.
+pub async fn disable_user(conn: &mut PgConnection, username: &str) -> sqlx::Result<bool> {
+    let id: Option<i64> =
+        sqlx::query_scalar("UPDATE app_user SET disabled = true WHERE username = $1 RETURNING id")
+            .bind(username)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(id) = id else { return Ok(false) };
+    sqlx::query("DELETE FROM user_session WHERE user_id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(true)
+}
+
+/// The stored password hash of an enabled user, for login.
+pub async fn login_candidate(
+    conn: &mut PgConnection,
+    username: &str,
+) -> sqlx::Result<Option<(CurrentUser, String)>> {
+    let row: Option<(i64, String, String, String)> =
+        sqlx::query_as("SELECT id, username, role, password_hash FROM app_user WHERE username = $1 AND NOT disabled")
+            .bind(username)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.and_then(|(id, username, role, hash)| {
+        let user = UserRow { id, username, role }.into_user()?;
+        Some((user, hash))
+    }))
+}
+
+pub async fn create_session(
+    conn: &mut PgConnection,
+    user_id: i64,
+    digest: &[u8],
+    expires_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    // expired sessions of anyone are swept here rather than by a background job
+    sqlx::query("DELETE FROM user_session WHERE expires_at < now()")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO user_session (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+        .bind(digest)
+        .bind(user_id)
+        .bind(expires_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn session_user(
+    conn: &mut PgConnection,
+    digest: &[u8],
+) -> sqlx::Result<Option<CurrentUser>> {
+    let row: Option<UserRow> = sqlx::query_as(
+        "SELECT u.id, u.username, u.role FROM user_session s JOIN app_user u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled",
+    )
+    .bind(digest)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.and_then(UserRow::into_user))
+}
+
+pub async fn delete_session(conn: &mut PgConnection, digest: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM user_session WHERE token_hash = $1")
+        .bind(digest)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn token_user(
+    conn: &mut PgConnection,
+    digest: &[u8],
+) -> sqlx::Result<Option<CurrentUser>> {
+    let row: Option<UserRow> = sqlx::query_as(
+        "UPDATE api_token t SET last_used_at = now() FROM app_user u
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND NOT u.disabled
+         RETURNING u.id, u.username, u.role",
+    )
+    .bind(digest)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.and_then(UserRow::into_user))
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct TokenListing {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+pub async fn create_token(
+    conn: &mut PgConnection,
+    user_id: i64,
+    name: &str,
+    digest: &[u8],
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO api_token (user_id, name, token_hash) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(name)
+    .bind(digest)
+    .fetch_one(conn)
+    .await
+}
+
+/// The tokens a user may see: their own, or everyone's for an admin.
+pub async fn list_tokens(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+) -> sqlx::Result<Vec<TokenListing>> {
+    sqlx::query_as(
+        "SELECT t.id, u.username, t.name, t.created_at, t.last_used_at, t.revoked_at
+         FROM api_token t JOIN app_user u ON u.id = t.user_id
+         WHERE t.user_id = $1 OR $2 ORDER BY t.id",
+    )
+    .bind(user.id)
+    .bind(user.role == Role::Admin)
+    .fetch_all(conn)
+    .await
+}
+
+/// Revokes a token of the user's own (or anyone's, for an admin). Returns the owner's id when
+/// the token exists, so the caller can tell "not found" from "not yours".
+pub async fn token_owner(conn: &mut PgConnection, token_id: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT user_id FROM api_token WHERE id = $1")
+        .bind(token_id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn revoke_token(conn: &mut PgConnection, token_id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE api_token SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1")
+        .bind(token_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! Who is asking: the session cookie or a Bearer token becomes a [`CurrentUser`]; the login,
+//! logout and token routes; and the role checks every write goes through.
+
+use super::AppState;
+use crate::db::users::{self, CurrentUser, TokenListing};
+use crate::domain::account::{self, Role};
+use crate::error::{AppError, Problem};
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub const SESSION_COOKIE: &str = "rt_session";
+
+/// The caller, if they authenticated. A Bearer token that does not match is an error, not an
+/// anonymous request, so a script with a revoked token hears about it.
+pub struct Caller(pub Option<CurrentUser>);
+
+impl Caller {
+    /// The user, if their role is at least `role`: 401 without a login, 403 below the role.
+    pub fn require(self, role: Role) -> Result<CurrentUser, AppError> {
+        match self.0 {
+            None => Err(AppError::Unauthorized(
+                "log in (or send a Bearer token) to do this".into(),
+            )),
+            Some(user) if user.role >= role => Ok(user),
+            Some(user) => Err(AppError::Forbidden(format!(
+                "this needs the {role} role; {} has the {} role",
+                user.username, user.role
+            ))),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or_else(|| {
+                    AppError::Unauthorized(
+                        "the Authorization header must be 'Bearer <token>'".into(),
+                    )
+                })?;
+            let mut conn = state.pool.acquire().await?;
+            return match users::token_user(&mut conn, &account::secret_digest(token)).await? {
+                Some(user) => Ok(Caller(Some(user))),
+                None => Err(AppError::Unauthorized(
+                    "the API token is unknown or revoked".into(),
+                )),
+            };
+        }
+        let jar = CookieJar::from_headers(&parts.headers);
+        if let Some(cookie) = jar.get(SESSION_COOKIE) {
+            let mut conn = state.pool.acquire().await?;
+            // an expired or unknown session is simply anonymous: the login page is the answer
+            return Ok(Caller(
+                users::session_user(&mut conn, &account::secret_digest(cookie.value())).await?,
+            ));
+        }
+        Ok(Caller(None))
+    }
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(create_token, list_tokens))
+        .routes(routes!(revoke_token))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// Log in with a username and password; sets an HttpOnly, SameSite=Strict session cookie.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = CurrentUser), (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Json(body): Json<LoginRequest>,
+) -> Result<(CookieJar, Json<CurrentUser>), AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let candidate = users::login_candidate(&mut conn, &body.username).await?;
+    // An unknown user is checked against a throwaway hash so both failures take as long.
+    let (user, hash) = match candidate {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, UNKNOWN_USER_HASH.to_string()),
+    };
+    let password_ok = verify_blocking(body.password, hash).await;
+    let user = match user {
+        Some(user) if password_ok => user,
+        _ => {
+            tracing::warn!(username = %body.username, "failed login");
+            return Err(AppError::Unauthorized("wrong username or password".into()));
+        }
+    };
+    let (secret, digest) = account::new_secret();
+    let expires = chrono::Utc::now() + state.config.session_ttl;
+    users::create_session(&mut conn, user.id, &digest, expires).await?;
+    let cookie = Cookie::build((SESSION_COOKIE, secret))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.secure_cookies)
+        .path("/")
+        .max_age(time_duration(state.config.session_ttl));
+    Ok((jar.add(cookie), Json(user)))
+}
+
+const UNKNOWN_USER_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3LJ1rU0lVq4b6WgHyZ4B8ZnbYF4v8Wy0b1bQJmYkq7Y";
+
+/// argon2 is deliberately slow: keep it off the async workers.
+async fn verify_blocking(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || account::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+fn time_duration(d: chrono::Duration) -> cookie::time::Duration {
+    cookie::time::Duration::seconds(d.num_seconds())
+}
+
+/// End the session of this cookie.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204)))]
+async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+) -> Result<(StatusCode, CookieJar), AppError> {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        let mut conn = state.pool.acquire().await?;
+        users::delete_session(&mut conn, &account::secret_digest(cookie.value())).await?;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+    ))
+}
+
+/// The logged-in user.
+#[utoipa::path(get, path = "/auth/me", tag = "auth",
+    responses((status = 200, body = CurrentUser), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("session" = []), ("bearer" = [])))]
+async fn me(caller: Caller) -> Result<Json<CurrentUser>, AppError> {
+    caller.require(Role::Viewer).map(Json)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// what the token is for, e.g. "QGIS on the GIS workstation"
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    pub id: i64,
+    pub name: String,
+    /// the secret: shown once, only its digest is stored
+    pub token: String,
+}
+
+/// Create a personal API token for scripts and QGIS (`Authorization: Bearer <token>`).
+#[utoipa::path(post, path = "/auth/tokens", tag = "auth", request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("session" = []), ("bearer" = [])))]
+async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewToken>,
+) -> Result<(StatusCode, Json<CreatedToken>), AppError> {
+    let user = caller.require(Role::Viewer)?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AppError::BadRequest(
+            "the token needs a name of 1 to 200 characters".into(),
+        ));
+    }
+    let (secret, digest) = account::new_secret();
+    let mut conn = state.pool.acquire().await?;
+    let id = users::create_token(&mut conn, user.id, name, &digest).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            id,
+            name: name.to_string(),
+            token: secret,
+        }),
+    ))
+}
+
+/// Your tokens (an admin sees everyone's).
+#[utoipa::path(get, path = "/auth/tokens", tag = "auth",
+    responses((status = 200, body = Vec<TokenListing>), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("session" = []), ("bearer" = [])))]
+async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TokenListing>>, AppError> {
+    let user = caller.require(Role::Viewer)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(users::list_tokens(&mut conn, &user).await?))
+}
+
+/// Revoke a token: its owner or an admin.
+#[utoipa::path(delete, path = "/auth/tokens/{id}", tag = "auth", params(("id" = i64, Path, description = "token id")),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("session" = []), ("bearer" = [])))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    let user = caller.require(Role::Viewer)?;
+    let mut conn = state.pool.acquire().await?;
+    match users::token_owner(&mut conn, id).await? {
+        None => Err(AppError::NotFound(format!("no token {id}"))),
+        Some(owner) if owner != user.id && user.role != Role::Admin => Err(AppError::Forbidden(
+            "only the token's owner or an admin may revoke it".into(),
+        )),
+        Some(_) => {
+            users::revoke_token(&mut conn, id).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+    }
+}
