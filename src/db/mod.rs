@@ -1,10 +1,16 @@
 //! Database access: the pool, migrations, and SQL grouped by aggregate. Every query binds its
 //! values; table and column names come only from fixed lists.
 
+pub mod events;
 pub mod export;
 pub mod import_stage;
 pub mod layers;
+pub mod locate;
+pub mod projects;
 pub mod seed;
+pub mod sites;
+pub mod spatial;
+pub mod stats;
 pub mod users;
 
 use sqlx::PgPool;

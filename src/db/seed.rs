@@ -1,12 +1,18 @@
 //! SQL of seeding: programmes and projects inserted once by code, with their site links and
 //! their history events dated as the sample data says.
 
+use crate::db::events::{self, Actor, NewEvent};
 use crate::seed::{ProgrammeSeed, ProjectSeed, missing_codes};
 use chrono::{NaiveDate, NaiveTime};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-const SEED_ACTOR: &str = "seed";
+fn seed_actor() -> Actor {
+    Actor {
+        id: None,
+        name: "seed".into(),
+    }
+}
 
 /// Returns whether a new row was written.
 pub async fn insert_programme(conn: &mut PgConnection, p: &ProgrammeSeed) -> sqlx::Result<bool> {
@@ -103,18 +109,15 @@ pub async fn insert_project(conn: &mut PgConnection, p: &ProjectSeed) -> anyhow:
         "responsible_unit": p.responsible_unit, "town_code": p.town_code,
         "planned_start": p.planned_start, "planned_end": p.planned_end,
     });
-    insert_event(
-        conn,
-        id,
-        created_at,
-        "created",
-        None,
-        Some(first.status.as_str()),
-        Some(json!({ "snapshot": snapshot })),
-        first.note.as_deref(),
-        None,
-    )
-    .await?;
+    let actor = seed_actor();
+    let created = NewEvent {
+        at: Some(created_at),
+        to_status: Some(first.status.as_str()),
+        changes: Some(json!({ "snapshot": snapshot })),
+        note: first.note.as_deref(),
+        ..NewEvent::new(id, "created")
+    };
+    events::insert(conn, &actor, created).await?;
 
     let linked: Vec<(i64, String, String)> = sqlx::query_as(
         "INSERT INTO project_site (project_id, site_id, created_at)
@@ -129,18 +132,13 @@ pub async fn insert_project(conn: &mut PgConnection, p: &ProjectSeed) -> anyhow:
     let found: Vec<String> = linked.iter().map(|(_, code, _)| code.clone()).collect();
     missing_codes(&p.sites, &found)?;
     for (site_id, code, name) in &linked {
-        insert_event(
-            conn,
-            id,
-            created_at,
-            "link",
-            None,
-            None,
-            Some(json!({ "site_code": code, "site_name": name })),
-            None,
-            Some(*site_id),
-        )
-        .await?;
+        let link = NewEvent {
+            at: Some(created_at),
+            site_id: Some(*site_id),
+            changes: Some(json!({ "site_code": code, "site_name": name })),
+            ..NewEvent::new(id, "link")
+        };
+        events::insert(conn, &actor, link).await?;
     }
 
     let mut previous = first.status;
@@ -153,49 +151,16 @@ pub async fn insert_project(conn: &mut PgConnection, p: &ProjectSeed) -> anyhow:
         } else {
             None
         };
-        insert_event(
-            conn,
-            id,
-            noon(step.at),
-            "status",
-            Some(previous.as_str()),
-            Some(step.status.as_str()),
+        let transition = NewEvent {
+            at: Some(noon(step.at)),
+            from_status: Some(previous.as_str()),
+            to_status: Some(step.status.as_str()),
             changes,
-            step.note.as_deref(),
-            None,
-        )
-        .await?;
+            note: step.note.as_deref(),
+            ..NewEvent::new(id, "status")
+        };
+        events::insert(conn, &actor, transition).await?;
         previous = step.status;
     }
     Ok(true)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn insert_event(
-    conn: &mut PgConnection,
-    project_id: i64,
-    at: chrono::DateTime<chrono::Utc>,
-    kind: &str,
-    from_status: Option<&str>,
-    to_status: Option<&str>,
-    changes: Option<Value>,
-    note: Option<&str>,
-    site_id: Option<i64>,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO project_event (project_id, at, actor_name, kind, from_status, to_status, changes, note, site_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(project_id)
-    .bind(at)
-    .bind(SEED_ACTOR)
-    .bind(kind)
-    .bind(from_status)
-    .bind(to_status)
-    .bind(changes.map(sqlx::types::Json))
-    .bind(note)
-    .bind(site_id)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

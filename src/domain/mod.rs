@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod coords;
+pub mod project;
 pub mod site_kind;
 pub mod status;
 

@@ -244,3 +244,80 @@ async fn revoke_token(
         }
     }
 }
+
+pub fn user_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, add_user))
+        .routes(routes!(disable_user))
+}
+
+/// All users (admin).
+#[utoipa::path(get, path = "/users", tag = "auth",
+    responses((status = 200, body = Vec<users::UserListing>), (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("session" = []), ("bearer" = [])))]
+async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<users::UserListing>>, AppError> {
+    caller.require(Role::Admin)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(users::list_users(&mut conn).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+}
+
+/// Add a user (admin).
+#[utoipa::path(post, path = "/users", tag = "auth", request_body = NewUser,
+    responses((status = 201, body = users::UserListing), (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("session" = []), ("bearer" = [])))]
+async fn add_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    super::extract::ApiJson(body): super::extract::ApiJson<NewUser>,
+) -> Result<(StatusCode, Json<users::UserListing>), AppError> {
+    caller.require(Role::Admin)?;
+    let password = body.password;
+    let hash = tokio::task::spawn_blocking(move || account::hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(AppError::BadRequest)?;
+    let mut conn = state.pool.acquire().await?;
+    users::create_user(&mut conn, body.username.trim(), body.role, &hash).await?;
+    let listing = users::list_users(&mut conn)
+        .await?
+        .into_iter()
+        .find(|u| u.username == body.username.trim());
+    listing
+        .map(|u| (StatusCode::CREATED, Json(u)))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("new user not found")))
+}
+
+/// Disable a user (admin): their sessions end and their tokens stop working.
+#[utoipa::path(post, path = "/users/{username}/disable", tag = "auth", params(("username" = String, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("session" = []), ("bearer" = [])))]
+async fn disable_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> Result<StatusCode, AppError> {
+    caller.require(Role::Admin)?;
+    let mut conn = state.pool.acquire().await?;
+    if users::disable_user(&mut conn, &username).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound(format!(
+            "there is no user named {username}"
+        )))
+    }
+}

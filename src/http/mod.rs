@@ -3,8 +3,13 @@
 //! handlers' annotations and served at `/api/openapi.json`.
 
 mod auth;
+mod extract;
 mod health;
 mod layers;
+mod locate;
+mod projects;
+mod sites;
+mod stats;
 
 pub use auth::{Caller, SESSION_COOKIE};
 
@@ -61,7 +66,7 @@ impl AppState {
     servers((url = "/api")),
     modifiers(&SecuritySchemes),
     components(schemas(crate::error::Problem)),
-    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"))
+    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"), (name = "projects", description = "projects, their lifecycle, links and history"), (name = "sites", description = "mapped sites of every kind"), (name = "location", description = "queries by point, radius, polygon and key zone"), (name = "stats", description = "figures for the dashboard and reports"))
 )]
 struct ApiDoc;
 
@@ -81,17 +86,55 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// With `require_login_for_read`, every read of the API needs a logged-in user (any role);
+/// logging in and the API description stay open.
+async fn reads_need_login(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::extract::FromRequestParts;
+    use axum::response::IntoResponse;
+    let path = request.uri().path();
+    let path = path.strip_prefix("/api").unwrap_or(path);
+    let open = path.starts_with("/auth/") || path == "/openapi.json";
+    if !state.config.require_login_for_read || open || !request.method().is_safe() {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    match Caller::from_request_parts(&mut parts, &state)
+        .await
+        .and_then(|c| c.require(crate::domain::account::Role::Viewer))
+    {
+        Ok(_) => {
+            next.run(axum::extract::Request::from_parts(parts, body))
+                .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 pub fn app(state: AppState) -> Router {
     let web_dir = state.config.web_dir.clone();
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes())
+        .merge(auth::user_routes())
         .merge(layers::routes())
+        .merge(projects::routes())
+        .merge(sites::routes())
+        .merge(locate::routes())
+        .merge(stats::routes())
         .split_for_parts();
     let doc = Arc::new(doc);
-    let api = api.route(
-        "/openapi.json",
-        get(move || async move { Json(doc.as_ref().clone()) }),
-    );
+    let api = api
+        .route(
+            "/openapi.json",
+            get(move || async move { Json(doc.as_ref().clone()) }),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            reads_need_login,
+        ));
 
     Router::new()
         .merge(health::routes())

@@ -4,6 +4,8 @@
 
 mod parse;
 
+pub use parse::{geometry_to_wkb, to_row};
+
 use crate::db::import_stage;
 use crate::domain::{InputCrs, SiteKind};
 use serde_json::Value;

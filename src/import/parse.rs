@@ -163,7 +163,7 @@ impl<'de> Visitor<'de> for FeatureList<'_, '_> {
 }
 
 /// Validates one feature against the target and converts it into a row ready for staging.
-fn to_row(
+pub fn to_row(
     index: usize,
     value: Value,
     target: ImportTarget,
@@ -284,9 +284,27 @@ fn take_bool(props: &mut Map<String, Value>, key: &str) -> Result<bool, String> 
     }
 }
 
-/// Checks the geometry's shape and coordinates, converts GCJ-02 to WGS84, and encodes WKB
-/// (still in the input CRS for the CRSs PostGIS transforms).
-fn to_wkb(mut geometry: Geometry, target: ImportTarget, crs: InputCrs) -> Result<Vec<u8>, String> {
+/// The geometry of an imported feature, checked against the target's geometry types.
+fn to_wkb(geometry: Geometry, target: ImportTarget, crs: InputCrs) -> Result<Vec<u8>, String> {
+    geometry_to_wkb(geometry, crs, &|found| match target {
+        ImportTarget::Site(kind) => kind.check_geometry_type(found),
+        ImportTarget::AdminArea if matches!(found, GeomType::Polygon | GeomType::MultiPolygon) => {
+            Ok(())
+        }
+        ImportTarget::AdminArea => Err(format!(
+            "wrong geometry type for admin_area: {} (allowed: Polygon, MultiPolygon)",
+            found.name()
+        )),
+    })
+}
+
+/// Checks a geometry's shape, coordinates (for `crs`) and type, converts GCJ-02 to WGS84, and
+/// encodes WKB, still in the input CRS for the CRSs that PostGIS transforms.
+pub fn geometry_to_wkb(
+    mut geometry: Geometry,
+    crs: InputCrs,
+    check_type: &dyn Fn(GeomType) -> Result<(), String>,
+) -> Result<Vec<u8>, String> {
     check_structure(&geometry.value)?;
     let mut coord_problem = None;
     for_each_position(&mut geometry.value, &mut |pos| {
@@ -311,18 +329,7 @@ fn to_wkb(mut geometry: Geometry, target: ImportTarget, crs: InputCrs) -> Result
         .value
         .try_into()
         .map_err(|e| format!("unsupported geometry: {e}"))?;
-    let found = GeomType::of(&geo);
-    match target {
-        ImportTarget::Site(kind) => kind.check_geometry_type(found)?,
-        ImportTarget::AdminArea => {
-            if !matches!(found, GeomType::Polygon | GeomType::MultiPolygon) {
-                return Err(format!(
-                    "wrong geometry type for admin_area: {} (allowed: Polygon, MultiPolygon)",
-                    found.name()
-                ));
-            }
-        }
-    }
+    check_type(GeomType::of(&geo))?;
     geo.to_wkb(CoordDimensions::xy())
         .map_err(|e| format!("cannot encode the geometry: {e}"))
 }

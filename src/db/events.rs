@@ -1,0 +1,95 @@
+//! The append-only project history: one writer used by every change, so each event has the same
+//! shape whichever route or command made it.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use sqlx::types::Json;
+
+/// Who made a change: a user, or a named system actor such as the seed.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+/// One history event about to be written.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub project_id: i64,
+    /// None: now (the transaction's time)
+    pub at: Option<DateTime<Utc>>,
+    pub kind: &'a str,
+    pub from_status: Option<&'a str>,
+    pub to_status: Option<&'a str>,
+    pub site_id: Option<i64>,
+    pub changes: Option<Value>,
+    pub note: Option<&'a str>,
+}
+
+impl<'a> NewEvent<'a> {
+    pub fn new(project_id: i64, kind: &'a str) -> Self {
+        NewEvent {
+            project_id,
+            at: None,
+            kind,
+            from_status: None,
+            to_status: None,
+            site_id: None,
+            changes: None,
+            note: None,
+        }
+    }
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    event: NewEvent<'_>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO project_event (project_id, at, actor_id, actor_name, kind, from_status, to_status, site_id, changes, note)
+         VALUES ($1, coalesce($2, now()), $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING id",
+    )
+    .bind(event.project_id)
+    .bind(event.at)
+    .bind(actor.id)
+    .bind(&actor.name)
+    .bind(event.kind)
+    .bind(event.from_status)
+    .bind(event.to_status)
+    .bind(event.site_id)
+    .bind(event.changes.map(Json))
+    .bind(event.note)
+    .fetch_one(conn)
+    .await
+}
+
+/// One event as the history API returns it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Event {
+    pub id: i64,
+    pub project_id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// created, status, progress, edit, link or unlink
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub site_id: Option<i64>,
+    /// for edits: {"field": {"before": …, "after": …}}
+    #[schema(value_type = Option<Object>)]
+    pub changes: Option<Json<Value>>,
+    pub note: Option<String>,
+}
+
+pub async fn history(conn: &mut PgConnection, project_id: i64) -> sqlx::Result<Vec<Event>> {
+    sqlx::query_as(
+        "SELECT id, project_id, at, actor_name AS actor, kind, from_status, to_status, site_id, changes, note
+         FROM project_event WHERE project_id = $1 ORDER BY at, id",
+    )
+    .bind(project_id)
+    .fetch_all(conn)
+    .await
+}

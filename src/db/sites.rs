@@ -1,0 +1,271 @@
+//! SQL of sites: reads with filters and each site's derived remediation state; creation and
+//! edits of attributes and geometry, guarded by the site's version.
+
+use crate::db::spatial::{SpatialFilter, push_site_filter};
+use crate::import::StagedRow;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::types::Json;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+/// A site as the API returns it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Site {
+    pub id: i64,
+    pub kind: String,
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub town_code: Option<String>,
+    pub town_name: Option<String>,
+    pub placeholder: bool,
+    /// kind-specific attributes (docs/site-kinds.md)
+    #[schema(value_type = Object)]
+    pub attrs: Json<Value>,
+    /// key zones: buffer radius in metres
+    pub radius_m: Option<f64>,
+    /// none, in_progress, done or suspended, derived from the linked projects
+    pub remediation_state: String,
+    pub project_count: i64,
+    /// geodesic metres from the query point, for location queries
+    pub distance_m: Option<f64>,
+    /// GeoJSON geometry in WGS84 (a key zone's centre)
+    #[schema(value_type = Object)]
+    pub geometry: Json<Value>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The remediation state of site `s`, from its linked projects.
+pub const REMEDIATION_STATE_SQL: &str = "remediation_state((SELECT array_agg(p.status) FROM project_site ps \
+     JOIN project p ON p.id = ps.project_id WHERE ps.site_id = s.id))";
+
+fn push_select(q: &mut QueryBuilder<'_, Postgres>, distance_from: Option<(f64, f64)>) {
+    q.push(format!(
+        "SELECT s.id, s.kind, s.code, s.name, s.name_en, s.town_code, a.name AS town_name, s.placeholder, s.attrs,
+                s.radius_m, {REMEDIATION_STATE_SQL} AS remediation_state,
+                (SELECT count(*) FROM project_site ps WHERE ps.site_id = s.id) AS project_count, "
+    ));
+    match distance_from {
+        Some((lon, lat)) => {
+            q.push("ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint(")
+                .push_bind(lon)
+                .push(", ")
+                .push_bind(lat)
+                .push("), 4326)::geography) AS distance_m, ");
+        }
+        None => {
+            q.push("NULL::float8 AS distance_m, ");
+        }
+    }
+    q.push(
+        "ST_AsGeoJSON(s.geom, 7)::jsonb AS geometry, s.version, s.created_at, s.updated_at
+         FROM site s LEFT JOIN admin_area a ON a.code = s.town_code",
+    );
+}
+
+pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Site>> {
+    let mut q = QueryBuilder::new("");
+    push_select(&mut q, None);
+    q.push(" WHERE s.id = ").push_bind(id);
+    q.build_query_as().fetch_optional(conn).await
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct SiteFilter {
+    pub kinds: Vec<String>,
+    pub towns: Vec<String>,
+    pub text: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+    pub spatial: Option<SpatialFilter>,
+    pub states: Vec<String>,
+    /// sites with a linked project in one of these statuses / programmes / categories
+    pub project_statuses: Vec<String>,
+    pub programmes: Vec<String>,
+    pub categories: Vec<String>,
+}
+
+pub const SORTS: [(&str, &str); 5] = [
+    ("code", "s.code"),
+    ("name", "s.name"),
+    ("kind", "s.kind"),
+    ("updated_at", "s.updated_at"),
+    ("distance", "distance_m"),
+];
+
+fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SiteFilter) {
+    q.push(" WHERE true");
+    if !f.kinds.is_empty() {
+        q.push(" AND s.kind = ANY(")
+            .push_bind(f.kinds.clone())
+            .push(")");
+    }
+    if !f.towns.is_empty() {
+        q.push(" AND s.town_code = ANY(")
+            .push_bind(f.towns.clone())
+            .push(")");
+    }
+    if let Some(text) = &f.text {
+        let pattern = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        q.push(" AND (s.name ILIKE ").push_bind(pattern.clone());
+        q.push(" OR s.code ILIKE ").push_bind(pattern.clone());
+        q.push(" OR s.name_en ILIKE ").push_bind(pattern).push(")");
+    }
+    if let Some(since) = f.updated_since {
+        q.push(" AND s.updated_at >= ").push_bind(since);
+    }
+    if let Some(spatial) = &f.spatial {
+        q.push(" AND ");
+        push_site_filter(q, spatial, "s");
+    }
+    if !f.states.is_empty() {
+        q.push(format!(" AND {REMEDIATION_STATE_SQL} = ANY("))
+            .push_bind(f.states.clone())
+            .push(")");
+    }
+    if !f.project_statuses.is_empty() || !f.programmes.is_empty() || !f.categories.is_empty() {
+        q.push(
+            " AND EXISTS (SELECT 1 FROM project_site ps JOIN project p ON p.id = ps.project_id
+               LEFT JOIN programme g ON g.id = p.programme_id WHERE ps.site_id = s.id",
+        );
+        if !f.project_statuses.is_empty() {
+            q.push(" AND p.status = ANY(")
+                .push_bind(f.project_statuses.clone())
+                .push(")");
+        }
+        if !f.programmes.is_empty() {
+            q.push(" AND g.code = ANY(")
+                .push_bind(f.programmes.clone())
+                .push(")");
+        }
+        if !f.categories.is_empty() {
+            q.push(" AND p.category = ANY(")
+                .push_bind(f.categories.clone())
+                .push(")");
+        }
+        q.push(")");
+    }
+}
+
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &SiteFilter,
+    sort: (&str, bool),
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(i64, Vec<Site>)> {
+    let mut count = QueryBuilder::new("SELECT count(*) FROM site s");
+    push_filter(&mut count, f);
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+
+    let from = match &f.spatial {
+        Some(SpatialFilter::Near { lon, lat, .. }) => Some((*lon, *lat)),
+        _ => None,
+    };
+    let mut q = QueryBuilder::new("");
+    push_select(&mut q, from);
+    push_filter(&mut q, f);
+    let column = SORTS
+        .iter()
+        .find(|(name, _)| *name == sort.0)
+        .map_or("s.code", |(_, sql)| sql);
+    let column = if column == "distance_m" && from.is_none() {
+        "s.code"
+    } else {
+        column
+    };
+    q.push(format!(
+        " ORDER BY {column} {} NULLS LAST, s.id",
+        if sort.1 { "DESC" } else { "ASC" }
+    ));
+    q.push(" LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let items = q.build_query_as().fetch_all(conn).await?;
+    Ok((total, items))
+}
+
+/// Inserts a validated site; a missing town is derived from the location. Returns its id.
+pub async fn create(
+    conn: &mut PgConnection,
+    kind: &str,
+    row: &StagedRow,
+    srid: i32,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "WITH g AS (SELECT ST_Transform(ST_GeomFromWKB($8, $9), 4326) AS geom)
+         INSERT INTO site (kind, code, name, name_en, town_code, placeholder, attrs, geom, radius_m)
+         SELECT $1, $2, $3, $4,
+                coalesce($5, (SELECT a.code FROM admin_area a WHERE a.level = 'town'
+                              AND ST_Intersects(a.geom, ST_PointOnSurface(g.geom)) ORDER BY a.code LIMIT 1)),
+                $6, $7, g.geom, CASE WHEN $1 = 'key_zone' THEN coalesce($10, 3000) END
+         FROM g RETURNING id",
+    )
+    .bind(kind)
+    .bind(&row.code)
+    .bind(&row.name)
+    .bind(&row.name_en)
+    .bind(&row.ref_code)
+    .bind(row.flag)
+    .bind(Json(&row.attrs))
+    .bind(&row.wkb)
+    .bind(srid)
+    .bind(row.radius_m)
+    .fetch_one(conn)
+    .await
+}
+
+/// Locks a site and returns its version and kind.
+pub async fn lock(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<(i32, String)>> {
+    sqlx::query_as("SELECT version, kind FROM site WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Replaces a site's properties and, when given, its geometry (a moved site without an explicit
+/// town gets the town it now lies in). Returns whether anything changed (then the version goes up).
+pub async fn replace(
+    conn: &mut PgConnection,
+    id: i64,
+    row: &StagedRow,
+    geometry: Option<(&[u8], i32)>,
+) -> sqlx::Result<bool> {
+    let changed = sqlx::query(
+        "WITH g AS (SELECT CASE WHEN $7::bytea IS NULL THEN NULL ELSE ST_Transform(ST_GeomFromWKB($7, $8), 4326) END AS geom)
+         UPDATE site s SET name = $2, name_en = $3, placeholder = $5, attrs = $6,
+                town_code = coalesce($4, (SELECT a.code FROM admin_area a WHERE g.geom IS NOT NULL AND a.level = 'town'
+                                          AND ST_Intersects(a.geom, ST_PointOnSurface(g.geom)) ORDER BY a.code LIMIT 1),
+                                     s.town_code),
+                geom = coalesce(g.geom, s.geom),
+                radius_m = CASE WHEN s.kind = 'key_zone' THEN coalesce($9, s.radius_m) END,
+                version = s.version + 1, updated_at = now()
+         FROM g
+         WHERE s.id = $1
+           AND ((s.name, s.name_en, s.town_code, s.placeholder, s.attrs, s.radius_m)
+                    IS DISTINCT FROM ($2, $3, coalesce($4, s.town_code), $5, $6,
+                                      CASE WHEN s.kind = 'key_zone' THEN coalesce($9, s.radius_m) END)
+                OR (g.geom IS NOT NULL AND NOT ST_OrderingEquals(g.geom, s.geom)))",
+    )
+    .bind(id)
+    .bind(&row.name)
+    .bind(&row.name_en)
+    .bind(&row.ref_code)
+    .bind(row.flag)
+    .bind(Json(&row.attrs))
+    .bind(geometry.map(|(wkb, _)| wkb))
+    .bind(geometry.map_or(4326, |(_, srid)| srid))
+    .bind(row.radius_m)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
+}

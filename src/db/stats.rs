@@ -1,0 +1,110 @@
+//! SQL of the statistics: project counts by category, status, programme and town, and each
+//! programme's start and completion rates against its targets.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Stats {
+    pub total_projects: i64,
+    pub by_status: Vec<Count>,
+    pub by_category: Vec<Count>,
+    pub by_town: Vec<Count>,
+    pub sites_by_kind: Vec<Count>,
+    pub programmes: Vec<ProgrammeStats>,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Count {
+    /// the status, category, town code or kind counted
+    pub key: String,
+    /// a readable name where there is one (towns)
+    pub name: Option<String>,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ProgrammeStats {
+    pub code: String,
+    pub name: String,
+    pub category: String,
+    pub year: Option<i32>,
+    /// projects in the programme
+    pub total: i64,
+    /// the count the programme expects, when it sets one
+    pub target_count: Option<i32>,
+    /// in progress, completed or accepted (开工)
+    pub started: i64,
+    /// completed or accepted
+    pub completed: i64,
+    pub suspended: i64,
+    /// started / total
+    pub start_rate: Option<f64>,
+    /// completed / total
+    pub completion_rate: Option<f64>,
+    pub target_start_rate: Option<f64>,
+    pub target_completion_rate: Option<f64>,
+    /// whether start_rate reaches its target (null when there is no target)
+    pub start_target_met: Option<bool>,
+    pub completion_target_met: Option<bool>,
+}
+
+pub async fn stats(conn: &mut PgConnection) -> sqlx::Result<Stats> {
+    let total_projects: i64 = sqlx::query_scalar("SELECT count(*) FROM project")
+        .fetch_one(&mut *conn)
+        .await?;
+    let by_status = sqlx::query_as(
+        "SELECT s.status AS key, NULL::text AS name, count(p.id) AS count
+         FROM UNNEST(ARRAY['planned','preparing','in_progress','completed','accepted','suspended','cancelled']) WITH ORDINALITY AS s(status, n)
+         LEFT JOIN project p ON p.status = s.status GROUP BY s.status, s.n ORDER BY s.n",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let by_category = sqlx::query_as(
+        "SELECT c.category AS key, NULL::text AS name, count(p.id) AS count
+         FROM UNNEST(ARRAY['air','water','soil','ecology','safety']) WITH ORDINALITY AS c(category, n)
+         LEFT JOIN project p ON p.category = c.category GROUP BY c.category, c.n ORDER BY c.n",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let by_town = sqlx::query_as(
+        "SELECT a.code AS key, a.name, count(p.id) AS count FROM admin_area a
+         LEFT JOIN project p ON p.town_code = a.code WHERE a.level = 'town' GROUP BY a.code, a.name ORDER BY a.code",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let sites_by_kind = sqlx::query_as(
+        "SELECT kind AS key, NULL::text AS name, count(*) AS count FROM site GROUP BY kind ORDER BY kind",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let programmes = sqlx::query_as(
+        "WITH counts AS (
+             SELECT g.id, count(p.id) AS total,
+                    count(p.id) FILTER (WHERE p.status IN ('in_progress', 'completed', 'accepted')) AS started,
+                    count(p.id) FILTER (WHERE p.status IN ('completed', 'accepted')) AS completed,
+                    count(p.id) FILTER (WHERE p.status = 'suspended') AS suspended
+             FROM programme g LEFT JOIN project p ON p.programme_id = g.id GROUP BY g.id
+         )
+         SELECT g.code, g.name, g.category, g.year, c.total, g.target_count, c.started, c.completed, c.suspended,
+                c.started::float8 / nullif(c.total, 0) AS start_rate,
+                c.completed::float8 / nullif(c.total, 0) AS completion_rate,
+                g.target_start_rate::float8 AS target_start_rate,
+                g.target_completion_rate::float8 AS target_completion_rate,
+                CASE WHEN g.target_start_rate IS NULL OR c.total = 0 THEN NULL
+                     ELSE c.started::numeric / c.total >= g.target_start_rate END AS start_target_met,
+                CASE WHEN g.target_completion_rate IS NULL OR c.total = 0 THEN NULL
+                     ELSE c.completed::numeric / c.total >= g.target_completion_rate END AS completion_target_met
+         FROM programme g JOIN counts c ON c.id = g.id ORDER BY g.code",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Stats {
+        total_projects,
+        by_status,
+        by_category,
+        by_town,
+        sites_by_kind,
+        programmes,
+    })
+}

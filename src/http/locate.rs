@@ -1,0 +1,185 @@
+//! Location queries: "what is here" at a point, everything intersecting a drawn polygon, and
+//! the clear-out state (归零) of a key zone. Input coordinates may come in any accepted CRS.
+
+use super::AppState;
+use super::extract::{ApiQuery, parse_crs, parse_number, parse_radius, to_wgs84};
+use crate::db::locate::{self, Clearance, Located};
+use crate::db::projects::{self, Project, ProjectFilter};
+use crate::db::sites::{self, Site, SiteFilter};
+use crate::db::spatial::SpatialFilter;
+use crate::domain::{GeomType, InputCrs};
+use crate::error::{AppError, Problem};
+use crate::import::geometry_to_wkb;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(locate_point))
+        .routes(routes!(search_sites))
+        .routes(routes!(search_projects))
+        .routes(routes!(zone_clearance))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LocateQuery {
+    /// longitude (or easting for EPSG:4549/4528)
+    lon: Option<String>,
+    /// latitude (or northing)
+    lat: Option<String>,
+    /// metres, default 200, at most 50000
+    radius: Option<String>,
+    /// EPSG:4326 (default), EPSG:4490, EPSG:4549, EPSG:4528 or gcj02
+    crs: Option<String>,
+}
+
+/// What is here: the town, the sites containing the point or within the radius (nearest
+/// first, geodesic metres), the key zones covering it, and the projects of those sites.
+#[utoipa::path(get, path = "/locate", tag = "location", params(LocateQuery),
+    responses((status = 200, body = Located), (status = 400, body = Problem, content_type = "application/problem+json")))]
+async fn locate_point(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<LocateQuery>,
+) -> Result<Json<Located>, AppError> {
+    let crs = parse_crs(query.crs.as_deref())?;
+    let (Some(x), Some(y)) = (query.lon.as_deref(), query.lat.as_deref()) else {
+        return Err(AppError::BadRequest("give the point as lon and lat".into()));
+    };
+    let (lon, lat) = to_wgs84(
+        &state,
+        crs,
+        parse_number("lon", x)?,
+        parse_number("lat", y)?,
+    )
+    .await?;
+    let radius = parse_radius(query.radius.as_deref())?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(locate::locate(&mut conn, lon, lat, radius).await?))
+}
+
+/// Largest number of vertices a search polygon may have.
+pub const MAX_SEARCH_VERTICES: usize = 10_000;
+
+/// Parses a search body: a GeoJSON Polygon or MultiPolygon (or a Feature holding one) in `crs`.
+async fn search_area(
+    state: &AppState,
+    body: &Bytes,
+    crs: InputCrs,
+) -> Result<SpatialFilter, AppError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    let geometry_value = if value.get("type").and_then(|t| t.as_str()) == Some("Feature") {
+        value.get("geometry").cloned().unwrap_or_default()
+    } else {
+        value
+    };
+    let geometry = geojson::Geometry::from_json_value(geometry_value)
+        .map_err(|e| AppError::BadRequest(format!("the body is not a GeoJSON geometry: {e}")))?;
+    let vertices = match &geometry.value {
+        geojson::Value::Polygon(rings) => rings.iter().map(Vec::len).sum(),
+        geojson::Value::MultiPolygon(polygons) => polygons.iter().flatten().map(Vec::len).sum(),
+        _ => 0,
+    };
+    if vertices > MAX_SEARCH_VERTICES {
+        return Err(AppError::BadRequest(format!(
+            "the polygon has {vertices} vertices; at most {MAX_SEARCH_VERTICES} are accepted"
+        )));
+    }
+    let wkb = geometry_to_wkb(geometry, crs, &|found| match found {
+        GeomType::Polygon | GeomType::MultiPolygon => Ok(()),
+        other => Err(format!(
+            "the search area must be a Polygon or MultiPolygon, not a {}",
+            other.name()
+        )),
+    })
+    .map_err(AppError::BadRequest)?;
+    let srid = crs.postgis_srid().unwrap_or(4326);
+    let mut conn = state.pool.acquire().await?;
+    super::sites::check_geometry(&mut conn, &wkb, srid).await?;
+    Ok(SpatialFilter::Intersects { wkb, srid })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// CRS of the polygon: EPSG:4326 (default), EPSG:4490, EPSG:4549, EPSG:4528 or gcj02
+    crs: Option<String>,
+    /// 1 to 1000, default 200
+    limit: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SiteMatches {
+    pub total: i64,
+    pub items: Vec<Site>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProjectMatches {
+    pub total: i64,
+    pub items: Vec<Project>,
+}
+
+/// Sites intersecting a GeoJSON Polygon or MultiPolygon.
+#[utoipa::path(post, path = "/sites/search", tag = "location", params(SearchQuery),
+    request_body(content = Object, description = "GeoJSON Polygon or MultiPolygon (or a Feature with one)"),
+    responses((status = 200, body = SiteMatches), (status = 400, body = Problem, content_type = "application/problem+json")))]
+async fn search_sites(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+    body: Bytes,
+) -> Result<Json<SiteMatches>, AppError> {
+    let crs = parse_crs(query.crs.as_deref())?;
+    let area = search_area(&state, &body, crs).await?;
+    let (limit, _) = super::extract::parse_page(query.limit.as_deref(), None, 200, 1000)?;
+    let filter = SiteFilter {
+        spatial: Some(area),
+        ..SiteFilter::default()
+    };
+    let mut conn = state.pool.acquire().await?;
+    let (total, items) = sites::list(&mut conn, &filter, ("code", false), limit, 0).await?;
+    Ok(Json(SiteMatches { total, items }))
+}
+
+/// Projects with a site intersecting a GeoJSON Polygon or MultiPolygon.
+#[utoipa::path(post, path = "/projects/search", tag = "location", params(SearchQuery),
+    request_body(content = Object, description = "GeoJSON Polygon or MultiPolygon (or a Feature with one)"),
+    responses((status = 200, body = ProjectMatches), (status = 400, body = Problem, content_type = "application/problem+json")))]
+async fn search_projects(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+    body: Bytes,
+) -> Result<Json<ProjectMatches>, AppError> {
+    let crs = parse_crs(query.crs.as_deref())?;
+    let area = search_area(&state, &body, crs).await?;
+    let (limit, _) = super::extract::parse_page(query.limit.as_deref(), None, 200, 1000)?;
+    let filter = ProjectFilter {
+        spatial: Some(area),
+        ..ProjectFilter::default()
+    };
+    let mut conn = state.pool.acquire().await?;
+    let (total, items) = projects::list(&mut conn, &filter, ("code", false), limit, 0).await?;
+    Ok(Json(ProjectMatches { total, items }))
+}
+
+/// The problem sites inside a key zone, grouped by kind and remediation state. A problem site is
+/// one with a live project; it is open while that work is in progress or suspended. The zone is
+/// cleared (归零) when no problem site is open.
+#[utoipa::path(get, path = "/zones/{id}/clearance", tag = "location", params(("id" = i64, Path, description = "site id of a key_zone")),
+    responses((status = 200, body = Clearance), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn zone_clearance(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Clearance>, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    locate::clearance(&mut conn, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("there is no key zone with id {id}")))
+}
