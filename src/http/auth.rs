@@ -2,6 +2,7 @@
 //! logout and token routes; and the role checks every write goes through.
 
 use super::AppState;
+use super::extract::ApiJson;
 use crate::db::users::{self, CurrentUser, TokenListing};
 use crate::domain::account::{self, Role};
 use crate::error::{AppError, Problem};
@@ -98,7 +99,7 @@ pub struct LoginRequest {
 async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
-    Json(body): Json<LoginRequest>,
+    ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, Json<CurrentUser>), AppError> {
     let mut conn = state.pool.acquire().await?;
     let candidate = users::login_candidate(&mut conn, &body.username).await?;
@@ -186,7 +187,7 @@ pub struct CreatedToken {
 async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<NewToken>,
+    ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), AppError> {
     let user = caller.require(Role::Viewer)?;
     let name = body.name.trim();
@@ -282,7 +283,7 @@ pub struct NewUser {
 async fn add_user(
     State(state): State<AppState>,
     caller: Caller,
-    super::extract::ApiJson(body): super::extract::ApiJson<NewUser>,
+    ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<users::UserListing>), AppError> {
     caller.require(Role::Admin)?;
     let password = body.password;
