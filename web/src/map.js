@@ -29,10 +29,12 @@ const LAYERS = [
     { type: 'fill', paint: { 'fill-color': stateColour, 'fill-opacity': 0.8 }, filter: ['==', ['geometry-type'], 'Polygon'] },
   ] },
   { id: 'facility', swatch: '#0ea5e9', styles: [
-    { type: 'circle', paint: { 'circle-radius': 5, 'circle-color': '#0ea5e9', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } },
+    { type: 'fill', paint: { 'fill-color': '#0ea5e9', 'fill-opacity': 0.35 }, filter: ['==', ['geometry-type'], 'Polygon'] },
+    { type: 'circle', paint: { 'circle-radius': 5, 'circle-color': '#0ea5e9', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 }, filter: ['==', ['geometry-type'], 'Point'] },
   ] },
   { id: 'enterprise', swatch: '#6b7280', styles: [
-    { type: 'circle', paint: { 'circle-radius': 3.5, 'circle-color': stateColour, 'circle-stroke-color': '#374151', 'circle-stroke-width': 0.5 } },
+    { type: 'fill', paint: { 'fill-color': stateColour, 'fill-opacity': 0.6 }, filter: ['==', ['geometry-type'], 'Polygon'] },
+    { type: 'circle', paint: { 'circle-radius': 3.5, 'circle-color': stateColour, 'circle-stroke-color': '#374151', 'circle-stroke-width': 0.5 }, filter: ['==', ['geometry-type'], 'Point'] },
   ] },
   { id: 'outfall', swatch: '#be123c', styles: [
     { type: 'circle', paint: { 'circle-radius': 4.5, 'circle-color': stateColour, 'circle-stroke-color': '#be123c', 'circle-stroke-width': 2 } },
