@@ -91,3 +91,13 @@ ensure_browser() {
     # readable Chinese in screenshots
     apt_install fonts-noto-cjk
 }
+
+# A Python venv with openapi-spec-validator, to check the generated OpenAPI document.
+ensure_openapi_validator() {
+    OPENAPI_VENV=target/openapi-venv
+    if [ ! -x "$OPENAPI_VENV/bin/python" ]; then
+        python3 -m venv "$OPENAPI_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$OPENAPI_VENV"; }
+    fi
+    "$OPENAPI_VENV/bin/python" -c 'import openapi_spec_validator' 2>/dev/null ||
+        "$OPENAPI_VENV/bin/pip" install --quiet --disable-pip-version-check openapi-spec-validator
+}

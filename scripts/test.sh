@@ -8,6 +8,7 @@ ensure_toolchain
 ensure_database_server
 ensure_web_packages
 ensure_browser
+ensure_openapi_validator
 
 export DATABASE_URL=$TEST_DATABASE_URL
 say "creating and migrating the test database"
@@ -15,7 +16,7 @@ cargo run --locked --quiet -- migrate
 say "running the Rust tests"
 cargo test --locked --all-targets
 
-say "running the browser tests"
+say "starting the server with the sample data for the browser tests"
 target/debug/remediation-tracker seed --geodata geodata
 port=${WEB_TEST_PORT:-18765}
 target/debug/remediation-tracker serve --bind "127.0.0.1:$port" --web-dir web >target/web-test-server.log 2>&1 &
@@ -26,4 +27,13 @@ for _ in $(seq 100); do
     kill -0 $server 2>/dev/null || { cat target/web-test-server.log >&2; exit 1; }
     sleep 0.2
 done
+say "validating the OpenAPI document"
+"$OPENAPI_VENV/bin/python" - "http://127.0.0.1:$port/api/openapi.json" <<'PY'
+import json, sys, urllib.request
+from openapi_spec_validator import validate
+document = json.load(urllib.request.urlopen(sys.argv[1]))
+validate(document)
+print(f"OpenAPI {document['openapi']} document valid: {len(document['paths'])} paths")
+PY
+say "running the browser tests"
 (cd web && BASE_URL="http://127.0.0.1:$port" node --test tests/)

@@ -95,7 +95,7 @@ pub struct LoginRequest {
 
 /// Log in with a username and password; sets an HttpOnly, SameSite=Strict session cookie.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = CurrentUser), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = CurrentUser), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json")))]
 async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -142,7 +142,7 @@ fn time_duration(d: chrono::Duration) -> cookie::time::Duration {
 }
 
 /// End the session of this cookie.
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204)))]
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204, description = "done, no content")))]
 async fn logout(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -159,7 +159,7 @@ async fn logout(
 
 /// The logged-in user.
 #[utoipa::path(get, path = "/auth/me", tag = "auth",
-    responses((status = 200, body = CurrentUser), (status = 401, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = CurrentUser), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn me(caller: Caller) -> Result<Json<CurrentUser>, AppError> {
     caller.require(Role::Viewer).map(Json)
@@ -182,7 +182,7 @@ pub struct CreatedToken {
 
 /// Create a personal API token for scripts and QGIS (`Authorization: Bearer <token>`).
 #[utoipa::path(post, path = "/auth/tokens", tag = "auth", request_body = NewToken,
-    responses((status = 201, body = CreatedToken), (status = 401, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, description = "created", body = CreatedToken), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn create_token(
     State(state): State<AppState>,
@@ -211,7 +211,7 @@ async fn create_token(
 
 /// Your tokens (an admin sees everyone's).
 #[utoipa::path(get, path = "/auth/tokens", tag = "auth",
-    responses((status = 200, body = Vec<TokenListing>), (status = 401, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = Vec<TokenListing>), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn list_tokens(
     State(state): State<AppState>,
@@ -224,8 +224,8 @@ async fn list_tokens(
 
 /// Revoke a token: its owner or an admin.
 #[utoipa::path(delete, path = "/auth/tokens/{id}", tag = "auth", params(("id" = i64, Path, description = "token id")),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 204, description = "done, no content"), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn revoke_token(
     State(state): State<AppState>,
@@ -254,8 +254,8 @@ pub fn user_routes() -> OpenApiRouter<AppState> {
 
 /// All users (admin).
 #[utoipa::path(get, path = "/users", tag = "auth",
-    responses((status = 200, body = Vec<users::UserListing>), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = Vec<users::UserListing>), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn list_users(
     State(state): State<AppState>,
@@ -276,9 +276,9 @@ pub struct NewUser {
 
 /// Add a user (admin).
 #[utoipa::path(post, path = "/users", tag = "auth", request_body = NewUser,
-    responses((status = 201, body = users::UserListing), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, description = "created", body = users::UserListing), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "conflicts with the current state", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn add_user(
     State(state): State<AppState>,
@@ -304,8 +304,8 @@ async fn add_user(
 
 /// Disable a user (admin): their sessions end and their tokens stop working.
 #[utoipa::path(post, path = "/users/{username}/disable", tag = "auth", params(("username" = String, Path)),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 204, description = "done, no content"), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn disable_user(
     State(state): State<AppState>,

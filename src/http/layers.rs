@@ -20,7 +20,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/layers/{layer}", tag = "layers",
     params(("layer" = String, Path, description = "a site kind or admin_area")),
     responses((status = 200, description = "FeatureCollection", content_type = "application/geo+json", body = Object),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+              (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")))]
 async fn layer(
     State(state): State<AppState>,
     Path(layer): Path<String>,

@@ -42,7 +42,7 @@ pub struct LocateQuery {
 /// What is here: the town, the sites containing the point or within the radius (nearest
 /// first, geodesic metres), the key zones covering it, and the projects of those sites.
 #[utoipa::path(get, path = "/locate", tag = "location", params(LocateQuery),
-    responses((status = 200, body = Located), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Located), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
 async fn locate_point(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<LocateQuery>,
@@ -129,7 +129,7 @@ pub struct ProjectMatches {
 /// Sites intersecting a GeoJSON Polygon or MultiPolygon.
 #[utoipa::path(post, path = "/sites/search", tag = "location", params(SearchQuery),
     request_body(content = Object, description = "GeoJSON Polygon or MultiPolygon (or a Feature with one)"),
-    responses((status = 200, body = SiteMatches), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = SiteMatches), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
 async fn search_sites(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<SearchQuery>,
@@ -150,7 +150,7 @@ async fn search_sites(
 /// Projects with a site intersecting a GeoJSON Polygon or MultiPolygon.
 #[utoipa::path(post, path = "/projects/search", tag = "location", params(SearchQuery),
     request_body(content = Object, description = "GeoJSON Polygon or MultiPolygon (or a Feature with one)"),
-    responses((status = 200, body = ProjectMatches), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = ProjectMatches), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
 async fn search_projects(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<SearchQuery>,
@@ -172,7 +172,7 @@ async fn search_projects(
 /// one with a live project; it is open while that work is in progress or suspended. The zone is
 /// cleared (归零) when no problem site is open.
 #[utoipa::path(get, path = "/zones/{id}/clearance", tag = "location", params(("id" = i64, Path, description = "site id of a key_zone")),
-    responses((status = 200, body = Clearance), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Clearance), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")))]
 async fn zone_clearance(
     State(state): State<AppState>,
     Path(id): Path<i64>,

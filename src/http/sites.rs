@@ -93,7 +93,7 @@ pub struct SitePage {
 
 /// List sites with filters, sorting and pagination.
 #[utoipa::path(get, path = "/sites", tag = "sites", params(SiteQuery),
-    responses((status = 200, body = SitePage), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = SitePage), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
 async fn list_sites(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<SiteQuery>,
@@ -151,7 +151,7 @@ fn not_found(id: i64) -> AppError {
 
 /// Read one site; its version is the ETag.
 #[utoipa::path(get, path = "/sites/{id}", tag = "sites", params(("id" = i64, Path)),
-    responses((status = 200, body = Site), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Site), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")))]
 async fn get_site(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -184,9 +184,9 @@ pub struct NewSite {
 
 /// Create a site (editor): a GeoJSON-like body with kind, properties and geometry.
 #[utoipa::path(post, path = "/sites", tag = "sites", params(CrsQuery), request_body = NewSite,
-    responses((status = 201, body = Site), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, description = "created", body = Site), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "conflicts with the current state", body = Problem, content_type = "application/problem+json"), (status = 422, description = "refused by a data rule", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn create_site(
     State(state): State<AppState>,
@@ -256,10 +256,10 @@ pub struct SiteEdit {
 /// Edit a site's attributes and geometry (editor). Needs If-Match (or `version`).
 #[utoipa::path(patch, path = "/sites/{id}", tag = "sites", params(("id" = i64, Path), CrsQuery, ("If-Match" = Option<String>, Header)),
     request_body = SiteEdit,
-    responses((status = 200, body = Site), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"),
-              (status = 428, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = Site), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "not found", body = Problem, content_type = "application/problem+json"), (status = 412, description = "stale version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json"),
+              (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn edit_site(
     State(state): State<AppState>,

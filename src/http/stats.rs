@@ -14,7 +14,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Project counts by status, category and town; site counts by kind; each programme's start and
 /// completion rates against its targets.
-#[utoipa::path(get, path = "/stats", tag = "stats", responses((status = 200, body = Stats)))]
+#[utoipa::path(get, path = "/stats", tag = "stats", responses((status = 200, description = "OK", body = Stats)))]
 async fn get_stats(State(state): State<AppState>) -> Result<Json<Stats>, AppError> {
     let mut conn = state.pool.acquire().await?;
     Ok(Json(stats::stats(&mut conn).await?))

@@ -1,0 +1,5 @@
+-- pgbench: the two statements GET /api/sites?bbox=… runs (count, then the first page by code)
+\set x random(1165000, 1217000)
+\set y random(309000, 349000)
+SELECT count(*) FROM site s WHERE true AND ST_Intersects(s.geom, ST_MakeEnvelope(:x / 10000.0, :y / 10000.0, :x / 10000.0 + 0.05, :y / 10000.0 + 0.05, 4326));
+SELECT s.id, s.kind, s.code, s.name, s.name_en, s.town_code, a.name AS town_name, s.placeholder, s.attrs, s.radius_m, remediation_state((SELECT array_agg(p.status) FROM project_site ps JOIN project p ON p.id = ps.project_id WHERE ps.site_id = s.id)) AS remediation_state, (SELECT count(*) FROM project_site ps WHERE ps.site_id = s.id) AS project_count, NULL::float8 AS distance_m, ST_AsGeoJSON(s.geom, 7)::jsonb AS geometry, s.version, s.created_at, s.updated_at FROM site s LEFT JOIN admin_area a ON a.code = s.town_code WHERE true AND ST_Intersects(s.geom, ST_MakeEnvelope(:x / 10000.0, :y / 10000.0, :x / 10000.0 + 0.05, :y / 10000.0 + 0.05, 4326)) ORDER BY s.code ASC NULLS LAST, s.id LIMIT 50 OFFSET 0;

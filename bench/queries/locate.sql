@@ -1,0 +1,8 @@
+-- pgbench: the four statements GET /api/locate runs (src/db/locate.rs), same parameters; the
+-- nearby sites' ids and distances go to the projects statement as arrays, as the app binds them
+\set x random(1165000, 1217000)
+\set y random(309000, 349000)
+SELECT code, name FROM admin_area WHERE level = 'town' AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:x / 10000.0, :y / 10000.0), 4326)) ORDER BY code LIMIT 1;
+SELECT coalesce(array_agg(id ORDER BY distance_m, code)::text, '{}') AS ids, coalesce(array_agg(distance_m ORDER BY distance_m, code)::text, '{}') AS dists FROM (WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:x / 10000.0, :y / 10000.0), 4326)::geography AS g) SELECT s.id, s.kind, s.code, s.name, ST_Distance(s.geom::geography, pt.g) AS distance_m, remediation_state((SELECT array_agg(p.status) FROM project_site ps JOIN project p ON p.id = ps.project_id WHERE ps.site_id = s.id)) AS remediation_state FROM site s, pt WHERE s.kind <> 'key_zone' AND ST_DWithin(s.geom::geography, pt.g, 3000) ORDER BY distance_m, s.code LIMIT 500) q \gset
+WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:x / 10000.0, :y / 10000.0), 4326) AS g) SELECT s.id, s.code, s.name, s.radius_m, ST_Distance(s.geom::geography, pt.g::geography) AS distance_m FROM site s, pt WHERE s.zone_geom IS NOT NULL AND ST_Intersects(s.zone_geom, pt.g) ORDER BY distance_m, s.code;
+WITH found AS (SELECT * FROM UNNEST(':ids'::int8[], ':dists'::float8[]) AS f(site_id, distance_m)) SELECT p.id, p.code, p.name, p.status, p.progress, p.responsible_unit, min(f.distance_m) AS distance_m, array_agg(f.site_id ORDER BY f.distance_m, f.site_id) AS site_ids FROM found f JOIN project_site ps ON ps.site_id = f.site_id JOIN project p ON p.id = ps.project_id GROUP BY p.id ORDER BY distance_m, p.code;
