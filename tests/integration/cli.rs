@@ -165,3 +165,84 @@ fn http_get(port: u16, path: &str) -> std::io::Result<String> {
     stream.read_to_string(&mut response)?;
     Ok(response)
 }
+
+#[sqlx::test]
+async fn user_commands_add_list_and_disable(pool: PgPool) {
+    use std::io::Write;
+    let url = url_of(&pool);
+    let mut child = Command::new(BIN)
+        .args(["user", "add", "--username", "li.ming", "--role", "editor"])
+        .env("DATABASE_URL", &url)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long password\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let hash: String =
+        sqlx::query_scalar("SELECT password_hash FROM app_user WHERE username = 'li.ming'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(remediation_tracker::domain::account::verify_password(
+        "a long password",
+        &hash
+    ));
+
+    let output = Command::new(BIN)
+        .args(["user", "list"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(listed.starts_with("li.ming\teditor\tactive\t"), "{listed}");
+
+    let mut child = Command::new(BIN)
+        .args(["user", "add", "--username", "li.ming", "--role", "viewer"])
+        .env("DATABASE_URL", &url)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"another password\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("a user named li.ming already exists")
+    );
+
+    let status = Command::new(BIN)
+        .args(["user", "disable", "--username", "li.ming"])
+        .env("DATABASE_URL", &url)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = Command::new(BIN)
+        .args(["user", "list"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("li.ming\teditor\tdisabled\t"));
+    let output = Command::new(BIN)
+        .args(["user", "disable", "--username", "nobody"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no user named nobody"));
+}
