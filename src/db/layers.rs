@@ -14,9 +14,7 @@ pub async fn site_layer(pool: &PgPool, kind: SiteKind) -> sqlx::Result<String> {
          FROM (
              SELECT s.id, s.code, s.name, s.name_en, s.kind, s.town_code, s.placeholder, s.radius_m,
                     coalesce(s.zone_geom, s.geom) AS geom,
-                    remediation_state((SELECT array_agg(p.status) FROM project_site ps
-                                       JOIN project p ON p.id = ps.project_id WHERE ps.site_id = s.id))
-                        AS remediation_state
+                    s.remediation_state
              FROM site s WHERE s.kind = $1
          ) f",
     )

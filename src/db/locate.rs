@@ -1,6 +1,5 @@
 //! SQL of the location queries: what is at or near a point, and a key zone's clear-out state.
 
-use crate::db::sites::REMEDIATION_STATE_SQL;
 use serde::Serialize;
 use sqlx::PgConnection;
 
@@ -78,14 +77,14 @@ pub async fn locate(
     .bind(lat)
     .fetch_optional(&mut *conn)
     .await?;
-    let sites: Vec<NearbySite> = sqlx::query_as(&format!(
+    let sites: Vec<NearbySite> = sqlx::query_as(
         "WITH pt AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography AS g)
          SELECT s.id, s.kind, s.code, s.name, ST_Distance(s.geom::geography, pt.g) AS distance_m,
-                {REMEDIATION_STATE_SQL} AS remediation_state
+                s.remediation_state
          FROM site s, pt
          WHERE s.kind <> 'key_zone' AND ST_DWithin(s.geom::geography, pt.g, $3)
-         ORDER BY distance_m, s.code LIMIT $4"
-    ))
+         ORDER BY distance_m, s.code LIMIT $4",
+    )
     .bind(lon)
     .bind(lat)
     .bind(radius_m)
@@ -167,15 +166,13 @@ pub async fn clearance(conn: &mut PgConnection, zone_id: i64) -> sqlx::Result<Op
     let Some((code, name, radius_m)) = zone else {
         return Ok(None);
     };
-    let inside = format!(
-        "WITH z AS (SELECT zone_geom FROM site WHERE id = $1),
+    let inside = "WITH z AS (SELECT zone_geom FROM site WHERE id = $1),
          inside AS (
-             SELECT s.id, s.kind, s.code, s.name, {REMEDIATION_STATE_SQL} AS remediation_state
+             SELECT s.id, s.kind, s.code, s.name, s.remediation_state
              FROM site s, z
              WHERE s.id <> $1 AND s.kind <> 'key_zone' AND ST_Intersects(s.geom, z.zone_geom)
                AND EXISTS (SELECT 1 FROM project_site ps WHERE ps.site_id = s.id)
-         )"
-    );
+         )";
     let groups: Vec<ClearanceGroup> = sqlx::query_as(&format!(
         "{inside} SELECT kind, remediation_state, count(*) AS count FROM inside
          WHERE remediation_state <> 'none' GROUP BY 1, 2 ORDER BY 1, 2"

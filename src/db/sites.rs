@@ -38,16 +38,12 @@ pub struct Site {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The remediation state of site `s`, from its linked projects.
-pub const REMEDIATION_STATE_SQL: &str = "remediation_state((SELECT array_agg(p.status) FROM project_site ps \
-     JOIN project p ON p.id = ps.project_id WHERE ps.site_id = s.id))";
-
 fn push_select(q: &mut QueryBuilder<'_, Postgres>, distance_from: Option<(f64, f64)>) {
-    q.push(format!(
+    q.push(
         "SELECT s.id, s.kind, s.code, s.name, s.name_en, s.town_code, a.name AS town_name, s.placeholder, s.attrs,
-                s.radius_m, {REMEDIATION_STATE_SQL} AS remediation_state,
-                (SELECT count(*) FROM project_site ps WHERE ps.site_id = s.id) AS project_count, "
-    ));
+                s.radius_m, s.remediation_state,
+                (SELECT count(*) FROM project_site ps WHERE ps.site_id = s.id) AS project_count, ",
+    );
     match distance_from {
         Some((lon, lat)) => {
             q.push("ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint(")
@@ -126,7 +122,7 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SiteFilter) {
         push_site_filter(q, spatial, "s");
     }
     if !f.states.is_empty() {
-        q.push(format!(" AND {REMEDIATION_STATE_SQL} = ANY("))
+        q.push(" AND s.remediation_state = ANY(")
             .push_bind(f.states.clone())
             .push(")");
     }

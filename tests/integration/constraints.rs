@@ -214,3 +214,50 @@ async fn remediation_state_is_derived_from_project_statuses(pool: PgPool) {
         assert_eq!(state, expected, "{statuses}");
     }
 }
+
+#[sqlx::test]
+async fn stored_remediation_state_follows_links_and_statuses(pool: PgPool) {
+    let state = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, String>("SELECT remediation_state FROM site WHERE code = 'OF-1'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    sqlx::raw_sql(
+        "INSERT INTO site (kind, code, name, geom) VALUES ('outfall', 'OF-1', 'a', ST_SetSRID(ST_MakePoint(119.9, 31.8), 4326));
+         INSERT INTO project (code, name, category, status) VALUES ('P-1', 'p', 'water', 'in_progress'), ('P-2', 'q', 'water', 'accepted');",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(state(pool.clone()).await, "none");
+    sqlx::query("INSERT INTO project_site SELECT p.id, s.id FROM project p, site s")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(state(pool.clone()).await, "in_progress");
+    sqlx::query("UPDATE project SET status = 'completed' WHERE code = 'P-1'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(state(pool.clone()).await, "done");
+    sqlx::query(
+        "UPDATE project SET status = 'suspended', status_reason = '待资金' WHERE code = 'P-2'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(state(pool.clone()).await, "suspended");
+    sqlx::query(
+        "DELETE FROM project_site WHERE project_id = (SELECT id FROM project WHERE code = 'P-2')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(state(pool.clone()).await, "done");
+    sqlx::query("DELETE FROM project_site")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(state(pool.clone()).await, "none");
+}
