@@ -49,6 +49,6 @@ FROM project p, generate_series(0, 4) k
 WHERE k <= p.id % 5;
 INSERT INTO project_event (project_id, actor_name, kind, to_status, note)
 SELECT id, 'bench', 'created', status, 'generated' FROM project;
-ANALYZE;
+VACUUM ANALYZE;
 SQL
 psql -qAt "$BENCH_URL" -c "SELECT 'sites: ' || count(*) FROM site" -c "SELECT 'projects: ' || count(*) FROM project" -c "SELECT 'links: ' || count(*) FROM project_site"

@@ -45,6 +45,9 @@ pub struct Project {
     /// the version to send back in If-Match
     pub version: i32,
     pub site_count: i64,
+    /// how many rows the list query matched, before LIMIT (a window count)
+    #[serde(skip)]
+    pub full_count: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -83,6 +86,7 @@ const SELECT_PROJECT: &str = "SELECT p.id, p.code, p.name, p.name_en, p.category
         p.funding_source, p.funding_amount::float8 AS funding_amount, p.planned_start, p.planned_end,
         p.actual_start, p.actual_end, p.description, p.placeholder, p.attrs, p.version,
         (SELECT count(*) FROM project_site ps WHERE ps.project_id = p.id) AS site_count,
+        count(*) OVER () AS full_count,
         p.created_at, p.updated_at
     FROM project p
     LEFT JOIN programme g ON g.id = p.programme_id
@@ -189,12 +193,6 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(i64, Vec<Project>)> {
-    let mut count = QueryBuilder::new(
-        "SELECT count(*) FROM project p LEFT JOIN programme g ON g.id = p.programme_id",
-    );
-    push_filter(&mut count, f);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
-
     let mut q = QueryBuilder::new(SELECT_PROJECT);
     push_filter(&mut q, f);
     let column = SORTS
@@ -209,7 +207,19 @@ pub async fn list(
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset);
-    let items = q.build_query_as().fetch_all(conn).await?;
+    let items: Vec<Project> = q.build_query_as().fetch_all(&mut *conn).await?;
+    // the window count gives the total in the same pass; only a page past the end needs a count
+    let total = match items.first() {
+        Some(first) => first.full_count,
+        None if offset == 0 => 0,
+        None => {
+            let mut count = QueryBuilder::new(
+                "SELECT count(*) FROM project p LEFT JOIN programme g ON g.id = p.programme_id",
+            );
+            push_filter(&mut count, f);
+            count.build_query_scalar().fetch_one(conn).await?
+        }
+    };
     Ok((total, items))
 }
 

@@ -28,6 +28,9 @@ pub struct Site {
     /// none, in_progress, done or suspended, derived from the linked projects
     pub remediation_state: String,
     pub project_count: i64,
+    /// how many rows the list query matched, before LIMIT (a window count)
+    #[serde(skip)]
+    pub full_count: i64,
     /// geodesic metres from the query point, for location queries
     pub distance_m: Option<f64>,
     /// GeoJSON geometry in WGS84 (a key zone's centre)
@@ -42,7 +45,8 @@ fn push_select(q: &mut QueryBuilder<'_, Postgres>, distance_from: Option<(f64, f
     q.push(
         "SELECT s.id, s.kind, s.code, s.name, s.name_en, s.town_code, a.name AS town_name, s.placeholder, s.attrs,
                 s.radius_m, s.remediation_state,
-                (SELECT count(*) FROM project_site ps WHERE ps.site_id = s.id) AS project_count, ",
+                (SELECT count(*) FROM project_site ps WHERE ps.site_id = s.id) AS project_count,
+                count(*) OVER () AS full_count, ",
     );
     match distance_from {
         Some((lon, lat)) => {
@@ -157,10 +161,6 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(i64, Vec<Site>)> {
-    let mut count = QueryBuilder::new("SELECT count(*) FROM site s");
-    push_filter(&mut count, f);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
-
     let from = match &f.spatial {
         Some(SpatialFilter::Near { lon, lat, .. }) => Some((*lon, *lat)),
         _ => None,
@@ -185,7 +185,17 @@ pub async fn list(
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset);
-    let items = q.build_query_as().fetch_all(conn).await?;
+    let items: Vec<Site> = q.build_query_as().fetch_all(&mut *conn).await?;
+    // the window count gives the total in the same pass; only a page past the end needs a count
+    let total = match items.first() {
+        Some(first) => first.full_count,
+        None if offset == 0 => 0,
+        None => {
+            let mut count = QueryBuilder::new("SELECT count(*) FROM site s");
+            push_filter(&mut count, f);
+            count.build_query_scalar().fetch_one(conn).await?
+        }
+    };
     Ok((total, items))
 }
 

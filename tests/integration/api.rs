@@ -303,6 +303,26 @@ async fn near_bbox_town_and_polygon_filters(pool: PgPool) {
         (body["total"].as_i64(), codes(&body["items"])),
         (Some(2), vec!["P-1".to_string()])
     );
+    let body = api
+        .get("/api/sites?kind=outfall,enterprise&offset=5")
+        .await
+        .body;
+    assert_eq!(
+        (
+            body["total"].as_i64(),
+            body["items"].as_array().map(Vec::len)
+        ),
+        (Some(2), Some(0)),
+        "a page past the end still has the total"
+    );
+    let body = api
+        .get("/api/sites?kind=outfall,enterprise&limit=1&offset=1")
+        .await
+        .body;
+    assert_eq!(
+        (body["total"].as_i64(), codes(&body["items"])),
+        (Some(2), vec!["OF-1".to_string()])
+    );
     let body = api.get("/api/projects?q=排口").await.body;
     assert_eq!(codes(&body["items"]), ["P-2"]);
 
