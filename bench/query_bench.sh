@@ -45,7 +45,7 @@ for q in locate near bbox; do
     [ -z "$errors" ] || echo "warning: $q: $errors" >&2
 
     rm -f "$SCRATCH"/pgbench_log.*
-    (cd "$SCRATCH" && pgbench -n -c"$CONCURRENCY" -j2 -T"$SECONDS_PER_RUN" -l -f "../queries/$q.sql" "$BENCH_URL" >"pgbench-$q.txt" 2>&1)
+    (cd "$SCRATCH" && pgbench -n -M prepared -c"$CONCURRENCY" -j2 -T"$SECONDS_PER_RUN" -l -f "../queries/$q.sql" "$BENCH_URL" >"pgbench-$q.txt" 2>&1)
     sql=$(awk '/^tps/ {print $3}' "$SCRATCH/pgbench-$q.txt")
     read -r sql50 sql99 < <(percentiles "$SCRATCH"/pgbench_log.*)
     ratio=$(awk -v a="$ours" -v b="$sql" 'BEGIN {printf "%.2f", a / b}')
@@ -54,7 +54,7 @@ done
 
 # the plans, at a point in the middle of the data
 for q in locate near bbox; do
-    grep -v '^\\set' "bench/queries/$q.sql" | grep -v '^--' | sed 's/:x/1195000/g; s/:y/325000/g; s/ \\gset$//; s/'"'"':ids'"'"'/'"'"'{1,2,3}'"'"'/; s/'"'"':dists'"'"'/'"'"'{0,10,20}'"'"'/' |
+    grep -v '^\\set' "bench/queries/$q.sql" | grep -v '^--' | sed 's/:x/1195000/g; s/:y/325000/g; s/ \\gset$//; s/:ids/'"'"'{1,2,3}'"'"'/; s/:dists/'"'"'{0,10,20}'"'"'/' |
         while IFS= read -r statement; do
             [ -n "$statement" ] && psql -qAt "$BENCH_URL" -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${statement%;}"
             echo
