@@ -5,6 +5,7 @@ pub mod events;
 pub mod export;
 pub mod import_stage;
 pub mod layers;
+pub mod listing;
 pub mod locate;
 pub mod projects;
 pub mod seed;

@@ -2,6 +2,7 @@
 //! the caller's transaction, guarded by the project's version (optimistic locking).
 
 use crate::db::events::{self, Actor, NewEvent};
+use crate::db::listing::{push_any, push_order_and_page, push_text};
 use crate::db::spatial::{SpatialFilter, push_site_filter};
 use crate::domain::ProjectStatus;
 use crate::domain::project::FieldValue;
@@ -139,36 +140,12 @@ pub const SORTS: [(&str, &str); 6] = [
 
 fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &ProjectFilter) {
     q.push(" WHERE true");
-    if !f.statuses.is_empty() {
-        q.push(" AND p.status = ANY(")
-            .push_bind(f.statuses.clone())
-            .push(")");
-    }
-    if !f.categories.is_empty() {
-        q.push(" AND p.category = ANY(")
-            .push_bind(f.categories.clone())
-            .push(")");
-    }
-    if !f.programmes.is_empty() {
-        q.push(" AND g.code = ANY(")
-            .push_bind(f.programmes.clone())
-            .push(")");
-    }
-    if !f.towns.is_empty() {
-        q.push(" AND p.town_code = ANY(")
-            .push_bind(f.towns.clone())
-            .push(")");
-    }
+    push_any(q, "p.status", &f.statuses);
+    push_any(q, "p.category", &f.categories);
+    push_any(q, "g.code", &f.programmes);
+    push_any(q, "p.town_code", &f.towns);
     if let Some(text) = &f.text {
-        let pattern = format!(
-            "%{}%",
-            text.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        q.push(" AND (p.name ILIKE ").push_bind(pattern.clone());
-        q.push(" OR p.code ILIKE ").push_bind(pattern.clone());
-        q.push(" OR p.name_en ILIKE ").push_bind(pattern).push(")");
+        push_text(q, &["p.name", "p.code", "p.name_en"], text);
     }
     if let Some(since) = f.updated_since {
         q.push(" AND p.updated_at >= ").push_bind(since);
@@ -195,18 +172,7 @@ pub async fn list(
 ) -> sqlx::Result<(i64, Vec<Project>)> {
     let mut q = QueryBuilder::new(SELECT_PROJECT);
     push_filter(&mut q, f);
-    let column = SORTS
-        .iter()
-        .find(|(name, _)| *name == sort.0)
-        .map_or("p.code", |(_, sql)| sql);
-    q.push(format!(
-        " ORDER BY {column} {} NULLS LAST, p.id",
-        if sort.1 { "DESC" } else { "ASC" }
-    ));
-    q.push(" LIMIT ")
-        .push_bind(limit)
-        .push(" OFFSET ")
-        .push_bind(offset);
+    push_order_and_page(&mut q, &SORTS, sort, "p.id", limit, offset);
     let items: Vec<Project> = q.build_query_as().fetch_all(&mut *conn).await?;
     // the window count gives the total in the same pass; only a page past the end needs a count
     let total = match items.first() {

@@ -1,6 +1,7 @@
 //! SQL of sites: reads with filters and each site's derived remediation state; creation and
 //! edits of attributes and geometry, guarded by the site's version.
 
+use crate::db::listing::{push_any, push_order_and_page, push_text};
 use crate::db::spatial::{SpatialFilter, push_site_filter};
 use crate::import::StagedRow;
 use chrono::{DateTime, Utc};
@@ -97,26 +98,10 @@ pub const SORTS: [(&str, &str); 5] = [
 
 fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SiteFilter) {
     q.push(" WHERE true");
-    if !f.kinds.is_empty() {
-        q.push(" AND s.kind = ANY(")
-            .push_bind(f.kinds.clone())
-            .push(")");
-    }
-    if !f.towns.is_empty() {
-        q.push(" AND s.town_code = ANY(")
-            .push_bind(f.towns.clone())
-            .push(")");
-    }
+    push_any(q, "s.kind", &f.kinds);
+    push_any(q, "s.town_code", &f.towns);
     if let Some(text) = &f.text {
-        let pattern = format!(
-            "%{}%",
-            text.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        q.push(" AND (s.name ILIKE ").push_bind(pattern.clone());
-        q.push(" OR s.code ILIKE ").push_bind(pattern.clone());
-        q.push(" OR s.name_en ILIKE ").push_bind(pattern).push(")");
+        push_text(q, &["s.name", "s.code", "s.name_en"], text);
     }
     if let Some(since) = f.updated_since {
         q.push(" AND s.updated_at >= ").push_bind(since);
@@ -125,31 +110,15 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SiteFilter) {
         q.push(" AND ");
         push_site_filter(q, spatial, "s");
     }
-    if !f.states.is_empty() {
-        q.push(" AND s.remediation_state = ANY(")
-            .push_bind(f.states.clone())
-            .push(")");
-    }
+    push_any(q, "s.remediation_state", &f.states);
     if !f.project_statuses.is_empty() || !f.programmes.is_empty() || !f.categories.is_empty() {
         q.push(
             " AND EXISTS (SELECT 1 FROM project_site ps JOIN project p ON p.id = ps.project_id
                LEFT JOIN programme g ON g.id = p.programme_id WHERE ps.site_id = s.id",
         );
-        if !f.project_statuses.is_empty() {
-            q.push(" AND p.status = ANY(")
-                .push_bind(f.project_statuses.clone())
-                .push(")");
-        }
-        if !f.programmes.is_empty() {
-            q.push(" AND g.code = ANY(")
-                .push_bind(f.programmes.clone())
-                .push(")");
-        }
-        if !f.categories.is_empty() {
-            q.push(" AND p.category = ANY(")
-                .push_bind(f.categories.clone())
-                .push(")");
-        }
+        push_any(q, "p.status", &f.project_statuses);
+        push_any(q, "g.code", &f.programmes);
+        push_any(q, "p.category", &f.categories);
         q.push(")");
     }
 }
@@ -168,23 +137,13 @@ pub async fn list(
     let mut q = QueryBuilder::new("");
     push_select(&mut q, from);
     push_filter(&mut q, f);
-    let column = SORTS
-        .iter()
-        .find(|(name, _)| *name == sort.0)
-        .map_or("s.code", |(_, sql)| sql);
-    let column = if column == "distance_m" && from.is_none() {
-        "s.code"
+    // distance exists only with a point to measure from
+    let sort = if sort.0 == "distance" && from.is_none() {
+        ("code", sort.1)
     } else {
-        column
+        sort
     };
-    q.push(format!(
-        " ORDER BY {column} {} NULLS LAST, s.id",
-        if sort.1 { "DESC" } else { "ASC" }
-    ));
-    q.push(" LIMIT ")
-        .push_bind(limit)
-        .push(" OFFSET ")
-        .push_bind(offset);
+    push_order_and_page(&mut q, &SORTS, sort, "s.id", limit, offset);
     let items: Vec<Site> = q.build_query_as().fetch_all(&mut *conn).await?;
     // the window count gives the total in the same pass; only a page past the end needs a count
     let total = match items.first() {
