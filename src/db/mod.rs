@@ -12,6 +12,7 @@ pub mod seed;
 pub mod sites;
 pub mod spatial;
 pub mod stats;
+pub mod tiles;
 pub mod users;
 
 use sqlx::PgPool;

@@ -10,6 +10,7 @@ mod locate;
 mod projects;
 mod sites;
 mod stats;
+mod tiles;
 
 pub use auth::{Caller, SESSION_COOKIE};
 
@@ -138,6 +139,7 @@ pub fn app(state: AppState) -> Router {
 
     Router::new()
         .merge(health::routes())
+        .merge(tiles::routes())
         .nest("/api", api)
         .with_state(state)
         .route_service("/", ServeFile::new(web_dir.join("index.html")))
@@ -146,5 +148,6 @@ pub fn app(state: AppState) -> Router {
             ServeDir::new(web_dir.join("node_modules/maplibre-gl/dist")),
         )
         .fallback_service(ServeDir::new(web_dir.join("src")))
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }

@@ -69,6 +69,10 @@ impl Api {
         }
     }
 
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     pub async fn get(&self, uri: &str) -> Reply {
         self.call(Method::GET, uri, None, None, None).await
     }

@@ -10,3 +10,4 @@ mod constraints;
 mod http;
 mod import;
 mod seed;
+mod tiles;

@@ -1,0 +1,65 @@
+//! SQL of vector tiles: one layer of sites (one kind, or all kinds) clipped, simplified and
+//! encoded as a Mapbox Vector Tile by PostGIS (`ST_AsMVT`), plus each layer's extent.
+
+use sqlx::PgPool;
+
+/// Tile extent in tile coordinates, and the buffer kept around it so lines join across tiles.
+const EXTENT: i32 = 4096;
+const BUFFER: i32 = 64;
+
+/// Encodes one tile; `None` when no feature touches it. Features carry id, code, name, kind,
+/// the status of the site's most recently updated project, and the derived remediation state.
+/// Key zones are drawn as their zone polygon.
+pub async fn site_tile(
+    pool: &PgPool,
+    layer: &str,
+    kinds: &[&str],
+    z: u32,
+    x: u32,
+    y: u32,
+) -> sqlx::Result<Option<Vec<u8>>> {
+    let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+    sqlx::query_scalar(
+        "WITH tile AS (
+             SELECT ST_TileEnvelope($1, $2, $3) AS env,
+                    ST_Transform(ST_TileEnvelope($1, $2, $3, margin => $7::float8 / $6), 4326) AS area,
+                    -- one tile pixel in metres of Web Mercator: detail below it is not drawn
+                    (40075016.68557849 / (2 ^ $1)) / $6 AS pixel
+         ),
+         features AS (
+             SELECT s.id, s.code, s.name, s.kind, s.remediation_state,
+                    (SELECT p.status FROM project_site ps JOIN project p ON p.id = ps.project_id
+                     WHERE ps.site_id = s.id ORDER BY p.updated_at DESC, p.id DESC LIMIT 1) AS status,
+                    ST_AsMVTGeom(ST_Simplify(ST_Transform(coalesce(s.zone_geom, s.geom), 3857), tile.pixel, true),
+                                 tile.env, $6, $7, true) AS geom
+             FROM site s, tile
+             WHERE s.kind = ANY($4)
+               AND (s.geom && tile.area OR (s.zone_geom IS NOT NULL AND s.zone_geom && tile.area))
+         )
+         SELECT ST_AsMVT(features, $5, $6, 'geom', 'id') FROM features WHERE geom IS NOT NULL",
+    )
+    .bind(z as i32)
+    .bind(x as i32)
+    .bind(y as i32)
+    .bind(kinds)
+    .bind(layer)
+    .bind(EXTENT)
+    .bind(BUFFER)
+    .fetch_one(pool)
+    .await
+    .map(|tile: Option<Vec<u8>>| tile.filter(|bytes| !bytes.is_empty()))
+}
+
+/// The lon/lat extent of the sites of these kinds (zone polygons included), if there are any.
+pub async fn extent(pool: &PgPool, kinds: &[&str]) -> sqlx::Result<Option<[f64; 4]>> {
+    let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+    let corners: Option<Vec<f64>> = sqlx::query_scalar(
+        "SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)]
+         FROM (SELECT ST_Extent(coalesce(zone_geom, geom)) AS e FROM site WHERE kind = ANY($1)) t
+         WHERE e IS NOT NULL",
+    )
+    .bind(kinds)
+    .fetch_optional(pool)
+    .await?;
+    Ok(corners.and_then(|c| c.try_into().ok()))
+}
