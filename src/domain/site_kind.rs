@@ -197,6 +197,18 @@ const FACILITY_ATTRS: &[AttrSpec] = &[
     opt("capacity", AttrType::Text),
 ];
 
+/// The kind names, for validating filters.
+pub const KIND_NAMES: [&str; 8] = [
+    "river",
+    "black_odor_water",
+    "contaminated_plot",
+    "key_zone",
+    "monitoring_section",
+    "outfall",
+    "enterprise",
+    "facility",
+];
+
 impl SiteKind {
     pub const ALL: [SiteKind; 8] = [
         SiteKind::River,
@@ -377,6 +389,7 @@ mod tests {
         for kind in SiteKind::ALL {
             assert_eq!(kind.as_str().parse::<SiteKind>(), Ok(kind));
         }
+        assert_eq!(SiteKind::ALL.map(SiteKind::as_str), KIND_NAMES);
         assert!("lake".parse::<SiteKind>().is_err());
     }
 

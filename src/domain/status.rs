@@ -21,6 +21,20 @@ pub enum ProjectStatus {
     Cancelled,
 }
 
+/// The status names, in lifecycle order, for validating filters.
+pub const STATUS_NAMES: [&str; 7] = [
+    "planned",
+    "preparing",
+    "in_progress",
+    "completed",
+    "accepted",
+    "suspended",
+    "cancelled",
+];
+
+/// A site's remediation state, derived from its projects (SQL function `remediation_state`).
+pub const REMEDIATION_STATES: [&str; 4] = ["none", "in_progress", "done", "suspended"];
+
 impl ProjectStatus {
     pub const ALL: [ProjectStatus; 7] = [
         ProjectStatus::Planned,
@@ -105,6 +119,7 @@ mod tests {
         assert!(!Planned.can_move_to(Completed));
         assert!(!Cancelled.can_move_to(Planned));
         assert!(!InProgress.can_move_to(InProgress));
+        assert_eq!(ProjectStatus::ALL.map(ProjectStatus::as_str), STATUS_NAMES);
         let edges: usize = ProjectStatus::ALL
             .iter()
             .map(|s| s.allowed_next().len())

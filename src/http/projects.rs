@@ -15,6 +15,7 @@ use crate::db::users::CurrentUser;
 use crate::domain::ProjectStatus;
 use crate::domain::account::Role;
 use crate::domain::project::{self as fields, CATEGORIES, FieldValue};
+use crate::domain::status::STATUS_NAMES;
 use crate::error::{AppError, Problem};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -36,16 +37,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(unlink_site))
         .routes(routes!(history))
 }
-
-const STATUS_NAMES: [&str; 7] = [
-    "planned",
-    "preparing",
-    "in_progress",
-    "completed",
-    "accepted",
-    "suspended",
-    "cancelled",
-];
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -11,6 +11,8 @@ use crate::db::sites::{self, SORTS, Site, SiteFilter};
 use crate::domain::SiteKind;
 use crate::domain::account::Role;
 use crate::domain::project::CATEGORIES;
+use crate::domain::site_kind::KIND_NAMES;
+use crate::domain::status::{REMEDIATION_STATES, STATUS_NAMES};
 use crate::error::{AppError, Problem};
 use crate::import::{ImportTarget, to_row};
 use axum::Json;
@@ -28,27 +30,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_sites, create_site))
         .routes(routes!(get_site, edit_site))
 }
-
-const KIND_NAMES: [&str; 8] = [
-    "river",
-    "black_odor_water",
-    "contaminated_plot",
-    "key_zone",
-    "monitoring_section",
-    "outfall",
-    "enterprise",
-    "facility",
-];
-const STATE_NAMES: [&str; 4] = ["none", "in_progress", "done", "suspended"];
-const STATUS_NAMES: [&str; 7] = [
-    "planned",
-    "preparing",
-    "in_progress",
-    "completed",
-    "accepted",
-    "suspended",
-    "cancelled",
-];
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -120,7 +101,7 @@ async fn list_sites(
             .filter(|q| !q.is_empty()),
         updated_since: parse_since(query.updated_since.as_deref())?,
         spatial,
-        states: parse_list("state", query.state.as_deref(), Some(&STATE_NAMES))?,
+        states: parse_list("state", query.state.as_deref(), Some(&REMEDIATION_STATES))?,
         project_statuses: parse_list("status", query.status.as_deref(), Some(&STATUS_NAMES))?,
         programmes: parse_list("programme", query.programme.as_deref(), None)?,
         categories: parse_list("category", query.category.as_deref(), Some(&CATEGORIES))?,
