@@ -88,8 +88,9 @@ pub struct SiteFilter {
     pub categories: Vec<String>,
 }
 
-pub const SORTS: [(&str, &str); 5] = [
+pub const SORTS: [(&str, &str); 6] = [
     ("code", "s.code"),
+    ("id", "s.id"),
     ("name", "s.name"),
     ("kind", "s.kind"),
     ("updated_at", "s.updated_at"),

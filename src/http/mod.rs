@@ -7,6 +7,7 @@ mod extract;
 mod health;
 mod layers;
 mod locate;
+mod ogc;
 mod projects;
 mod sites;
 mod stats;
@@ -140,6 +141,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(tiles::routes())
+        .merge(ogc::routes())
         .nest("/api", api)
         .with_state(state)
         .route_service("/", ServeFile::new(web_dir.join("index.html")))

@@ -9,5 +9,6 @@ mod common;
 mod constraints;
 mod http;
 mod import;
+mod ogc;
 mod seed;
 mod tiles;

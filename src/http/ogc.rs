@@ -1,0 +1,239 @@
+//! OGC API - Features, Part 1 Core with GeoJSON, at `/ogc`: landing page, conformance, one
+//! collection per site kind, and their items with bbox, limit/offset paging, `next`/`prev`
+//! links and `numberMatched`. Items come from the same queries as `/api/sites`.
+
+use super::AppState;
+use super::extract::{ApiQuery, parse_page, parse_spatial};
+use crate::db::sites::{self, Site, SiteFilter};
+use crate::domain::SiteKind;
+use crate::error::AppError;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ogc", get(landing))
+        .route("/ogc/conformance", get(conformance))
+        .route("/ogc/collections", get(collections))
+        .route("/ogc/collections/{id}", get(collection))
+        .route("/ogc/collections/{id}/items", get(items))
+        .route("/ogc/collections/{id}/items/{feature_id}", get(item))
+}
+
+/// Default and largest page of items.
+pub const DEFAULT_LIMIT: i64 = 100;
+pub const MAX_LIMIT: i64 = 10_000;
+
+const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+/// The base URL of this server, from the request, for absolute links.
+fn base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
+    json!({ "href": href, "rel": rel, "type": kind, "title": title })
+}
+
+fn geojson(body: Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+async fn landing(headers: HeaderMap) -> axum::Json<Value> {
+    let base = base(&headers);
+    axum::Json(json!({
+        "title": "remediation-tracker",
+        "description": "Sites of an environmental bureau's remediation work: rivers, black-odor water bodies, contaminated plots, key zones, monitoring sections, outfalls, enterprises and facilities.",
+        "links": [
+            link(format!("{base}/ogc"), "self", "application/json", "this document"),
+            link(format!("{base}/api/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.1", "the API definition"),
+            link(format!("{base}/ogc/conformance"), "conformance", "application/json", "conformance classes"),
+            link(format!("{base}/ogc/collections"), "data", "application/json", "the collections"),
+        ],
+    }))
+}
+
+async fn conformance() -> axum::Json<Value> {
+    axum::Json(json!({
+        "conformsTo": [
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        ]
+    }))
+}
+
+fn kind_of(id: &str) -> Result<SiteKind, AppError> {
+    id.parse()
+        .map_err(|e: String| AppError::NotFound(format!("no collection {id:?}: {e}")))
+}
+
+async fn describe(state: &AppState, base: &str, kind: SiteKind) -> Result<Value, AppError> {
+    let bbox = crate::db::tiles::extent(&state.pool, &[kind.as_str()]).await?;
+    let id = kind.as_str();
+    let mut collection = json!({
+        "id": id,
+        "title": id,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "links": [
+            link(format!("{base}/ogc/collections/{id}"), "self", "application/json", "this collection"),
+            link(format!("{base}/ogc/collections/{id}/items"), "items", "application/geo+json", "the features"),
+        ],
+    });
+    if let Some(b) = bbox {
+        collection["extent"] = json!({ "spatial": { "bbox": [b], "crs": CRS84 } });
+    }
+    Ok(collection)
+}
+
+async fn collections(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<axum::Json<Value>, AppError> {
+    let base = base(&headers);
+    let mut all = Vec::new();
+    for kind in SiteKind::ALL {
+        all.push(describe(&state, &base, kind).await?);
+    }
+    Ok(axum::Json(json!({
+        "links": [link(format!("{base}/ogc/collections"), "self", "application/json", "the collections")],
+        "collections": all,
+    })))
+}
+
+async fn collection(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<axum::Json<Value>, AppError> {
+    let kind = kind_of(&id)?;
+    Ok(axum::Json(describe(&state, &base(&headers), kind).await?))
+}
+
+/// A site as a GeoJSON feature: core fields and its kind's attributes as properties.
+fn feature(site: Site) -> Value {
+    let mut properties = Map::new();
+    properties.insert("code".into(), json!(site.code));
+    properties.insert("name".into(), json!(site.name));
+    properties.insert("name_en".into(), json!(site.name_en));
+    properties.insert("kind".into(), json!(site.kind));
+    properties.insert("town_code".into(), json!(site.town_code));
+    properties.insert("placeholder".into(), json!(site.placeholder));
+    properties.insert("remediation_state".into(), json!(site.remediation_state));
+    properties.insert("updated_at".into(), json!(site.updated_at));
+    if let Some(radius) = site.radius_m {
+        properties.insert("radius_m".into(), json!(radius));
+    }
+    if let Value::Object(attrs) = site.attrs.0 {
+        for (key, value) in attrs {
+            properties.entry(key).or_insert(value);
+        }
+    }
+    json!({ "type": "Feature", "id": site.id, "geometry": site.geometry.0, "properties": properties })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ItemsQuery {
+    bbox: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+async fn items(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<ItemsQuery>,
+) -> Result<Response, AppError> {
+    let kind = kind_of(&id)?;
+    let (limit, offset) = parse_page(
+        query.limit.as_deref(),
+        query.offset.as_deref(),
+        DEFAULT_LIMIT,
+        MAX_LIMIT,
+    )?;
+    let spatial = parse_spatial(&state, None, None, query.bbox.as_deref(), None).await?;
+    let filter = SiteFilter {
+        kinds: vec![kind.as_str().to_string()],
+        spatial,
+        ..SiteFilter::default()
+    };
+    let mut conn = state.pool.acquire().await?;
+    // id order keeps pages stable while paging
+    let (total, page) = sites::list(&mut conn, &filter, ("id", false), limit, offset).await?;
+    let returned = page.len() as i64;
+
+    let base = base(&headers);
+    let page_link = |offset: i64, rel: &str| {
+        let mut href = format!("{base}/ogc/collections/{id}/items?limit={limit}&offset={offset}");
+        if let Some(bbox) = &query.bbox {
+            href.push_str(&format!("&bbox={bbox}"));
+        }
+        link(href, rel, "application/geo+json", rel)
+    };
+    let mut links = vec![page_link(offset, "self")];
+    if offset + returned < total {
+        links.push(page_link(offset + limit, "next"));
+    }
+    if offset > 0 {
+        links.push(page_link((offset - limit).max(0), "prev"));
+    }
+    Ok(geojson(json!({
+        "type": "FeatureCollection",
+        "features": page.into_iter().map(feature).collect::<Vec<_>>(),
+        "numberMatched": total,
+        "numberReturned": returned,
+        "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "links": links,
+    })))
+}
+
+async fn item(
+    State(state): State<AppState>,
+    Path((id, feature_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let kind = kind_of(&id)?;
+    let missing = || AppError::NotFound(format!("collection {id} has no feature {feature_id:?}"));
+    let site_id: i64 = feature_id.parse().map_err(|_| missing())?;
+    let mut conn = state.pool.acquire().await?;
+    let site = sites::get(&mut conn, site_id)
+        .await?
+        .filter(|s| s.kind == kind.as_str())
+        .ok_or_else(missing)?;
+    let base = base(&headers);
+    let mut body = feature(site);
+    body["links"] = json!([
+        link(
+            format!("{base}/ogc/collections/{id}/items/{feature_id}"),
+            "self",
+            "application/geo+json",
+            "this feature"
+        ),
+        link(
+            format!("{base}/ogc/collections/{id}"),
+            "collection",
+            "application/json",
+            "the collection"
+        ),
+    ]);
+    Ok(geojson(body))
+}
