@@ -42,7 +42,31 @@ pub struct Site {
     pub updated_at: DateTime<Utc>,
 }
 
-fn push_select(q: &mut QueryBuilder<'_, Postgres>, distance_from: Option<(f64, f64)>) {
+/// The CRS geometries are written in: an SRID, whether the axes are swapped into the CRS's
+/// authority order (latitude or northing first), and the decimals kept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutputCrs {
+    pub srid: i32,
+    pub flip_axes: bool,
+    pub decimals: i32,
+}
+
+impl Default for OutputCrs {
+    /// GeoJSON's own: WGS84 longitude/latitude.
+    fn default() -> Self {
+        OutputCrs {
+            srid: 4326,
+            flip_axes: false,
+            decimals: 7,
+        }
+    }
+}
+
+fn push_select(
+    q: &mut QueryBuilder<'_, Postgres>,
+    distance_from: Option<(f64, f64)>,
+    output: OutputCrs,
+) {
     q.push(
         "SELECT s.id, s.kind, s.code, s.name, s.name_en, s.town_code, a.name AS town_name, s.placeholder, s.attrs,
                 s.radius_m, s.remediation_state,
@@ -61,21 +85,43 @@ fn push_select(q: &mut QueryBuilder<'_, Postgres>, distance_from: Option<(f64, f
             q.push("NULL::float8 AS distance_m, ");
         }
     }
-    q.push(
-        "ST_AsGeoJSON(s.geom, 7)::jsonb AS geometry, s.version, s.created_at, s.updated_at
+    // ST_Transform to the geometry's own SRID returns it as it is
+    q.push("ST_AsGeoJSON(");
+    if output.flip_axes {
+        q.push("ST_FlipCoordinates(");
+    }
+    q.push("ST_Transform(s.geom, ")
+        .push_bind(output.srid)
+        .push(")");
+    if output.flip_axes {
+        q.push(")");
+    }
+    q.push(", ").push_bind(output.decimals).push(
+        ")::jsonb AS geometry, s.version, s.created_at, s.updated_at
          FROM site s LEFT JOIN admin_area a ON a.code = s.town_code",
     );
 }
 
 pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Site>> {
+    get_in(conn, id, OutputCrs::default()).await
+}
+
+/// One site with its geometry in the given CRS.
+pub async fn get_in(
+    conn: &mut PgConnection,
+    id: i64,
+    output: OutputCrs,
+) -> sqlx::Result<Option<Site>> {
     let mut q = QueryBuilder::new("");
-    push_select(&mut q, None);
+    push_select(&mut q, None, output);
     q.push(" WHERE s.id = ").push_bind(id);
     q.build_query_as().fetch_optional(conn).await
 }
 
 #[derive(Debug, Default, Clone)]
 pub struct SiteFilter {
+    /// the CRS of the returned geometries (WGS84 by default)
+    pub output: OutputCrs,
     pub kinds: Vec<String>,
     pub towns: Vec<String>,
     pub text: Option<String>,
@@ -136,7 +182,7 @@ pub async fn list(
         _ => None,
     };
     let mut q = QueryBuilder::new("");
-    push_select(&mut q, from);
+    push_select(&mut q, from, f.output);
     push_filter(&mut q, f);
     // distance exists only with a point to measure from
     let sort = if sort.0 == "distance" && from.is_none() {

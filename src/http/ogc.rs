@@ -1,11 +1,12 @@
-//! OGC API - Features, Part 1 Core with GeoJSON, at `/ogc`: landing page, conformance, one
-//! collection per site kind, and their items with bbox, limit/offset paging, `next`/`prev`
-//! links and `numberMatched`. Items come from the same queries as `/api/sites`.
+//! OGC API - Features at `/ogc` (Part 1 Core with GeoJSON, Part 2 CRS): landing page,
+//! conformance, one collection per site kind, and their items with bbox (and bbox-crs),
+//! limit/offset paging with `next`/`prev` links and `numberMatched`, and output in CRS84,
+//! EPSG:4326, EPSG:4490, EPSG:4549 or EPSG:4528. Items come from the queries of `/api/sites`.
 
 use super::AppState;
 use super::extract::{ApiQuery, parse_page, parse_spatial};
-use crate::db::sites::{self, Site, SiteFilter};
-use crate::domain::SiteKind;
+use crate::db::sites::{self, OutputCrs, Site, SiteFilter};
+use crate::domain::{InputCrs, SiteKind};
 use crate::error::AppError;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -31,6 +32,87 @@ pub const MAX_LIMIT: i64 = 10_000;
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
+/// The CRSs features can be read in (OGC API - Features Part 2). Except for CRS84, coordinates
+/// follow the EPSG axis order: latitude first for 4326 and 4490, northing first for the
+/// Gauss-Krüger 4549 and 4528.
+struct OfferedCrs {
+    uri: &'static str,
+    output: OutputCrs,
+    input: InputCrs,
+}
+
+const OFFERED: [OfferedCrs; 5] = [
+    OfferedCrs {
+        uri: CRS84,
+        output: OutputCrs {
+            srid: 4326,
+            flip_axes: false,
+            decimals: 7,
+        },
+        input: InputCrs::Wgs84,
+    },
+    OfferedCrs {
+        uri: "http://www.opengis.net/def/crs/EPSG/0/4326",
+        output: OutputCrs {
+            srid: 4326,
+            flip_axes: true,
+            decimals: 7,
+        },
+        input: InputCrs::Wgs84,
+    },
+    OfferedCrs {
+        uri: "http://www.opengis.net/def/crs/EPSG/0/4490",
+        output: OutputCrs {
+            srid: 4490,
+            flip_axes: true,
+            decimals: 7,
+        },
+        input: InputCrs::Cgcs2000,
+    },
+    OfferedCrs {
+        uri: "http://www.opengis.net/def/crs/EPSG/0/4549",
+        output: OutputCrs {
+            srid: 4549,
+            flip_axes: true,
+            decimals: 3,
+        },
+        input: InputCrs::Cgcs2000Gk120,
+    },
+    OfferedCrs {
+        uri: "http://www.opengis.net/def/crs/EPSG/0/4528",
+        output: OutputCrs {
+            srid: 4528,
+            flip_axes: true,
+            decimals: 3,
+        },
+        input: InputCrs::Cgcs2000Gk40,
+    },
+];
+
+/// Finds an offered CRS by URI, or by a short name such as `EPSG:4549` or `[EPSG:4549]`.
+fn offered_crs(name: Option<&str>, parameter: &str) -> Result<&'static OfferedCrs, AppError> {
+    let Some(name) = name else {
+        return Ok(&OFFERED[0]);
+    };
+    let short = name.trim().trim_start_matches('[').trim_end_matches(']');
+    OFFERED
+        .iter()
+        .find(|c| {
+            c.uri == short
+                || c.uri.rsplit('/').next() == Some(short)
+                || short
+                    .strip_prefix("EPSG:")
+                    .is_some_and(|code| c.uri.ends_with(&format!("/EPSG/0/{code}")))
+        })
+        .ok_or_else(|| {
+            let uris: Vec<&str> = OFFERED.iter().map(|c| c.uri).collect();
+            AppError::BadRequest(format!(
+                "unsupported {parameter} {name:?}; supported: {}",
+                uris.join(", ")
+            ))
+        })
+}
+
 /// The base URL of this server, from the request, for absolute links.
 fn base(headers: &HeaderMap) -> String {
     let host = headers
@@ -48,9 +130,13 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
     json!({ "href": href, "rel": rel, "type": kind, "title": title })
 }
 
-fn geojson(body: Value) -> Response {
+fn geojson(body: Value, crs: &OfferedCrs) -> Response {
+    let content_crs = format!("<{}>", crs.uri);
     (
-        [(header::CONTENT_TYPE, "application/geo+json")],
+        [
+            (header::CONTENT_TYPE, "application/geo+json".to_string()),
+            (header::HeaderName::from_static("content-crs"), content_crs),
+        ],
         axum::Json(body),
     )
         .into_response()
@@ -75,6 +161,7 @@ async fn conformance() -> axum::Json<Value> {
         "conformsTo": [
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+            "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
         ]
     }))
 }
@@ -91,7 +178,7 @@ async fn describe(state: &AppState, base: &str, kind: SiteKind) -> Result<Value,
         "id": id,
         "title": id,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": OFFERED.iter().map(|c| c.uri).collect::<Vec<_>>(),
         "storageCrs": CRS84,
         "links": [
             link(format!("{base}/ogc/collections/{id}"), "self", "application/json", "this collection"),
@@ -153,8 +240,23 @@ fn feature(site: Site) -> Value {
 #[derive(Debug, Deserialize)]
 pub struct ItemsQuery {
     bbox: Option<String>,
+    #[serde(rename = "bbox-crs")]
+    bbox_crs: Option<String>,
+    crs: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
+}
+
+/// A bbox in `bbox-crs` (its axis order) as the x-first text `parse_spatial` reads.
+fn bbox_in_x_first(bbox: &str, crs: &OfferedCrs) -> Result<String, AppError> {
+    let parts: Vec<&str> = bbox.split(',').map(str::trim).collect();
+    match (parts.as_slice(), crs.output.flip_axes) {
+        ([a, b, c, d], true) => Ok(format!("{b},{a},{d},{c}")),
+        ([_, _, _, _], false) => Ok(bbox.to_string()),
+        _ => Err(AppError::BadRequest(format!(
+            "bbox must be four numbers, got {bbox:?}"
+        ))),
+    }
 }
 
 async fn items(
@@ -170,10 +272,25 @@ async fn items(
         DEFAULT_LIMIT,
         MAX_LIMIT,
     )?;
-    let spatial = parse_spatial(&state, None, None, query.bbox.as_deref(), None).await?;
+    let crs = offered_crs(query.crs.as_deref(), "crs")?;
+    let bbox_crs = offered_crs(query.bbox_crs.as_deref(), "bbox-crs")?;
+    let bbox = query
+        .bbox
+        .as_deref()
+        .map(|b| bbox_in_x_first(b, bbox_crs))
+        .transpose()?;
+    let spatial = parse_spatial(
+        &state,
+        None,
+        None,
+        bbox.as_deref(),
+        Some(bbox_crs.input.name()),
+    )
+    .await?;
     let filter = SiteFilter {
         kinds: vec![kind.as_str().to_string()],
         spatial,
+        output: crs.output,
         ..SiteFilter::default()
     };
     let mut conn = state.pool.acquire().await?;
@@ -184,8 +301,14 @@ async fn items(
     let base = base(&headers);
     let page_link = |offset: i64, rel: &str| {
         let mut href = format!("{base}/ogc/collections/{id}/items?limit={limit}&offset={offset}");
-        if let Some(bbox) = &query.bbox {
-            href.push_str(&format!("&bbox={bbox}"));
+        for (name, value) in [
+            ("bbox", &query.bbox),
+            ("bbox-crs", &query.bbox_crs),
+            ("crs", &query.crs),
+        ] {
+            if let Some(value) = value {
+                href.push_str(&format!("&{name}={value}"));
+            }
         }
         link(href, rel, "application/geo+json", rel)
     };
@@ -196,26 +319,36 @@ async fn items(
     if offset > 0 {
         links.push(page_link((offset - limit).max(0), "prev"));
     }
-    Ok(geojson(json!({
-        "type": "FeatureCollection",
-        "features": page.into_iter().map(feature).collect::<Vec<_>>(),
-        "numberMatched": total,
-        "numberReturned": returned,
-        "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "links": links,
-    })))
+    Ok(geojson(
+        json!({
+            "type": "FeatureCollection",
+            "features": page.into_iter().map(feature).collect::<Vec<_>>(),
+            "numberMatched": total,
+            "numberReturned": returned,
+            "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "links": links,
+        }),
+        crs,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ItemQuery {
+    crs: Option<String>,
 }
 
 async fn item(
     State(state): State<AppState>,
     Path((id, feature_id)): Path<(String, String)>,
     headers: HeaderMap,
+    ApiQuery(query): ApiQuery<ItemQuery>,
 ) -> Result<Response, AppError> {
     let kind = kind_of(&id)?;
+    let crs = offered_crs(query.crs.as_deref(), "crs")?;
     let missing = || AppError::NotFound(format!("collection {id} has no feature {feature_id:?}"));
     let site_id: i64 = feature_id.parse().map_err(|_| missing())?;
     let mut conn = state.pool.acquire().await?;
-    let site = sites::get(&mut conn, site_id)
+    let site = sites::get_in(&mut conn, site_id, crs.output)
         .await?
         .filter(|s| s.kind == kind.as_str())
         .ok_or_else(missing)?;
@@ -235,5 +368,5 @@ async fn item(
             "the collection"
         ),
     ]);
-    Ok(geojson(body))
+    Ok(geojson(body, crs))
 }

@@ -105,6 +105,7 @@ async fn list_sites(
         project_statuses: parse_list("status", query.status.as_deref(), Some(&STATUS_NAMES))?,
         programmes: parse_list("programme", query.programme.as_deref(), None)?,
         categories: parse_list("category", query.category.as_deref(), Some(&CATEGORIES))?,
+        ..SiteFilter::default()
     };
     let sort = parse_sort(query.sort.as_deref(), &SORTS, default_sort)?;
     let (limit, offset) = parse_page(query.limit.as_deref(), query.offset.as_deref(), 50, 1000)?;

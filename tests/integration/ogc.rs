@@ -2,7 +2,7 @@
 //! feature exactly once.
 
 use crate::api::Api;
-use crate::common::geodata_dir;
+use crate::common::{cgcs2000_gk120, geodata_dir};
 use axum::http::StatusCode;
 use remediation_tracker::seed::seed;
 use sqlx::PgPool;
@@ -21,7 +21,14 @@ async fn landing_conformance_and_collections(pool: PgPool) {
         .collect();
     assert_eq!(rels, ["self", "service-desc", "conformance", "data"]);
     let conformance = api.get("/ogc/conformance").await.body;
-    assert_eq!(conformance["conformsTo"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        conformance["conformsTo"],
+        serde_json::json!([
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+            "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+        ])
+    );
     let collections = api.get("/ogc/collections").await.body;
     let ids: Vec<&str> = collections["collections"]
         .as_array()
@@ -139,4 +146,99 @@ async fn paging_with_next_visits_every_feature_once(pool: PgPool) {
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
     }
+}
+
+#[sqlx::test]
+async fn features_in_other_crss_follow_the_authority_axis_order(pool: PgPool) {
+    let (lon, lat) = (119.946_123, 31.772_456);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO site (kind, code, name, attrs, geom) VALUES ('monitoring_section', 'MS-1', '断面', '{\"level\": \"city\"}', ST_SetSRID(ST_MakePoint($1, $2), 4326)) RETURNING id",
+    )
+    .bind(lon)
+    .bind(lat)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let api = Api::new(pool);
+    let coordinates = |body: &serde_json::Value| -> (f64, f64) {
+        let c = &body["geometry"]["coordinates"];
+        (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+    };
+    let item = format!("/ogc/collections/monitoring_section/items/{id}");
+
+    let reply = api.get(&item).await;
+    assert_eq!(
+        reply.headers["content-crs"],
+        "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    );
+    assert_eq!(coordinates(&reply.body), (lon, lat));
+
+    let reply = api
+        .get(&format!(
+            "{item}?crs=http://www.opengis.net/def/crs/EPSG/0/4490"
+        ))
+        .await;
+    assert_eq!(
+        reply.headers["content-crs"],
+        "<http://www.opengis.net/def/crs/EPSG/0/4490>"
+    );
+    let (first, second) = coordinates(&reply.body);
+    assert!(
+        (first - lat).abs() < 1e-6 && (second - lon).abs() < 1e-6,
+        "EPSG:4490 is latitude first: {first}, {second}"
+    );
+
+    let (easting, northing) = cgcs2000_gk120(lon, lat);
+    let reply = api
+        .get(&format!(
+            "{item}?crs=http://www.opengis.net/def/crs/EPSG/0/4549"
+        ))
+        .await;
+    let (north, east) = coordinates(&reply.body);
+    assert!(
+        (north - northing).abs() < 0.01 && (east - easting).abs() < 0.01,
+        "EPSG:4549 is northing first: {north}, {east} vs {northing}, {easting}"
+    );
+    let reply = api.get(&format!("{item}?crs=EPSG:4528")).await;
+    let (north, east) = coordinates(&reply.body);
+    assert!((north - northing).abs() < 0.01 && (east - 40_000_000.0 - easting).abs() < 0.01);
+
+    // a latitude-first bbox in EPSG:4326 finds it; the same numbers as CRS84 do not
+    let lat_first = format!(
+        "bbox={},{},{},{}&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326",
+        lat - 0.01,
+        lon - 0.01,
+        lat + 0.01,
+        lon + 0.01
+    );
+    let body = api
+        .get(&format!(
+            "/ogc/collections/monitoring_section/items?{lat_first}"
+        ))
+        .await
+        .body;
+    assert_eq!(body["numberMatched"], 1);
+    let reply = api
+        .get(&format!(
+            "/ogc/collections/monitoring_section/items?bbox={},{},{},{}",
+            lat - 0.01,
+            lon - 0.01,
+            lat + 0.01,
+            lon + 0.01
+        ))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::BAD_REQUEST,
+        "lat/lon given as CRS84 looks swapped"
+    );
+
+    let reply = api.get(&format!("{item}?crs=EPSG:3857")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(
+        reply.body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("unsupported crs \"EPSG:3857\"")
+    );
 }
