@@ -126,6 +126,7 @@ pub struct SiteFilter {
     pub towns: Vec<String>,
     pub text: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
+    pub updated_until: Option<DateTime<Utc>>,
     pub spatial: Option<SpatialFilter>,
     pub states: Vec<String>,
     /// sites with a linked project in one of these statuses / programmes / categories
@@ -152,6 +153,9 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SiteFilter) {
     }
     if let Some(since) = f.updated_since {
         q.push(" AND s.updated_at >= ").push_bind(since);
+    }
+    if let Some(until) = f.updated_until {
+        q.push(" AND s.updated_at <= ").push_bind(until);
     }
     if let Some(spatial) = &f.spatial {
         q.push(" AND ");

@@ -4,8 +4,9 @@
 //! EPSG:4326, EPSG:4490, EPSG:4549 or EPSG:4528. Items come from the queries of `/api/sites`.
 
 use super::AppState;
-use super::extract::{ApiQuery, parse_page, parse_spatial};
+use super::extract::{ApiQuery, parse_list, parse_page, parse_spatial};
 use crate::db::sites::{self, OutputCrs, Site, SiteFilter};
+use crate::domain::status::STATUS_NAMES;
 use crate::domain::{InputCrs, SiteKind};
 use crate::error::AppError;
 use axum::Router;
@@ -13,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -22,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ogc/conformance", get(conformance))
         .route("/ogc/collections", get(collections))
         .route("/ogc/collections/{id}", get(collection))
+        .route("/ogc/collections/{id}/queryables", get(queryables))
         .route("/ogc/collections/{id}/items", get(items))
         .route("/ogc/collections/{id}/items/{feature_id}", get(item))
 }
@@ -183,6 +186,7 @@ async fn describe(state: &AppState, base: &str, kind: SiteKind) -> Result<Value,
         "links": [
             link(format!("{base}/ogc/collections/{id}"), "self", "application/json", "this collection"),
             link(format!("{base}/ogc/collections/{id}/items"), "items", "application/geo+json", "the features"),
+            link(format!("{base}/ogc/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "the attribute filters"),
         ],
     });
     if let Some(b) = bbox {
@@ -215,6 +219,29 @@ async fn collection(
     Ok(axum::Json(describe(&state, &base(&headers), kind).await?))
 }
 
+/// The attribute filters items accept, as a JSON Schema.
+async fn queryables(Path(id): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
+    kind_of(&id)?;
+    let base = base(&headers);
+    let body = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": format!("{base}/ogc/collections/{id}/queryables"),
+        "type": "object",
+        "title": id,
+        "properties": {
+            "status": { "type": "string", "enum": STATUS_NAMES, "description": "status of a linked project" },
+            "town": { "type": "string", "description": "code of the street/town (admin_area)" },
+            "programme": { "type": "string", "description": "code of a linked project's programme" },
+        },
+        "additionalProperties": false,
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/schema+json")],
+        axum::Json(body),
+    )
+        .into_response())
+}
+
 /// A site as a GeoJSON feature: core fields and its kind's attributes as properties.
 fn feature(site: Site) -> Value {
     let mut properties = Map::new();
@@ -237,6 +264,16 @@ fn feature(site: Site) -> Value {
     json!({ "type": "Feature", "id": site.id, "geometry": site.geometry.0, "properties": properties })
 }
 
+/// Keeps only the wanted properties of a feature (all when none are named).
+fn only(mut feature: Value, wanted: &[String]) -> Value {
+    if !wanted.is_empty()
+        && let Some(Value::Object(properties)) = feature.get_mut("properties")
+    {
+        properties.retain(|key, _| wanted.iter().any(|w| w == key));
+    }
+    feature
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ItemsQuery {
     bbox: Option<String>,
@@ -245,6 +282,37 @@ pub struct ItemsQuery {
     crs: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
+    /// an instant or an interval (`a/b`, `../b`, `a/..`) on the last update
+    datetime: Option<String>,
+    /// comma-separated property names to return
+    properties: Option<String>,
+    /// queryables: status of a linked project, town code, programme code (comma-separated)
+    status: Option<String>,
+    town: Option<String>,
+    programme: Option<String>,
+}
+
+/// An inclusive time range; `None` is an open end.
+type TimeRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// `datetime` as an inclusive range on the last update.
+fn parse_datetime(value: &str) -> Result<TimeRange, AppError> {
+    let instant = |text: &str| -> Result<Option<DateTime<Utc>>, AppError> {
+        if text.is_empty() || text == ".." {
+            return Ok(None);
+        }
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .or_else(|_| NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| Some(d.and_time(NaiveTime::MIN).and_utc())))
+            .map_err(|_| AppError::BadRequest(format!("datetime must be an RFC 3339 time, a date, or an interval a/b with '..' for open ends; got {value:?}")))
+    };
+    match value.split_once('/') {
+        Some((start, end)) => Ok((instant(start)?, instant(end)?)),
+        None => {
+            let at = instant(value)?;
+            Ok((at, at))
+        }
+    }
 }
 
 /// A bbox in `bbox-crs` (its axis order) as the x-first text `parse_spatial` reads.
@@ -287,12 +355,22 @@ async fn items(
         Some(bbox_crs.input.name()),
     )
     .await?;
+    let (updated_since, updated_until) = match &query.datetime {
+        Some(value) => parse_datetime(value)?,
+        None => (None, None),
+    };
     let filter = SiteFilter {
         kinds: vec![kind.as_str().to_string()],
         spatial,
         output: crs.output,
+        updated_since,
+        updated_until,
+        project_statuses: parse_list("status", query.status.as_deref(), Some(&STATUS_NAMES))?,
+        towns: parse_list("town", query.town.as_deref(), None)?,
+        programmes: parse_list("programme", query.programme.as_deref(), None)?,
         ..SiteFilter::default()
     };
+    let wanted = parse_list("properties", query.properties.as_deref(), None)?;
     let mut conn = state.pool.acquire().await?;
     // id order keeps pages stable while paging
     let (total, page) = sites::list(&mut conn, &filter, ("id", false), limit, offset).await?;
@@ -301,11 +379,17 @@ async fn items(
     let base = base(&headers);
     let page_link = |offset: i64, rel: &str| {
         let mut href = format!("{base}/ogc/collections/{id}/items?limit={limit}&offset={offset}");
-        for (name, value) in [
+        let kept = [
             ("bbox", &query.bbox),
             ("bbox-crs", &query.bbox_crs),
             ("crs", &query.crs),
-        ] {
+            ("datetime", &query.datetime),
+            ("properties", &query.properties),
+            ("status", &query.status),
+            ("town", &query.town),
+            ("programme", &query.programme),
+        ];
+        for (name, value) in kept {
             if let Some(value) = value {
                 href.push_str(&format!("&{name}={value}"));
             }
@@ -322,7 +406,7 @@ async fn items(
     Ok(geojson(
         json!({
             "type": "FeatureCollection",
-            "features": page.into_iter().map(feature).collect::<Vec<_>>(),
+            "features": page.into_iter().map(|site| only(feature(site), &wanted)).collect::<Vec<_>>(),
             "numberMatched": total,
             "numberReturned": returned,
             "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

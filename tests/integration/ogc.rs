@@ -242,3 +242,78 @@ async fn features_in_other_crss_follow_the_authority_axis_order(pool: PgPool) {
             .starts_with("unsupported crs \"EPSG:3857\"")
     );
 }
+
+#[sqlx::test]
+async fn queryables_datetime_and_properties(pool: PgPool) {
+    seed(&pool, &geodata_dir()).await.unwrap();
+    let api = Api::new(pool);
+    let queryables = api
+        .get("/ogc/collections/black_odor_water/queryables")
+        .await;
+    assert_eq!(
+        queryables.headers["content-type"],
+        "application/schema+json"
+    );
+    let names: Vec<&String> = queryables.body["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(names, ["programme", "status", "town"]);
+
+    let body = api
+        .get("/ogc/collections/black_odor_water/items?status=completed")
+        .await
+        .body;
+    let codes: Vec<&str> = body["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["BO-DZCZH"]);
+    let body = api.get("/ogc/collections/black_odor_water/items?programme=BLACKODOR-2025&town=320404007&properties=code,remediation_state").await.body;
+    let first = body["features"][0]["properties"].as_object().unwrap();
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        ["code", "remediation_state"]
+    );
+    let next = body["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "self")
+        .unwrap()["href"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        next.contains("&properties=code,remediation_state") && next.contains("&town=320404007"),
+        "{next}"
+    );
+
+    assert_eq!(
+        api.get("/ogc/collections/river/items?datetime=../2000-01-01")
+            .await
+            .body["numberMatched"],
+        0
+    );
+    assert_eq!(
+        api.get("/ogc/collections/river/items?datetime=2000-01-01T00:00:00Z/..")
+            .await
+            .body["numberMatched"],
+        82
+    );
+    assert_eq!(
+        api.get("/ogc/collections/river/items?datetime=yesterday")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        api.get("/ogc/collections/river/items?status=done")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+}
