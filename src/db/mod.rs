@@ -7,6 +7,7 @@ pub mod import_stage;
 pub mod layers;
 pub mod listing;
 pub mod locate;
+pub mod ogc;
 pub mod projects;
 pub mod seed;
 pub mod sites;

@@ -5,7 +5,9 @@
 
 use super::AppState;
 use super::extract::{ApiQuery, parse_list, parse_page, parse_spatial};
+use crate::db::ogc::{self, OtherFilter};
 use crate::db::sites::{self, OutputCrs, Site, SiteFilter};
+use crate::domain::site_kind::KIND_NAMES;
 use crate::domain::status::STATUS_NAMES;
 use crate::domain::{InputCrs, SiteKind};
 use crate::error::AppError;
@@ -169,14 +171,55 @@ async fn conformance() -> axum::Json<Value> {
     }))
 }
 
-fn kind_of(id: &str) -> Result<SiteKind, AppError> {
-    id.parse()
-        .map_err(|e: String| AppError::NotFound(format!("no collection {id:?}: {e}")))
+/// A collection: the sites of one kind, the administrative areas, or the projects.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Collection {
+    Sites(SiteKind),
+    AdminAreas,
+    Projects,
 }
 
-async fn describe(state: &AppState, base: &str, kind: SiteKind) -> Result<Value, AppError> {
-    let bbox = crate::db::tiles::extent(&state.pool, &[kind.as_str()]).await?;
-    let id = kind.as_str();
+impl Collection {
+    fn all() -> impl Iterator<Item = Collection> {
+        SiteKind::ALL
+            .into_iter()
+            .map(Collection::Sites)
+            .chain([Collection::AdminAreas, Collection::Projects])
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            Collection::Sites(kind) => kind.as_str(),
+            Collection::AdminAreas => "admin_area",
+            Collection::Projects => "projects",
+        }
+    }
+}
+
+fn collection_of(id: &str) -> Result<Collection, AppError> {
+    Collection::all().find(|c| c.id() == id).ok_or_else(|| {
+        let ids: Vec<&str> = Collection::all().map(Collection::id).collect();
+        AppError::NotFound(format!(
+            "no collection {id:?} (collections: {})",
+            ids.join(", ")
+        ))
+    })
+}
+
+async fn describe(state: &AppState, base: &str, collection: Collection) -> Result<Value, AppError> {
+    let bbox = match collection {
+        Collection::Sites(kind) => crate::db::tiles::extent(&state.pool, &[kind.as_str()]).await?,
+        Collection::Projects => crate::db::tiles::extent(&state.pool, &KIND_NAMES).await?,
+        Collection::AdminAreas => {
+            let corners: Option<Vec<f64>> = sqlx::query_scalar(
+                "SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)] FROM (SELECT ST_Extent(geom) AS e FROM admin_area) t WHERE e IS NOT NULL",
+            )
+            .fetch_optional(&state.pool)
+            .await?;
+            corners.and_then(|c| c.try_into().ok())
+        }
+    };
+    let id = collection.id();
     let mut collection = json!({
         "id": id,
         "title": id,
@@ -201,8 +244,8 @@ async fn collections(
 ) -> Result<axum::Json<Value>, AppError> {
     let base = base(&headers);
     let mut all = Vec::new();
-    for kind in SiteKind::ALL {
-        all.push(describe(&state, &base, kind).await?);
+    for collection in Collection::all() {
+        all.push(describe(&state, &base, collection).await?);
     }
     Ok(axum::Json(json!({
         "links": [link(format!("{base}/ogc/collections"), "self", "application/json", "the collections")],
@@ -215,23 +258,29 @@ async fn collection(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<axum::Json<Value>, AppError> {
-    let kind = kind_of(&id)?;
-    Ok(axum::Json(describe(&state, &base(&headers), kind).await?))
+    let collection = collection_of(&id)?;
+    Ok(axum::Json(
+        describe(&state, &base(&headers), collection).await?,
+    ))
 }
 
 /// The attribute filters items accept, as a JSON Schema.
 async fn queryables(Path(id): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
-    kind_of(&id)?;
+    let collection = collection_of(&id)?;
     let base = base(&headers);
     let body = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": format!("{base}/ogc/collections/{id}/queryables"),
         "type": "object",
         "title": id,
-        "properties": {
-            "status": { "type": "string", "enum": STATUS_NAMES, "description": "status of a linked project" },
-            "town": { "type": "string", "description": "code of the street/town (admin_area)" },
-            "programme": { "type": "string", "description": "code of a linked project's programme" },
+        "properties": if collection == Collection::AdminAreas {
+            json!({ "town": { "type": "string", "description": "the area's code" } })
+        } else {
+            json!({
+                "status": { "type": "string", "enum": STATUS_NAMES, "description": "status of the project, or of a linked project" },
+                "town": { "type": "string", "description": "code of the street/town (admin_area)" },
+                "programme": { "type": "string", "description": "programme code" },
+            })
         },
         "additionalProperties": false,
     });
@@ -333,7 +382,7 @@ async fn items(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<ItemsQuery>,
 ) -> Result<Response, AppError> {
-    let kind = kind_of(&id)?;
+    let collection = collection_of(&id)?;
     let (limit, offset) = parse_page(
         query.limit.as_deref(),
         query.offset.as_deref(),
@@ -359,21 +408,60 @@ async fn items(
         Some(value) => parse_datetime(value)?,
         None => (None, None),
     };
-    let filter = SiteFilter {
-        kinds: vec![kind.as_str().to_string()],
-        spatial,
-        output: crs.output,
-        updated_since,
-        updated_until,
-        project_statuses: parse_list("status", query.status.as_deref(), Some(&STATUS_NAMES))?,
-        towns: parse_list("town", query.town.as_deref(), None)?,
-        programmes: parse_list("programme", query.programme.as_deref(), None)?,
-        ..SiteFilter::default()
-    };
+    let statuses = parse_list("status", query.status.as_deref(), Some(&STATUS_NAMES))?;
+    let towns = parse_list("town", query.town.as_deref(), None)?;
+    let programmes = parse_list("programme", query.programme.as_deref(), None)?;
     let wanted = parse_list("properties", query.properties.as_deref(), None)?;
     let mut conn = state.pool.acquire().await?;
     // id order keeps pages stable while paging
-    let (total, page) = sites::list(&mut conn, &filter, ("id", false), limit, offset).await?;
+    let (total, page): (i64, Vec<Value>) = match collection {
+        Collection::Sites(kind) => {
+            let filter = SiteFilter {
+                kinds: vec![kind.as_str().to_string()],
+                spatial,
+                output: crs.output,
+                updated_since,
+                updated_until,
+                project_statuses: statuses,
+                towns,
+                programmes,
+                ..SiteFilter::default()
+            };
+            let (total, sites) =
+                sites::list(&mut conn, &filter, ("id", false), limit, offset).await?;
+            (total, sites.into_iter().map(feature).collect())
+        }
+        other => {
+            let filter = OtherFilter {
+                spatial,
+                updated_since,
+                updated_until,
+                statuses,
+                towns,
+                programmes,
+                id: None,
+            };
+            let (mut total, features) = match other {
+                Collection::AdminAreas => {
+                    ogc::admin_areas(&mut conn, &filter, crs.output, limit, offset).await?
+                }
+                _ => ogc::projects(&mut conn, &filter, crs.output, limit, offset).await?,
+            };
+            if features.is_empty() && offset > 0 {
+                // past the end: the window count saw no row, so count with a one-row page
+                total = match other {
+                    Collection::AdminAreas => {
+                        ogc::admin_areas(&mut conn, &filter, crs.output, 1, 0)
+                            .await?
+                            .0
+                    }
+                    _ => ogc::projects(&mut conn, &filter, crs.output, 1, 0).await?.0,
+                };
+            }
+            (total, features)
+        }
+    };
+    let page: Vec<Value> = page.into_iter().map(|f| only(f, &wanted)).collect();
     let returned = page.len() as i64;
 
     let base = base(&headers);
@@ -406,7 +494,7 @@ async fn items(
     Ok(geojson(
         json!({
             "type": "FeatureCollection",
-            "features": page.into_iter().map(|site| only(feature(site), &wanted)).collect::<Vec<_>>(),
+            "features": page,
             "numberMatched": total,
             "numberReturned": returned,
             "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -427,17 +515,34 @@ async fn item(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<ItemQuery>,
 ) -> Result<Response, AppError> {
-    let kind = kind_of(&id)?;
+    let collection = collection_of(&id)?;
     let crs = offered_crs(query.crs.as_deref(), "crs")?;
     let missing = || AppError::NotFound(format!("collection {id} has no feature {feature_id:?}"));
-    let site_id: i64 = feature_id.parse().map_err(|_| missing())?;
     let mut conn = state.pool.acquire().await?;
-    let site = sites::get_in(&mut conn, site_id, crs.output)
-        .await?
-        .filter(|s| s.kind == kind.as_str())
-        .ok_or_else(missing)?;
+    let found = match collection {
+        Collection::Sites(kind) => {
+            let site_id: i64 = feature_id.parse().map_err(|_| missing())?;
+            sites::get_in(&mut conn, site_id, crs.output)
+                .await?
+                .filter(|s| s.kind == kind.as_str())
+                .map(feature)
+        }
+        other => {
+            let filter = OtherFilter {
+                id: Some(feature_id.clone()),
+                ..OtherFilter::default()
+            };
+            let (_, mut features) = match other {
+                Collection::AdminAreas => {
+                    ogc::admin_areas(&mut conn, &filter, crs.output, 1, 0).await?
+                }
+                _ => ogc::projects(&mut conn, &filter, crs.output, 1, 0).await?,
+            };
+            features.pop()
+        }
+    };
+    let mut body = found.ok_or_else(missing)?;
     let base = base(&headers);
-    let mut body = feature(site);
     body["links"] = json!([
         link(
             format!("{base}/ogc/collections/{id}/items/{feature_id}"),

@@ -46,7 +46,9 @@ async fn landing_conformance_and_collections(pool: PgPool) {
             "monitoring_section",
             "outfall",
             "enterprise",
-            "facility"
+            "facility",
+            "admin_area",
+            "projects"
         ]
     );
     let river = api.get("/ogc/collections/river").await.body;
@@ -315,5 +317,69 @@ async fn queryables_datetime_and_properties(pool: PgPool) {
             .await
             .status,
         StatusCode::BAD_REQUEST
+    );
+}
+
+#[sqlx::test]
+async fn admin_areas_and_projects_are_collections_too(pool: PgPool) {
+    seed(&pool, &geodata_dir()).await.unwrap();
+    let api = Api::new(pool.clone());
+    let areas = api.get("/ogc/collections/admin_area/items").await.body;
+    assert_eq!(areas["numberMatched"], 9);
+    assert_eq!(areas["features"][0]["id"], "320404");
+    let town = api.get("/ogc/collections/admin_area/items/320404007").await;
+    assert_eq!(town.body["properties"]["name"], "新闸街道");
+    assert_eq!(town.body["geometry"]["type"], "MultiPolygon");
+
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM project")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let mut uri = "/ogc/collections/projects/items?limit=100".to_string();
+    let mut seen = BTreeSet::new();
+    loop {
+        let body = api.get(&uri).await.body;
+        assert_eq!(body["numberMatched"], total);
+        for f in body["features"].as_array().unwrap() {
+            assert!(seen.insert(f["id"].as_i64().unwrap()));
+        }
+        match body["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "next")
+        {
+            Some(link) => {
+                uri = link["href"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("http://127.0.0.1:8080")
+                    .to_string()
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len() as i64, total);
+    let body = api
+        .get("/ogc/collections/projects/items?programme=BLACKODOR-2025&status=completed")
+        .await
+        .body;
+    assert_eq!(body["numberMatched"], 1);
+    let filled = &body["features"][0];
+    assert_eq!(filled["properties"]["code"], "BO-DZCZH-ZZ");
+    assert_eq!(
+        filled["geometry"]["type"], "MultiLineString",
+        "the collected geometry of its one site, a line"
+    );
+    let past_end = api
+        .get("/ogc/collections/projects/items?offset=1000")
+        .await
+        .body;
+    assert_eq!(
+        (
+            past_end["numberMatched"].as_i64(),
+            past_end["numberReturned"].as_i64()
+        ),
+        (Some(total), Some(0))
     );
 }
