@@ -301,3 +301,17 @@ pub fn parse_since(value: Option<&str>) -> Result<Option<chrono::DateTime<chrono
             ))
         })
 }
+
+/// The base URL of this server as the client reached it, for absolute links (the Host header,
+/// and X-Forwarded-Proto behind a TLS proxy).
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}

@@ -4,7 +4,7 @@
 //! EPSG:4326, EPSG:4490, EPSG:4549 or EPSG:4528. Items come from the queries of `/api/sites`.
 
 use super::AppState;
-use super::extract::{ApiQuery, parse_list, parse_page, parse_spatial};
+use super::extract::{ApiQuery, base_url as base, parse_list, parse_page, parse_spatial};
 use crate::db::ogc::{self, OtherFilter};
 use crate::db::sites::{self, OutputCrs, Site, SiteFilter};
 use crate::domain::site_kind::KIND_NAMES;
@@ -116,19 +116,6 @@ fn offered_crs(name: Option<&str>, parameter: &str) -> Result<&'static OfferedCr
                 uris.join(", ")
             ))
         })
-}
-
-/// The base URL of this server, from the request, for absolute links.
-fn base(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("http");
-    format!("{scheme}://{host}")
 }
 
 fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {

@@ -125,14 +125,7 @@ async fn tilejson(
         ))
     })?;
     let kinds = layer_kinds(layer)?;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("http");
+    let base = super::extract::base_url(&headers);
     let bounds = tiles::extent(&state.pool, &kinds)
         .await?
         .unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
@@ -149,7 +142,7 @@ async fn tilejson(
         "name": layer,
         "description": format!("sites of kind {}", kinds.join(", ")),
         "scheme": "xyz",
-        "tiles": [format!("{scheme}://{host}/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt")],
+        "tiles": [format!("{base}/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt")],
         "minzoom": 0,
         "maxzoom": MAX_ZOOM,
         "bounds": bounds,
