@@ -121,6 +121,9 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (set when served over HTTPS).
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
+    /// Megabytes of rendered vector tiles kept in memory (0 turns the tile cache off).
+    #[arg(long, env = "TILE_CACHE_MB", default_value_t = 64)]
+    pub tile_cache_mb: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

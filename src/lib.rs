@@ -17,3 +17,5 @@ pub mod http;
 pub mod import;
 /// Loading the sample data set.
 pub mod seed;
+/// The never-stale in-memory cache of rendered vector tiles.
+pub mod tile_cache;

@@ -110,8 +110,13 @@ async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> anyhow::Result<()> {
         session_ttl: chrono::Duration::hours(i64::from(args.session_hours.max(1))),
         secure_cookies: args.secure_cookies,
         require_login_for_read: args.require_login_for_read,
+        tile_cache_bytes: args.tile_cache_mb.saturating_mul(1 << 20),
     };
-    let app = http::app(http::AppState::new(pool, config));
+    let state = http::AppState::new(pool, config);
+    if state.config.tile_cache_bytes > 0 {
+        state.start_tile_cache();
+    }
+    let app = http::app(state);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;

@@ -1,5 +1,5 @@
-//! The append-only project history: one writer used by every change, so each event has the same
-//! shape whichever route or command made it.
+//! The append-only histories of projects and sites: one writer for each, used by every change,
+//! so each event has the same shape whichever route or command made it.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -90,6 +90,53 @@ pub async fn history(conn: &mut PgConnection, project_id: i64) -> sqlx::Result<V
          FROM project_event WHERE project_id = $1 ORDER BY at, id",
     )
     .bind(project_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// One event of a site's history.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SiteEvent {
+    pub id: i64,
+    pub site_id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// created, edited or deleted
+    pub kind: String,
+    /// {"field": {"before": …, "after": …}}; the geometry as GeoJSON in WGS84
+    #[schema(value_type = Object)]
+    pub changes: Json<Value>,
+    pub note: Option<String>,
+}
+
+pub async fn insert_site_event(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    site_id: i64,
+    kind: &str,
+    changes: Value,
+    note: Option<&str>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO site_event (site_id, actor_id, actor_name, kind, changes, note)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(site_id)
+    .bind(actor.id)
+    .bind(&actor.name)
+    .bind(kind)
+    .bind(Json(changes))
+    .bind(note)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn site_history(conn: &mut PgConnection, site_id: i64) -> sqlx::Result<Vec<SiteEvent>> {
+    sqlx::query_as(
+        "SELECT id, site_id, at, actor_name AS actor, kind, changes, note
+         FROM site_event WHERE site_id = $1 ORDER BY at, id",
+    )
+    .bind(site_id)
     .fetch_all(conn)
     .await
 }

@@ -285,3 +285,23 @@ pub async fn replace(
     .rows_affected();
     Ok(changed == 1)
 }
+
+/// Codes of the projects a site is linked to.
+pub async fn linked_projects(conn: &mut PgConnection, id: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT p.code FROM project_site ps JOIN project p ON p.id = ps.project_id
+         WHERE ps.site_id = $1 ORDER BY p.code",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn delete(conn: &mut PgConnection, id: i64) -> sqlx::Result<bool> {
+    let deleted = sqlx::query("DELETE FROM site WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(deleted == 1)
+}

@@ -4,8 +4,8 @@
 use sqlx::PgPool;
 
 /// Tile extent in tile coordinates, and the buffer kept around it so lines join across tiles.
-const EXTENT: i32 = 4096;
-const BUFFER: i32 = 64;
+pub const EXTENT: i32 = 4096;
+pub const BUFFER: i32 = 64;
 
 /// Encodes one tile; `None` when no feature touches it. Features carry id, code, name, kind,
 /// the status of the site's most recently updated project, and the derived remediation state.
@@ -28,8 +28,7 @@ pub async fn site_tile(
          ),
          features AS (
              SELECT s.id, s.code, s.name, s.kind, s.remediation_state,
-                    (SELECT p.status FROM project_site ps JOIN project p ON p.id = ps.project_id
-                     WHERE ps.site_id = s.id ORDER BY p.updated_at DESC, p.id DESC LIMIT 1) AS status,
+                    s.project_status AS status,
                     ST_AsMVTGeom(ST_Simplify(ST_Transform(coalesce(s.zone_geom, s.geom), 3857), tile.pixel, true),
                                  tile.env, $6, $7, true) AS geom
              FROM site s, tile

@@ -13,6 +13,16 @@ pub struct CurrentUser {
     pub role: Role,
 }
 
+impl CurrentUser {
+    /// The user as the author of a history event.
+    pub fn actor(&self) -> super::events::Actor {
+        super::events::Actor {
+            id: Some(self.id),
+            name: self.username.clone(),
+        }
+    }
+}
+
 #[derive(Debug, sqlx::FromRow)]
 struct UserRow {
     id: i64,

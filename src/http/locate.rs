@@ -101,7 +101,7 @@ async fn search_area(
     .map_err(AppError::BadRequest)?;
     let srid = crs.postgis_srid().unwrap_or(4326);
     let mut conn = state.pool.acquire().await?;
-    super::sites::check_geometry(&mut conn, &wkb, srid).await?;
+    super::site_writes::check_geometry(&mut conn, &wkb, srid).await?;
     Ok(SpatialFilter::Intersects { wkb, srid })
 }
 

@@ -8,13 +8,16 @@ mod health;
 mod layers;
 mod locate;
 mod ogc;
+mod ogc_edit;
 mod projects;
+mod site_writes;
 mod sites;
 mod stats;
 mod tiles;
 
 pub use auth::{Caller, SESSION_COOKIE};
 
+use crate::tile_cache::TileCache;
 use axum::routing::get;
 use axum::{Json, Router};
 use sqlx::PgPool;
@@ -34,6 +37,8 @@ pub struct HttpConfig {
     /// Set the Secure flag on the session cookie (behind HTTPS).
     pub secure_cookies: bool,
     pub require_login_for_read: bool,
+    /// Bytes of rendered tiles kept in memory; 0 turns the tile cache off.
+    pub tile_cache_bytes: usize,
 }
 
 impl HttpConfig {
@@ -43,6 +48,7 @@ impl HttpConfig {
             session_ttl: chrono::Duration::hours(12),
             secure_cookies: false,
             require_login_for_read: false,
+            tile_cache_bytes: 64 << 20,
         }
     }
 }
@@ -51,15 +57,40 @@ impl HttpConfig {
 pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<HttpConfig>,
+    pub tiles: Arc<TileCache>,
 }
 
 impl AppState {
+    /// The tile cache stays inactive until `start_tile_cache` connects its listener.
     pub fn new(pool: PgPool, config: HttpConfig) -> Self {
+        let buffer_fraction =
+            f64::from(crate::db::tiles::BUFFER) / f64::from(crate::db::tiles::EXTENT);
         AppState {
             pool,
+            tiles: Arc::new(TileCache::new(config.tile_cache_bytes, buffer_fraction)),
             config: Arc::new(config),
         }
     }
+
+    /// Starts the listener that keeps the tile cache fresh; caching begins once it is connected.
+    pub fn start_tile_cache(&self) -> tokio::task::JoinHandle<()> {
+        crate::tile_cache::spawn_listener(self.pool.clone(), self.tiles.clone())
+    }
+}
+
+/// After a successful write, waits until the tile cache has evicted what the write changed, so
+/// that the writer's next tile request shows it.
+async fn tiles_follow_writes(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let write = !request.method().is_safe();
+    let response = next.run(request).await;
+    if write && response.status().is_success() {
+        state.tiles.sync(&state.pool).await;
+    }
+    response
 }
 
 #[derive(OpenApi)]
@@ -143,6 +174,10 @@ pub fn app(state: AppState) -> Router {
         .merge(tiles::routes())
         .merge(ogc::routes())
         .nest("/api", api)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            tiles_follow_writes,
+        ))
         .with_state(state)
         .route_service("/", ServeFile::new(web_dir.join("index.html")))
         .nest_service(

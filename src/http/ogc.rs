@@ -3,8 +3,8 @@
 //! limit/offset paging with `next`/`prev` links and `numberMatched`, and output in CRS84,
 //! EPSG:4326, EPSG:4490, EPSG:4549 or EPSG:4528. Items come from the queries of `/api/sites`.
 
-use super::AppState;
-use super::extract::{ApiQuery, base_url as base, parse_list, parse_page, parse_spatial};
+use super::extract::{ApiQuery, base_url as base, etag, parse_list, parse_page, parse_spatial};
+use super::{AppState, ogc_edit};
 use crate::db::ogc::{self, OtherFilter};
 use crate::db::sites::{self, OutputCrs, Site, SiteFilter};
 use crate::domain::site_kind::KIND_NAMES;
@@ -13,7 +13,7 @@ use crate::domain::{InputCrs, SiteKind};
 use crate::error::AppError;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -27,8 +27,20 @@ pub fn routes() -> Router<AppState> {
         .route("/ogc/collections", get(collections))
         .route("/ogc/collections/{id}", get(collection))
         .route("/ogc/collections/{id}/queryables", get(queryables))
-        .route("/ogc/collections/{id}/items", get(items))
-        .route("/ogc/collections/{id}/items/{feature_id}", get(item))
+        .route(
+            "/ogc/collections/{id}/items",
+            get(items)
+                .post(ogc_edit::create_item)
+                .options(ogc_edit::items_options),
+        )
+        .route(
+            "/ogc/collections/{id}/items/{feature_id}",
+            get(item)
+                .put(ogc_edit::replace_item)
+                .patch(ogc_edit::patch_item)
+                .delete(ogc_edit::delete_item)
+                .options(ogc_edit::item_options),
+        )
 }
 
 /// Default and largest page of items.
@@ -40,10 +52,10 @@ const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 /// The CRSs features can be read in (OGC API - Features Part 2). Except for CRS84, coordinates
 /// follow the EPSG axis order: latitude first for 4326 and 4490, northing first for the
 /// Gauss-Krüger 4549 and 4528.
-struct OfferedCrs {
-    uri: &'static str,
-    output: OutputCrs,
-    input: InputCrs,
+pub(super) struct OfferedCrs {
+    pub uri: &'static str,
+    pub output: OutputCrs,
+    pub input: InputCrs,
 }
 
 const OFFERED: [OfferedCrs; 5] = [
@@ -94,8 +106,16 @@ const OFFERED: [OfferedCrs; 5] = [
     },
 ];
 
+/// CRS84, the CRS of GeoJSON and of storage.
+pub(super) fn default_crs() -> &'static OfferedCrs {
+    &OFFERED[0]
+}
+
 /// Finds an offered CRS by URI, or by a short name such as `EPSG:4549` or `[EPSG:4549]`.
-fn offered_crs(name: Option<&str>, parameter: &str) -> Result<&'static OfferedCrs, AppError> {
+pub(super) fn offered_crs(
+    name: Option<&str>,
+    parameter: &str,
+) -> Result<&'static OfferedCrs, AppError> {
     let Some(name) = name else {
         return Ok(&OFFERED[0]);
     };
@@ -122,7 +142,7 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
     json!({ "href": href, "rel": rel, "type": kind, "title": title })
 }
 
-fn geojson(body: Value, crs: &OfferedCrs) -> Response {
+pub(super) fn geojson(body: Value, crs: &OfferedCrs) -> Response {
     let content_crs = format!("<{}>", crs.uri);
     (
         [
@@ -160,7 +180,7 @@ async fn conformance() -> axum::Json<Value> {
 
 /// A collection: the sites of one kind, the administrative areas, or the projects.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Collection {
+pub(super) enum Collection {
     Sites(SiteKind),
     AdminAreas,
     Projects,
@@ -174,7 +194,7 @@ impl Collection {
             .chain([Collection::AdminAreas, Collection::Projects])
     }
 
-    fn id(self) -> &'static str {
+    pub(super) fn id(self) -> &'static str {
         match self {
             Collection::Sites(kind) => kind.as_str(),
             Collection::AdminAreas => "admin_area",
@@ -183,7 +203,7 @@ impl Collection {
     }
 }
 
-fn collection_of(id: &str) -> Result<Collection, AppError> {
+pub(super) fn collection_of(id: &str) -> Result<Collection, AppError> {
     Collection::all().find(|c| c.id() == id).ok_or_else(|| {
         let ids: Vec<&str> = Collection::all().map(Collection::id).collect();
         AppError::NotFound(format!(
@@ -279,7 +299,7 @@ async fn queryables(Path(id): Path<String>, headers: HeaderMap) -> Result<Respon
 }
 
 /// A site as a GeoJSON feature: core fields and its kind's attributes as properties.
-fn feature(site: Site) -> Value {
+pub(super) fn feature(site: Site) -> Value {
     let mut properties = Map::new();
     properties.insert("code".into(), json!(site.code));
     properties.insert("name".into(), json!(site.name));
@@ -506,13 +526,17 @@ async fn item(
     let crs = offered_crs(query.crs.as_deref(), "crs")?;
     let missing = || AppError::NotFound(format!("collection {id} has no feature {feature_id:?}"));
     let mut conn = state.pool.acquire().await?;
+    let mut version = None;
     let found = match collection {
         Collection::Sites(kind) => {
             let site_id: i64 = feature_id.parse().map_err(|_| missing())?;
             sites::get_in(&mut conn, site_id, crs.output)
                 .await?
                 .filter(|s| s.kind == kind.as_str())
-                .map(feature)
+                .map(|site| {
+                    version = Some(site.version);
+                    feature(site)
+                })
         }
         other => {
             let filter = OtherFilter {
@@ -544,5 +568,9 @@ async fn item(
             "the collection"
         ),
     ]);
-    Ok(geojson(body, crs))
+    let mut response = geojson(body, crs);
+    if let Some(tag) = version.and_then(|v| HeaderValue::from_str(&etag(v)).ok()) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    Ok(response)
 }

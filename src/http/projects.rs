@@ -7,11 +7,10 @@ use super::extract::{
     ApiJson, ApiQuery, etag, expected_version, parse_list, parse_page, parse_since, parse_sort,
     parse_spatial,
 };
-use crate::db::events::{self, Actor, Event};
+use crate::db::events::{self, Event};
 use crate::db::projects::{
     self, NewProject, Project, ProjectFilter, SORTS, WriteRefused, WriteRefusedOrDb,
 };
-use crate::db::users::CurrentUser;
 use crate::domain::ProjectStatus;
 use crate::domain::account::Role;
 use crate::domain::project::{self as fields, CATEGORIES, FieldValue};
@@ -146,13 +145,6 @@ fn not_found(id: i64) -> AppError {
     AppError::NotFound(format!("there is no project {id}"))
 }
 
-fn actor(user: &CurrentUser) -> Actor {
-    Actor {
-        id: Some(user.id),
-        name: user.username.clone(),
-    }
-}
-
 fn refusal(id: i64, e: WriteRefusedOrDb) -> AppError {
     match e {
         WriteRefusedOrDb::Db(e) => e.into(),
@@ -238,7 +230,7 @@ async fn create_project(
         site_ids: body.sites,
     };
     let mut tx = state.pool.begin().await?;
-    let project = projects::create(&mut tx, &actor(&user), &new, body.note.as_deref())
+    let project = projects::create(&mut tx, &user.actor(), &new, body.note.as_deref())
         .await
         .map_err(|e| refusal(0, e))?;
     tx.commit().await?;
@@ -274,7 +266,7 @@ async fn edit_project(
     let mut tx = state.pool.begin().await?;
     let (project, _changed) = projects::edit(
         &mut tx,
-        &actor(&user),
+        &user.actor(),
         id,
         version,
         &values,
@@ -340,7 +332,7 @@ async fn transition(
     let mut tx = state.pool.begin().await?;
     let project = projects::transition(
         &mut tx,
-        &actor(&user),
+        &user.actor(),
         id,
         version,
         to,
@@ -389,7 +381,7 @@ async fn set_progress(
     let mut tx = state.pool.begin().await?;
     let (project, _) = projects::edit(
         &mut tx,
-        &actor(&user),
+        &user.actor(),
         id,
         version,
         &[value],
@@ -430,7 +422,7 @@ async fn link_site(
     let mut tx = state.pool.begin().await?;
     let (project, _) = projects::link(
         &mut tx,
-        &actor(&user),
+        &user.actor(),
         id,
         version,
         body.site_id,
@@ -458,7 +450,7 @@ async fn unlink_site(
     let user = caller.require(Role::Editor)?;
     let version = expected_version(&headers, None)?;
     let mut tx = state.pool.begin().await?;
-    let (project, _) = projects::unlink(&mut tx, &actor(&user), id, version, site_id, None)
+    let (project, _) = projects::unlink(&mut tx, &user.actor(), id, version, site_id, None)
         .await
         .map_err(|e| refusal(id, e))?;
     tx.commit().await?;

@@ -7,6 +7,8 @@ use super::extract::{
     ApiJson, ApiQuery, etag, expected_version, parse_crs, parse_list, parse_page, parse_since,
     parse_sort, parse_spatial,
 };
+use super::site_writes::{self, PropertyMode, SiteChange, not_found};
+use crate::db::events::{self, SiteEvent};
 use crate::db::sites::{self, SORTS, Site, SiteFilter};
 use crate::domain::SiteKind;
 use crate::domain::account::Role;
@@ -14,13 +16,12 @@ use crate::domain::project::CATEGORIES;
 use crate::domain::site_kind::KIND_NAMES;
 use crate::domain::status::{REMEDIATION_STATES, STATUS_NAMES};
 use crate::error::{AppError, Problem};
-use crate::import::{ImportTarget, to_row};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -29,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_sites, create_site))
         .routes(routes!(get_site, edit_site))
+        .routes(routes!(site_history))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -127,10 +129,6 @@ fn with_etag(status: StatusCode, site: &Site) -> Response {
     response
 }
 
-fn not_found(id: i64) -> AppError {
-    AppError::NotFound(format!("there is no site {id}"))
-}
-
 /// Read one site; its version is the ETag.
 #[utoipa::path(get, path = "/sites/{id}", tag = "sites", params(("id" = i64, Path)),
     responses((status = 200, description = "OK", body = Site), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")))]
@@ -176,51 +174,25 @@ async fn create_site(
     ApiQuery(query): ApiQuery<CrsQuery>,
     ApiJson(body): ApiJson<NewSite>,
 ) -> Result<Response, AppError> {
-    caller.require(Role::Editor)?;
+    let user = caller.require(Role::Editor)?;
     let crs = parse_crs(query.crs.as_deref())?;
     let kind: SiteKind = body.kind.parse().map_err(AppError::BadRequest)?;
-    let feature =
-        json!({ "type": "Feature", "properties": body.properties, "geometry": body.geometry });
-    let row = to_row(0, feature, ImportTarget::Site(kind), crs).map_err(AppError::BadRequest)?;
     let mut tx = state.pool.begin().await?;
-    check_geometry(&mut tx, &row.wkb, crs.postgis_srid().unwrap_or(4326)).await?;
-    let id = sites::create(
+    let site = site_writes::create(
         &mut tx,
-        kind.as_str(),
-        &row,
-        crs.postgis_srid().unwrap_or(4326),
+        &user.actor(),
+        kind,
+        body.properties,
+        body.geometry,
+        crs,
     )
     .await?;
-    let site = sites::get(&mut tx, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
     tx.commit().await?;
     let mut response = with_etag(StatusCode::CREATED, &site);
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/sites/{id}")) {
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/sites/{}", site.id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
-}
-
-/// Refuses an invalid geometry with PostGIS's reason, before the constraint does it wordlessly.
-pub async fn check_geometry(
-    conn: &mut sqlx::PgConnection,
-    wkb: &[u8],
-    srid: i32,
-) -> Result<(), AppError> {
-    let reason: Option<String> = sqlx::query_scalar(
-        "SELECT CASE WHEN NOT ST_IsValid(g) THEN 'invalid geometry: ' || ST_IsValidReason(g)
-                     WHEN NOT tracker_geom_ok(g) THEN 'the geometry falls outside the longitude/latitude range' END
-         FROM (SELECT ST_Transform(ST_GeomFromWKB($1, $2), 4326) AS g) t",
-    )
-    .bind(wkb)
-    .bind(srid)
-    .fetch_one(conn)
-    .await?;
-    match reason {
-        Some(reason) => Err(AppError::BadRequest(reason)),
-        None => Ok(()),
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -233,6 +205,8 @@ pub struct SiteEdit {
     #[schema(value_type = Option<Object>)]
     pub geometry: Option<Value>,
     pub version: Option<i64>,
+    /// a note for the history
+    pub note: Option<String>,
 }
 
 /// Edit a site's attributes and geometry (editor). Needs If-Match (or `version`).
@@ -251,62 +225,32 @@ async fn edit_site(
     ApiQuery(query): ApiQuery<CrsQuery>,
     ApiJson(body): ApiJson<SiteEdit>,
 ) -> Result<Response, AppError> {
-    caller.require(Role::Editor)?;
+    let user = caller.require(Role::Editor)?;
     let version = expected_version(&headers, body.version)?;
-    let crs = parse_crs(query.crs.as_deref())?;
+    let change = SiteChange {
+        properties: body.properties,
+        geometry: body.geometry,
+        crs: parse_crs(query.crs.as_deref())?,
+        mode: PropertyMode::Merge,
+        note: body.note,
+    };
     let mut tx = state.pool.begin().await?;
-    let Some((current_version, _)) = sites::lock(&mut tx, id).await? else {
-        return Err(not_found(id));
-    };
-    let current = sites::get(&mut tx, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    if current_version != version {
-        return Err(AppError::Stale {
-            message: format!(
-                "site {id} was changed by someone else since you read it (it is now at version {current_version}); nothing was changed"
-            ),
-            current: serde_json::to_value(&current).unwrap_or(Value::Null),
-        });
-    }
-    let kind: SiteKind = current.kind.parse().map_err(AppError::BadRequest)?;
-    if let Some(code) = body.properties.get("code")
-        && code.as_str() != Some(current.code.as_str())
-    {
-        return Err(AppError::BadRequest("a site's code cannot change".into()));
-    }
-    // the stored properties, overlaid with the edit
-    let mut props = current.attrs.0.as_object().cloned().unwrap_or_default();
-    props.insert("code".into(), json!(current.code));
-    props.insert("name".into(), json!(current.name));
-    props.insert("name_en".into(), json!(current.name_en));
-    props.insert("placeholder".into(), json!(current.placeholder));
-    if kind == SiteKind::KeyZone {
-        props.insert("radius_m".into(), json!(current.radius_m));
-    }
-    for (key, value) in body.properties {
-        if value.is_null() && !["name_en", "town_code"].contains(&key.as_str()) {
-            props.remove(&key);
-        } else {
-            props.insert(key, value);
-        }
-    }
-    let (geometry, geometry_crs) = match body.geometry {
-        Some(g) => (g, crs),
-        None => (current.geometry.0.clone(), crate::domain::InputCrs::Wgs84),
-    };
-    let feature = json!({ "type": "Feature", "properties": props, "geometry": geometry });
-    let row =
-        to_row(0, feature, ImportTarget::Site(kind), geometry_crs).map_err(AppError::BadRequest)?;
-    let srid = geometry_crs.postgis_srid().unwrap_or(4326);
-    check_geometry(&mut tx, &row.wkb, srid).await?;
-    let new_geometry = (geometry_crs != crate::domain::InputCrs::Wgs84
-        || current.geometry.0 != geometry)
-        .then_some((row.wkb.as_slice(), srid));
-    sites::replace(&mut tx, id, &row, new_geometry).await?;
-    let site = sites::get(&mut tx, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
+    let site = site_writes::edit(&mut tx, &user.actor(), id, None, Some(version), change).await?;
     tx.commit().await?;
     Ok(with_etag(StatusCode::OK, &site))
+}
+
+/// The site's history, oldest first; it stays after the site is deleted.
+#[utoipa::path(get, path = "/sites/{id}/history", tag = "sites", params(("id" = i64, Path)),
+    responses((status = 200, description = "OK", body = Vec<SiteEvent>), (status = 404, description = "no site with this id ever existed", body = Problem, content_type = "application/problem+json")))]
+async fn site_history(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<SiteEvent>>, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let history = events::site_history(&mut conn, id).await?;
+    if history.is_empty() && sites::get(&mut conn, id).await?.is_none() {
+        return Err(not_found(id));
+    }
+    Ok(Json(history))
 }

@@ -1,18 +1,22 @@
 //! Vector tiles: `/tiles/{layer}/{z}/{x}/{y}.mvt` for each site kind and the combined layer
 //! `sites`, with TileJSON 3 at `/tiles/{layer}.json`. Tiles carry a content ETag (304 on
 //! If-None-Match), `Cache-Control: no-cache` so clients revalidate, and 204 when empty.
+//! Rendered tiles, gzipped once, are kept in the never-stale tile cache (`crate::tile_cache`).
 
 use super::AppState;
 use crate::db::tiles;
 use crate::domain::SiteKind;
 use crate::error::AppError;
+use crate::tile_cache::{RenderedTile, TileKey, TileLayer};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bytes::Bytes;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 pub fn routes() -> Router<AppState> {
     // axum allows one parameter per path segment, so the suffixes are stripped in the handlers
@@ -25,14 +29,28 @@ pub fn routes() -> Router<AppState> {
 pub const ALL_SITES: &str = "sites";
 pub const MAX_ZOOM: u32 = 22;
 
-fn layer_kinds(layer: &str) -> Result<Vec<&'static str>, AppError> {
+fn parse_layer(layer: &str) -> Result<TileLayer, AppError> {
     if layer == ALL_SITES {
-        return Ok(SiteKind::ALL.iter().map(|k| k.as_str()).collect());
+        return Ok(TileLayer::AllSites);
     }
     layer
         .parse::<SiteKind>()
-        .map(|k| vec![k.as_str()])
+        .map(TileLayer::Kind)
         .map_err(|e| AppError::NotFound(format!("no tile layer {layer:?}: {e}, or {ALL_SITES}")))
+}
+
+fn layer_kinds(layer: TileLayer) -> Vec<&'static str> {
+    match layer {
+        TileLayer::Kind(kind) => vec![kind.as_str()],
+        TileLayer::AllSites => SiteKind::ALL.iter().map(|k| k.as_str()).collect(),
+    }
+}
+
+fn layer_name(layer: TileLayer) -> &'static str {
+    match layer {
+        TileLayer::Kind(kind) => kind.as_str(),
+        TileLayer::AllSites => ALL_SITES,
+    }
 }
 
 fn tile_coordinate(name: &str, value: &str, z: u32) -> Result<u32, AppError> {
@@ -47,16 +65,81 @@ fn tile_coordinate(name: &str, value: &str, z: u32) -> Result<u32, AppError> {
 }
 
 const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
+/// Tiles smaller than this are sent as they are: gzip would save next to nothing.
+const GZIP_FROM_BYTES: usize = 256;
+
+async fn render(state: &AppState, key: TileKey) -> Result<Arc<RenderedTile>, AppError> {
+    let generation = state.tiles.generation();
+    let kinds = layer_kinds(key.layer);
+    let mvt = tiles::site_tile(
+        &state.pool,
+        layer_name(key.layer),
+        &kinds,
+        key.z,
+        key.x,
+        key.y,
+    )
+    .await?;
+    let etag = match &mvt {
+        Some(bytes) => {
+            let digest = Sha256::digest(bytes);
+            let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+            format!("\"{hex}\"")
+        }
+        None => String::new(),
+    };
+    let gzip = match &mvt {
+        Some(bytes) if bytes.len() >= GZIP_FROM_BYTES => Some(gzip(bytes)?),
+        _ => None,
+    };
+    let tile = Arc::new(RenderedTile {
+        mvt: mvt.map(Bytes::from),
+        gzip,
+        etag,
+    });
+    state.tiles.insert(key, tile.clone(), generation);
+    Ok(tile)
+}
+
+fn gzip(bytes: &[u8]) -> Result<Bytes, AppError> {
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
+    let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 2), Compression::fast());
+    encoder
+        .write_all(bytes)
+        .and_then(|()| encoder.finish())
+        .map(Bytes::from)
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Whether Accept-Encoding admits gzip (a listed `gzip` or `*` without `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
 
 async fn tile(
     State(state): State<AppState>,
     Path((layer, z, x, y_file)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let kinds = layer_kinds(&layer)?;
+    let layer = parse_layer(&layer)?;
     let y = y_file.strip_suffix(".mvt").ok_or_else(|| {
         AppError::NotFound(format!(
-            "tiles are addressed as /tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt, not {y_file:?}"
+            "tiles are addressed as /tiles/{{layer}}/{{z}}/{{x}}/{{y}}.mvt, not {y_file:?}"
         ))
     })?;
     let z = match z.parse::<u32>() {
@@ -69,48 +152,50 @@ async fn tile(
     };
     let x = tile_coordinate("x", &x, z)?;
     let y = tile_coordinate("y", y, z)?;
-    let Some(bytes) = tiles::site_tile(&state.pool, &layer, &kinds, z, x, y).await? else {
+    let key = TileKey { layer, z, x, y };
+    let tile = match state.tiles.get(&key) {
+        Some(tile) => tile,
+        None => render(&state, key).await?,
+    };
+    let Some(mvt) = &tile.mvt else {
         return Ok((StatusCode::NO_CONTENT, [(header::CACHE_CONTROL, NO_CACHE)]).into_response());
     };
-    let digest = Sha256::digest(&bytes);
-    let etag = format!(
-        "\"{}\"",
-        digest
-            .iter()
-            .take(12)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let etag = HeaderValue::from_str(&tile.etag).map_err(|e| AppError::Internal(e.into()))?;
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             v.split(',')
-                .any(|tag| tag.trim().trim_start_matches("W/") == etag)
+                .any(|tag| tag.trim().trim_start_matches("W/") == tile.etag)
         });
-    let etag_header = HeaderValue::from_str(&etag).map_err(|e| AppError::Internal(e.into()))?;
     if matches {
         return Ok((
             StatusCode::NOT_MODIFIED,
-            [
-                (header::ETAG, etag_header),
-                (header::CACHE_CONTROL, NO_CACHE),
-            ],
+            [(header::ETAG, etag), (header::CACHE_CONTROL, NO_CACHE)],
         )
             .into_response());
     }
-    Ok((
+    let mut response = (
         [
             (
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
             ),
-            (header::ETAG, etag_header),
+            (header::ETAG, etag),
             (header::CACHE_CONTROL, NO_CACHE),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
         ],
-        bytes,
+        mvt.clone(),
     )
-        .into_response())
+        .into_response();
+    if let Some(gzip) = tile.gzip.as_ref().filter(|_| accepts_gzip(&headers)) {
+        // already compressed: the compression layer passes responses with a Content-Encoding
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        *response.body_mut() = axum::body::Body::from(gzip.clone());
+    }
+    Ok(response)
 }
 
 /// TileJSON 3.0.0 for a layer; tile URLs are absolute, built from the request's Host.
@@ -124,7 +209,7 @@ async fn tilejson(
             "TileJSON is at /tiles/{{layer}}.json, not {layer_file:?}"
         ))
     })?;
-    let kinds = layer_kinds(layer)?;
+    let kinds = layer_kinds(parse_layer(layer)?);
     let base = super::extract::base_url(&headers);
     let bounds = tiles::extent(&state.pool, &kinds)
         .await?

@@ -28,10 +28,13 @@ pub struct Reply {
 
 impl Api {
     pub fn new(pool: PgPool) -> Self {
-        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web");
+        Api::with_state(AppState::new(pool, HttpConfig::new(web_dir())))
+    }
+
+    pub fn with_state(state: AppState) -> Self {
         Api {
-            router: app(AppState::new(pool.clone(), HttpConfig::new(dir))),
-            pool,
+            pool: state.pool.clone(),
+            router: app(state),
         }
     }
 
@@ -76,6 +79,10 @@ impl Api {
     pub async fn get(&self, uri: &str) -> Reply {
         self.call(Method::GET, uri, None, None, None).await
     }
+}
+
+pub fn web_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web")
 }
 
 /// A user with a personal token; returns the token.
@@ -968,15 +975,11 @@ async fn login_sessions_and_tokens(pool: PgPool) {
 #[sqlx::test]
 async fn reads_can_require_a_login(pool: PgPool) {
     let viewer = user_with_token(&pool, "viewer", Role::Viewer).await;
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web");
     let config = HttpConfig {
         require_login_for_read: true,
-        ..HttpConfig::new(dir)
+        ..HttpConfig::new(web_dir())
     };
-    let api = Api {
-        router: app(AppState::new(pool.clone(), config)),
-        pool,
-    };
+    let api = Api::with_state(AppState::new(pool, config));
     assert_eq!(
         api.get("/api/projects").await.status,
         StatusCode::UNAUTHORIZED
@@ -1067,6 +1070,7 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
         "/projects/search",
         "/sites",
         "/sites/{id}",
+        "/sites/{id}/history",
         "/sites/search",
         "/locate",
         "/zones/{id}/clearance",
@@ -1074,7 +1078,7 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }
-    assert_eq!(paths.len(), 22);
+    assert_eq!(paths.len(), 23);
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
     assert_eq!(schemes["session"]["in"], "cookie");

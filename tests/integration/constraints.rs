@@ -36,6 +36,7 @@ async fn migrations_create_the_whole_model(pool: PgPool) {
             "project_event",
             "project_site",
             "site",
+            "site_event",
             "user_session"
         ]
     );

@@ -10,5 +10,7 @@ mod constraints;
 mod http;
 mod import;
 mod ogc;
+mod ogc_edit;
 mod seed;
+mod tile_cache;
 mod tiles;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use tower::ServiceExt;
 
 /// The XYZ tile that contains a lon/lat at zoom z (Web Mercator).
-fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+pub fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
     let n = f64::from(1u32 << z);
     let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
     let lat = lat.to_radians();
@@ -20,7 +20,7 @@ fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
     (x, y)
 }
 
-async fn fetch(
+pub async fn fetch(
     api: &Api,
     uri: &str,
     if_none_match: Option<&str>,
@@ -50,10 +50,10 @@ async fn fetch(
 }
 
 /// A decoded feature: its id and its tags as text.
-type Feature = (u64, BTreeMap<String, String>);
+pub type Feature = (u64, BTreeMap<String, String>);
 
 /// The name of the tile's one layer and its features, by id.
-fn decode(bytes: &[u8]) -> (String, Vec<Feature>) {
+pub fn decode(bytes: &[u8]) -> (String, Vec<Feature>) {
     let tile = Tile::decode(bytes).unwrap();
     assert_eq!(tile.layers.len(), 1);
     let layer = &tile.layers[0];

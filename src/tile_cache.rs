@@ -1,0 +1,477 @@
+//! The in-memory cache of rendered vector tiles: bounded in bytes (least recently used tiles
+//! go first), and never stale. The database announces every committed change to what tiles
+//! draw on channel `tile_dirty` (migration 0003) with the old and new boxes of the changed
+//! sites; a listener task evicts exactly the cached tiles, on every zoom, whose area (with the
+//! render buffer) meets one of those boxes. While the listener is not connected, nothing is
+//! cached or served from the cache.
+//!
+//! Two races are closed here. A tile rendered from a snapshot taken before a write but stored
+//! after its eviction would bring the old state back: every eviction bumps a generation, and a
+//! tile is stored only if no eviction happened since its render began. And a client that wrote
+//! through this server must see its change on its very next tile request, before the
+//! notification might have arrived: `sync` sends a marker notification after the write has
+//! committed and waits until the listener has read it, which in PostgreSQL's commit order means
+//! every earlier notification has been applied.
+
+use crate::domain::SiteKind;
+use bytes::Bytes;
+use lru::LruCache;
+use serde::Deserialize;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use std::collections::HashMap;
+use std::f64::consts::PI;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+const DIRTY_CHANNEL: &str = "tile_dirty";
+const SYNC_CHANNEL: &str = "tile_sync";
+/// How long a writer waits for its sync marker before dropping the whole cache instead.
+const SYNC_WAIT: Duration = Duration::from_secs(2);
+/// Bookkeeping per entry beyond the tile bytes, so that empty tiles count too.
+const ENTRY_OVERHEAD: usize = 96;
+
+/// A tile layer: one site kind, or every kind together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TileLayer {
+    Kind(SiteKind),
+    AllSites,
+}
+
+impl TileLayer {
+    fn draws(self, kind: SiteKind) -> bool {
+        match self {
+            TileLayer::Kind(k) => k == kind,
+            TileLayer::AllSites => true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TileKey {
+    pub layer: TileLayer,
+    pub z: u32,
+    pub x: u32,
+    pub y: u32,
+}
+
+/// A rendered tile: `None` bytes for a tile with no features.
+#[derive(Debug)]
+pub struct RenderedTile {
+    pub mvt: Option<Bytes>,
+    pub gzip: Option<Bytes>,
+    pub etag: String,
+}
+
+impl RenderedTile {
+    fn weight(&self) -> usize {
+        ENTRY_OVERHEAD
+            + self.mvt.as_ref().map_or(0, Bytes::len)
+            + self.gzip.as_ref().map_or(0, Bytes::len)
+    }
+}
+
+/// A lon/lat box of a changed site, with its kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DirtyBox {
+    pub kind: SiteKind,
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+struct Entries {
+    tiles: LruCache<TileKey, Arc<RenderedTile>>,
+    bytes: usize,
+}
+
+pub struct TileCache {
+    capacity_bytes: usize,
+    /// Fraction of a tile's width drawn beyond each edge (the MVT buffer over the extent).
+    buffer_fraction: f64,
+    entries: Mutex<Entries>,
+    generation: AtomicU64,
+    listening: AtomicBool,
+    next_marker: AtomicU64,
+    waiting_writers: Mutex<HashMap<u64, oneshot::Sender<()>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // a panic while holding the lock cannot leave the map half-updated in a harmful way; the
+    // worst case is a stale byte count, so keep serving
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl TileCache {
+    /// A cache holding at most `capacity_bytes` of tiles; 0 disables caching.
+    pub fn new(capacity_bytes: usize, buffer_fraction: f64) -> Self {
+        TileCache {
+            capacity_bytes,
+            buffer_fraction,
+            entries: Mutex::new(Entries {
+                tiles: LruCache::unbounded(),
+                bytes: 0,
+            }),
+            generation: AtomicU64::new(0),
+            listening: AtomicBool::new(false),
+            next_marker: AtomicU64::new(0),
+            waiting_writers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether tiles are cached now: a capacity, and a connected listener.
+    pub fn is_active(&self) -> bool {
+        self.capacity_bytes > 0 && self.listening.load(Ordering::Acquire)
+    }
+
+    /// Read before rendering; pass to `insert` afterwards.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub fn get(&self, key: &TileKey) -> Option<Arc<RenderedTile>> {
+        if !self.is_active() {
+            return None;
+        }
+        lock(&self.entries).tiles.get(key).cloned()
+    }
+
+    /// Stores a tile rendered since `generation` was read, unless an eviction came in between.
+    pub fn insert(&self, key: TileKey, tile: Arc<RenderedTile>, generation: u64) {
+        let weight = tile.weight();
+        if !self.is_active() || weight > self.capacity_bytes {
+            return;
+        }
+        let mut entries = lock(&self.entries);
+        // checked under the lock: evictions bump the generation while holding it
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        if let Some(old) = entries.tiles.put(key, tile) {
+            entries.bytes -= old.weight();
+        }
+        entries.bytes += weight;
+        while entries.bytes > self.capacity_bytes {
+            match entries.tiles.pop_lru() {
+                Some((_, evicted)) => entries.bytes -= evicted.weight(),
+                None => break,
+            }
+        }
+    }
+
+    /// (number of tiles, bytes) held now.
+    pub fn usage(&self) -> (usize, usize) {
+        let entries = lock(&self.entries);
+        (entries.tiles.len(), entries.bytes)
+    }
+
+    pub fn clear(&self) {
+        let mut entries = lock(&self.entries);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.tiles.clear();
+        entries.bytes = 0;
+    }
+
+    /// Drops every cached tile that draws one of these boxes; returns how many were dropped.
+    pub fn evict(&self, boxes: &[DirtyBox]) -> usize {
+        let mut entries = lock(&self.entries);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let doomed: Vec<TileKey> = entries
+            .tiles
+            .iter()
+            .map(|(key, _)| *key)
+            .filter(|key| {
+                let area = tile_area(key.z, key.x, key.y, self.buffer_fraction);
+                boxes
+                    .iter()
+                    .any(|b| key.layer.draws(b.kind) && area.meets(b))
+            })
+            .collect();
+        for key in &doomed {
+            if let Some(tile) = entries.tiles.pop(key) {
+                entries.bytes -= tile.weight();
+            }
+        }
+        doomed.len()
+    }
+
+    /// Returns once every tile change committed before this call has been evicted. Call after a
+    /// write commits; a no-op while the cache is inactive.
+    pub async fn sync(&self, pool: &PgPool) {
+        if !self.is_active() {
+            return;
+        }
+        let marker = self.next_marker.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = oneshot::channel();
+        lock(&self.waiting_writers).insert(marker, sender);
+        let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(SYNC_CHANNEL)
+            .bind(marker.to_string())
+            .execute(pool)
+            .await;
+        let arrived = sent.is_ok()
+            && tokio::time::timeout(SYNC_WAIT, receiver)
+                .await
+                .is_ok_and(|r| r.is_ok());
+        if !arrived {
+            lock(&self.waiting_writers).remove(&marker);
+            tracing::warn!("tile cache sync marker did not come back; dropping the whole cache");
+            self.clear();
+        }
+    }
+
+    fn marker_arrived(&self, payload: &str) {
+        let waiting = payload
+            .parse::<u64>()
+            .ok()
+            .and_then(|marker| lock(&self.waiting_writers).remove(&marker));
+        if let Some(sender) = waiting {
+            let _ = sender.send(());
+        }
+    }
+
+    fn set_listening(&self, listening: bool) {
+        // whatever happened while not listening is unknown: start empty either way
+        self.clear();
+        self.listening.store(listening, Ordering::Release);
+    }
+}
+
+/// A tile's area in lon/lat, widened by the render buffer: exactly what its query selects.
+#[derive(Debug, Clone, Copy)]
+struct LonLatArea {
+    min_lon: f64,
+    min_lat: f64,
+    max_lon: f64,
+    max_lat: f64,
+}
+
+impl LonLatArea {
+    fn meets(&self, b: &DirtyBox) -> bool {
+        // a hair of slack for rounding between PostGIS's projection and ours
+        const SLACK: f64 = 1e-9;
+        b.min_lon <= self.max_lon + SLACK
+            && b.max_lon >= self.min_lon - SLACK
+            && b.min_lat <= self.max_lat + SLACK
+            && b.max_lat >= self.min_lat - SLACK
+    }
+}
+
+fn tile_area(z: u32, x: u32, y: u32, buffer_fraction: f64) -> LonLatArea {
+    let tiles = f64::from(1u32 << z.min(31));
+    // in units of the whole Web Mercator square, with y growing southwards
+    let margin = buffer_fraction / tiles;
+    let west = f64::from(x) / tiles - margin;
+    let east = f64::from(x + 1) / tiles + margin;
+    let north = f64::from(y) / tiles - margin;
+    let south = f64::from(y + 1) / tiles + margin;
+    let lon = |u: f64| u * 360.0 - 180.0;
+    let lat = |v: f64| (PI * (1.0 - 2.0 * v)).sinh().atan().to_degrees();
+    LonLatArea {
+        min_lon: lon(west),
+        max_lon: lon(east),
+        min_lat: lat(south),
+        max_lat: lat(north),
+    }
+}
+
+#[derive(Deserialize)]
+struct WireBox(String, f64, f64, f64, f64);
+
+/// Reads a `tile_dirty` payload; `None` when it cannot be understood.
+fn parse_dirty(payload: &str) -> Option<Vec<DirtyBox>> {
+    let wire: Vec<WireBox> = serde_json::from_str(payload).ok()?;
+    wire.into_iter()
+        .map(|WireBox(kind, min_lon, min_lat, max_lon, max_lat)| {
+            Some(DirtyBox {
+                kind: kind.parse().ok()?,
+                min_lon,
+                min_lat,
+                max_lon,
+                max_lat,
+            })
+        })
+        .collect()
+}
+
+/// Keeps the cache in step with the database for as long as the process runs, reconnecting
+/// after a lost connection (the cache starts empty again each time).
+pub fn spawn_listener(pool: PgPool, cache: Arc<TileCache>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut retry = Duration::from_millis(200);
+        loop {
+            match listen(&pool, &cache).await {
+                Ok(()) => retry = Duration::from_millis(200),
+                Err(e) => {
+                    tracing::warn!("tile cache listener: {e}; retrying in {retry:?}");
+                    tokio::time::sleep(retry).await;
+                    retry = (retry * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    })
+}
+
+async fn listen(pool: &PgPool, cache: &TileCache) -> sqlx::Result<()> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.ignore_pool_close_event(true);
+    listener.listen_all([DIRTY_CHANNEL, SYNC_CHANNEL]).await?;
+    cache.set_listening(true);
+    let outcome = loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) if notification.channel() == SYNC_CHANNEL => {
+                cache.marker_arrived(notification.payload());
+            }
+            Ok(Some(notification)) => match parse_dirty(notification.payload()) {
+                Some(boxes) => {
+                    cache.evict(&boxes);
+                }
+                None => {
+                    tracing::warn!("unreadable tile_dirty payload; dropping the whole cache");
+                    cache.clear();
+                }
+            },
+            // the connection was lost: notifications may have been missed
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    cache.set_listening(false);
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(layer: TileLayer, z: u32, x: u32, y: u32) -> TileKey {
+        TileKey { layer, z, x, y }
+    }
+
+    fn tile(len: usize) -> Arc<RenderedTile> {
+        Arc::new(RenderedTile {
+            mvt: Some(Bytes::from(vec![0u8; len])),
+            gzip: None,
+            etag: "\"t\"".into(),
+        })
+    }
+
+    fn active_cache(capacity: usize) -> TileCache {
+        let cache = TileCache::new(capacity, 64.0 / 4096.0);
+        cache.listening.store(true, Ordering::Release);
+        cache
+    }
+
+    #[test]
+    fn tile_area_matches_web_mercator() {
+        let world = tile_area(0, 0, 0, 0.0);
+        assert!((world.min_lon + 180.0).abs() < 1e-12 && (world.max_lon - 180.0).abs() < 1e-12);
+        assert!((world.max_lat - 85.051_128_779_806_6).abs() < 1e-9);
+        // z11 tile over Changzhou: x = 1706, y = 833 holds 119.95°E 31.78°N
+        let area = tile_area(11, 1706, 833, 0.0);
+        assert!(area.min_lon <= 119.95 && 119.95 <= area.max_lon);
+        assert!(area.min_lat <= 31.78 && 31.78 <= area.max_lat);
+    }
+
+    #[test]
+    fn evicts_only_tiles_meeting_the_box_in_layers_that_draw_the_kind() {
+        let cache = active_cache(1 << 20);
+        let river = TileLayer::Kind(SiteKind::River);
+        let plots = TileLayer::Kind(SiteKind::ContaminatedPlot);
+        for layer in [river, plots, TileLayer::AllSites] {
+            cache.insert(key(layer, 11, 1706, 833), tile(10), cache.generation());
+            cache.insert(key(layer, 11, 1700, 833), tile(10), cache.generation());
+            cache.insert(key(layer, 0, 0, 0), tile(10), cache.generation());
+        }
+        let dirty = DirtyBox {
+            kind: SiteKind::River,
+            min_lon: 119.95,
+            min_lat: 31.78,
+            max_lon: 119.951,
+            max_lat: 31.781,
+        };
+        assert_eq!(cache.evict(&[dirty]), 4);
+        assert!(cache.get(&key(river, 11, 1706, 833)).is_none());
+        assert!(cache.get(&key(river, 0, 0, 0)).is_none());
+        assert!(
+            cache
+                .get(&key(TileLayer::AllSites, 11, 1706, 833))
+                .is_none()
+        );
+        assert!(cache.get(&key(river, 11, 1700, 833)).is_some());
+        assert!(cache.get(&key(plots, 11, 1706, 833)).is_some());
+        assert_eq!(cache.usage().0, 5);
+    }
+
+    #[test]
+    fn the_buffer_reaches_into_the_neighbouring_tile() {
+        let cache = active_cache(1 << 20);
+        let layer = TileLayer::AllSites;
+        cache.insert(key(layer, 11, 1705, 833), tile(1), cache.generation());
+        let east_edge = tile_area(11, 1705, 833, 0.0).max_lon;
+        let just_over = DirtyBox {
+            kind: SiteKind::Outfall,
+            min_lon: east_edge + 0.0005,
+            min_lat: 31.78,
+            max_lon: east_edge + 0.0005,
+            max_lat: 31.78,
+        };
+        // a tile is 0.1758° wide at z11; its 1/64 buffer reaches 0.0027° beyond the edge
+        assert_eq!(cache.evict(&[just_over]), 1);
+    }
+
+    #[test]
+    fn a_render_that_raced_an_eviction_is_not_stored() {
+        let cache = active_cache(1 << 20);
+        let before = cache.generation();
+        cache.evict(&[]);
+        cache.insert(key(TileLayer::AllSites, 1, 1, 1), tile(1), before);
+        assert_eq!(cache.usage(), (0, 0));
+    }
+
+    #[test]
+    fn stays_within_its_byte_bound_dropping_the_least_recently_used() {
+        let cache = active_cache(3 * (ENTRY_OVERHEAD + 100));
+        let layer = TileLayer::AllSites;
+        for x in 0..3 {
+            cache.insert(key(layer, 2, x, 0), tile(100), cache.generation());
+        }
+        assert!(cache.get(&key(layer, 2, 0, 0)).is_some());
+        cache.insert(key(layer, 2, 3, 0), tile(100), cache.generation());
+        assert_eq!(cache.usage(), (3, 3 * (ENTRY_OVERHEAD + 100)));
+        assert!(cache.get(&key(layer, 2, 1, 0)).is_none());
+        assert!(cache.get(&key(layer, 2, 0, 0)).is_some());
+    }
+
+    #[test]
+    fn nothing_is_cached_while_not_listening() {
+        let cache = TileCache::new(1 << 20, 0.0);
+        cache.insert(
+            key(TileLayer::AllSites, 0, 0, 0),
+            tile(1),
+            cache.generation(),
+        );
+        assert_eq!(cache.usage(), (0, 0));
+    }
+
+    #[test]
+    fn reads_the_notification_payload() {
+        let boxes = parse_dirty(r#"[["river",119.9,31.7,120.0,31.8]]"#);
+        assert_eq!(
+            boxes,
+            Some(vec![DirtyBox {
+                kind: SiteKind::River,
+                min_lon: 119.9,
+                min_lat: 31.7,
+                max_lon: 120.0,
+                max_lat: 31.8
+            }])
+        );
+        assert_eq!(parse_dirty(r#"[["lake",1,2,3,4]]"#), None);
+    }
+}
