@@ -66,13 +66,18 @@ fn push_select(
     q: &mut QueryBuilder<'_, Postgres>,
     distance_from: Option<(f64, f64)>,
     output: OutputCrs,
+    count_rows: bool,
 ) {
     q.push(
         "SELECT s.id, s.kind, s.code, s.name, s.name_en, s.town_code, a.name AS town_name, s.placeholder, s.attrs,
                 s.radius_m, s.remediation_state,
-                (SELECT count(*) FROM project_site ps WHERE ps.site_id = s.id) AS project_count,
-                count(*) OVER () AS full_count, ",
+                (SELECT count(*) FROM project_site ps WHERE ps.site_id = s.id) AS project_count, ",
     );
+    q.push(if count_rows {
+        "count(*) OVER () AS full_count, "
+    } else {
+        "0::int8 AS full_count, "
+    });
     match distance_from {
         Some((lon, lat)) => {
             q.push("ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint(")
@@ -113,7 +118,7 @@ pub async fn get_in(
     output: OutputCrs,
 ) -> sqlx::Result<Option<Site>> {
     let mut q = QueryBuilder::new("");
-    push_select(&mut q, None, output);
+    push_select(&mut q, None, output, false);
     q.push(" WHERE s.id = ").push_bind(id);
     q.build_query_as().fetch_optional(conn).await
 }
@@ -133,6 +138,8 @@ pub struct SiteFilter {
     pub project_statuses: Vec<String>,
     pub programmes: Vec<String>,
     pub categories: Vec<String>,
+    /// an OGC API CQL2 filter
+    pub cql2: Option<super::cql2_sql::SiteCql2>,
 }
 
 pub const SORTS: [(&str, &str); 6] = [
@@ -172,8 +179,28 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SiteFilter) {
         push_any(q, "p.category", &f.categories);
         q.push(")");
     }
+    if let Some(cql2) = &f.cql2 {
+        q.push(" AND ");
+        cql2.push(q);
+    }
 }
 
+/// How many sites a listing matched: counted, or the planner's estimate on large sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matched {
+    Exact(i64),
+    Estimated(i64),
+}
+
+impl Matched {
+    pub fn count(self) -> i64 {
+        match self {
+            Matched::Exact(n) | Matched::Estimated(n) => n,
+        }
+    }
+}
+
+/// A page of sites and the exact number matched.
 pub async fn list(
     conn: &mut PgConnection,
     f: &SiteFilter,
@@ -181,12 +208,39 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(i64, Vec<Site>)> {
+    let (matched, items) = list_counted(conn, f, sort, limit, offset, None).await?;
+    Ok((matched.count(), items))
+}
+
+/// The planner's estimate of how many sites match, from EXPLAIN: no row is read.
+async fn estimated_matches(conn: &mut PgConnection, f: &SiteFilter) -> sqlx::Result<i64> {
+    let mut q = QueryBuilder::new("EXPLAIN (FORMAT JSON) SELECT 1 FROM site s");
+    push_filter(&mut q, f);
+    let plan: Json<Value> = q.build_query_scalar().fetch_one(conn).await?;
+    Ok(plan.0[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0) as i64)
+}
+
+/// A page of sites and how many matched. With `estimate_above`, a match the planner expects to
+/// be larger than that is not counted (counting would read every matching row): its estimate
+/// is returned instead.
+pub async fn list_counted(
+    conn: &mut PgConnection,
+    f: &SiteFilter,
+    sort: (&str, bool),
+    limit: i64,
+    offset: i64,
+    estimate_above: Option<i64>,
+) -> sqlx::Result<(Matched, Vec<Site>)> {
+    let estimate = match estimate_above {
+        Some(threshold) => Some(estimated_matches(conn, f).await?).filter(|e| *e > threshold),
+        None => None,
+    };
     let from = match &f.spatial {
         Some(SpatialFilter::Near { lon, lat, .. }) => Some((*lon, *lat)),
         _ => None,
     };
     let mut q = QueryBuilder::new("");
-    push_select(&mut q, from, f.output);
+    push_select(&mut q, from, f.output, estimate.is_none());
     push_filter(&mut q, f);
     // distance exists only with a point to measure from
     let sort = if sort.0 == "distance" && from.is_none() {
@@ -196,6 +250,9 @@ pub async fn list(
     };
     push_order_and_page(&mut q, &SORTS, sort, "s.id", limit, offset);
     let items: Vec<Site> = q.build_query_as().fetch_all(&mut *conn).await?;
+    if let Some(estimate) = estimate {
+        return Ok((Matched::Estimated(estimate), items));
+    }
     // the window count gives the total in the same pass; only a page past the end needs a count
     let total = match items.first() {
         Some(first) => first.full_count,
@@ -206,7 +263,7 @@ pub async fn list(
             count.build_query_scalar().fetch_one(conn).await?
         }
     };
-    Ok((total, items))
+    Ok((Matched::Exact(total), items))
 }
 
 /// Inserts a validated site; a missing town is derived from the location. Returns its id.

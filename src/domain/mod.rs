@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod coords;
+pub mod cql2;
 pub mod project;
 pub mod site_kind;
 pub mod status;

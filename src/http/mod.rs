@@ -95,11 +95,10 @@ async fn tiles_follow_writes(
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "remediation-tracker API", description = "Projects, sites, location queries and statistics of an environmental bureau's remediation work. Errors are application/problem+json."),
-    servers((url = "/api")),
+    info(title = "remediation-tracker API", description = "Projects, sites, location queries and statistics of an environmental bureau's remediation work under /api; OGC API - Features under /ogc; vector tiles under /tiles. Errors are application/problem+json."),
     modifiers(&SecuritySchemes),
     components(schemas(crate::error::Problem)),
-    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"), (name = "projects", description = "projects, their lifecycle, links and history"), (name = "sites", description = "mapped sites of every kind"), (name = "location", description = "queries by point, radius, polygon and key zone"), (name = "stats", description = "figures for the dashboard and reports"))
+    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"), (name = "projects", description = "projects, their lifecycle, links and history"), (name = "sites", description = "mapped sites of every kind"), (name = "location", description = "queries by point, radius, polygon and key zone"), (name = "stats", description = "figures for the dashboard and reports"), (name = "ogc", description = "OGC API - Features (Parts 1 to 4) over every layer"), (name = "tiles", description = "Mapbox vector tiles and TileJSON"))
 )]
 struct ApiDoc;
 
@@ -149,7 +148,7 @@ async fn reads_need_login(
 
 pub fn app(state: AppState) -> Router {
     let web_dir = state.config.web_dir.clone();
-    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let api = OpenApiRouter::new()
         .merge(auth::routes())
         .merge(auth::user_routes())
         .merge(layers::routes())
@@ -157,23 +156,28 @@ pub fn app(state: AppState) -> Router {
         .merge(sites::routes())
         .merge(locate::routes())
         .merge(stats::routes())
-        .split_for_parts();
-    let doc = Arc::new(doc);
-    let api = api
-        .route(
-            "/openapi.json",
-            get(move || async move { Json(doc.as_ref().clone()) }),
-        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             reads_need_login,
         ));
+    let (api, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api", api)
+        .split_for_parts();
+    // tile paths end in a file suffix ({y}.mvt) that axum cannot route as a pattern, and OGC
+    // items answer OPTIONS: both keep their own routers and are documented by annotation
+    doc.merge(ogc::OgcDoc::openapi());
+    doc.merge(tiles::TilesDoc::openapi());
+    let doc = Arc::new(doc);
+    let api = api.route(
+        "/api/openapi.json",
+        get(move || async move { Json(doc.as_ref().clone()) }),
+    );
 
     Router::new()
         .merge(health::routes())
         .merge(tiles::routes())
         .merge(ogc::routes())
-        .nest("/api", api)
+        .merge(api)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             tiles_follow_writes,

@@ -1,24 +1,48 @@
 //! OGC API - Features at `/ogc` (Part 1 Core with GeoJSON, Part 2 CRS): landing page,
 //! conformance, one collection per site kind, and their items with bbox (and bbox-crs),
 //! limit/offset paging with `next`/`prev` links and `numberMatched`, and output in CRS84,
-//! EPSG:4326, EPSG:4490, EPSG:4549 or EPSG:4528. Items come from the queries of `/api/sites`.
+//! EPSG:4326, EPSG:4490, EPSG:4549 or EPSG:4528, and (Part 3) CQL2 text filters on the site
+//! collections. Items come from the queries of `/api/sites`. Editing (Part 4) is in `ogc_edit`.
 
 use super::extract::{ApiQuery, base_url as base, etag, parse_list, parse_page, parse_spatial};
 use super::{AppState, ogc_edit};
+use crate::db::cql2_sql::{FilterCrs, LINKED_COLUMNS, SITE_COLUMNS, SiteCql2};
 use crate::db::ogc::{self, OtherFilter};
-use crate::db::sites::{self, OutputCrs, Site, SiteFilter};
-use crate::domain::site_kind::KIND_NAMES;
+use crate::db::sites::{self, Matched, OutputCrs, Site, SiteFilter};
+use crate::domain::cql2;
+use crate::domain::site_kind::{AttrType, KIND_NAMES};
 use crate::domain::status::STATUS_NAMES;
 use crate::domain::{InputCrs, SiteKind};
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::{IntoParams, OpenApi};
+
+/// The OGC API paths of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(
+    landing,
+    conformance,
+    collections,
+    collection,
+    queryables,
+    items,
+    item,
+    ogc_edit::create_item,
+    ogc_edit::replace_item,
+    ogc_edit::patch_item,
+    ogc_edit::delete_item,
+    ogc_edit::items_options,
+    ogc_edit::item_options,
+))]
+pub struct OgcDoc;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,6 +66,21 @@ pub fn routes() -> Router<AppState> {
                 .options(ogc_edit::item_options),
         )
 }
+
+/// Escaped in a query value of a link: all but the unreserved characters and the separators
+/// OGC parameters use (`,` in bbox and properties, `:` and `/` in CRS URIs).
+const LINK_QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b',')
+    .remove(b':')
+    .remove(b'/');
+
+/// Above this many matches (by the planner's estimate) `numberMatched` is that estimate, marked
+/// with `"numberMatchedEstimated": true`, instead of a count that would read every match.
+pub const ESTIMATE_MATCHES_ABOVE: i64 = 100_000;
 
 /// Default and largest page of items.
 pub const DEFAULT_LIMIT: i64 = 100;
@@ -154,6 +193,7 @@ pub(super) fn geojson(body: Value, crs: &OfferedCrs) -> Response {
         .into_response()
 }
 
+#[utoipa::path(get, path = "/ogc", tag = "ogc", responses((status = 200, description = "the landing page: links to the API definition, conformance and collections", body = Object)))]
 async fn landing(headers: HeaderMap) -> axum::Json<Value> {
     let base = base(&headers);
     axum::Json(json!({
@@ -168,12 +208,26 @@ async fn landing(headers: HeaderMap) -> axum::Json<Value> {
     }))
 }
 
+#[utoipa::path(get, path = "/ogc/conformance", tag = "ogc", responses((status = 200, description = "the conformance classes this service passes", body = Object)))]
 async fn conformance() -> axum::Json<Value> {
     axum::Json(json!({
         "conformsTo": [
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
             "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+            "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+            "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+            "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+            "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+            "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+            "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+            "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+            "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+            "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
         ]
     }))
 }
@@ -245,6 +299,7 @@ async fn describe(state: &AppState, base: &str, collection: Collection) -> Resul
     Ok(collection)
 }
 
+#[utoipa::path(get, path = "/ogc/collections", tag = "ogc", responses((status = 200, description = "one collection per site kind, plus admin_area and projects", body = Object)))]
 async fn collections(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -260,6 +315,7 @@ async fn collections(
     })))
 }
 
+#[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", params(("id" = String, Path, description = "collection id")), responses((status = 200, description = "extent, CRSs and links of the collection", body = Object), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
 async fn collection(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -271,7 +327,65 @@ async fn collection(
     ))
 }
 
+/// What a collection's items can be filtered on: for sites, everything CQL2 filters accept
+/// (columns, linked-project properties, the kind's attributes, the geometry); for the other
+/// collections, the attribute parameters of `items`.
+fn queryable_properties(collection: Collection) -> Value {
+    let linked = |name: &str| match name {
+        "status" => {
+            json!({ "type": "string", "enum": STATUS_NAMES, "description": "status of a linked project" })
+        }
+        "programme" => {
+            json!({ "type": "string", "description": "programme code of a linked project" })
+        }
+        _ => json!({ "type": "string", "description": "category of a linked project" }),
+    };
+    match collection {
+        Collection::AdminAreas => {
+            json!({ "town": { "type": "string", "description": "the area's code" } })
+        }
+        Collection::Projects => json!({
+            "status": { "type": "string", "enum": STATUS_NAMES, "description": "the project's status" },
+            "town": { "type": "string", "description": "code of the street/town (admin_area)" },
+            "programme": { "type": "string", "description": "programme code" },
+        }),
+        Collection::Sites(kind) => {
+            let mut properties = Map::new();
+            for (name, _, ty) in SITE_COLUMNS {
+                properties.insert(name.into(), ty.schema());
+            }
+            if kind == SiteKind::KeyZone {
+                properties.insert("radius_m".into(), json!({ "type": "number" }));
+            }
+            for (name, _) in LINKED_COLUMNS {
+                properties.insert(name.into(), linked(name));
+            }
+            for spec in kind.attributes() {
+                properties.insert(spec.name.into(), attribute_schema(spec.ty));
+            }
+            properties.insert(
+                "geometry".into(),
+                json!({ "format": "geometry-any", "x-ogc-role": "primary-geometry" }),
+            );
+            Value::Object(properties)
+        }
+    }
+}
+
+fn attribute_schema(ty: AttrType) -> Value {
+    match ty {
+        AttrType::Text | AttrType::TextList => json!({ "type": "string" }),
+        AttrType::Bool => json!({ "type": "boolean" }),
+        AttrType::PositiveNumber => json!({ "type": "number" }),
+        AttrType::Enum(values) | AttrType::EnumList(values) => {
+            json!({ "type": "string", "enum": values })
+        }
+        AttrType::IntEnum(values) => json!({ "type": "integer", "enum": values }),
+    }
+}
+
 /// The attribute filters items accept, as a JSON Schema.
+#[utoipa::path(get, path = "/ogc/collections/{id}/queryables", tag = "ogc", params(("id" = String, Path, description = "collection id")), responses((status = 200, description = "what filters can name, as JSON Schema", body = Object, content_type = "application/schema+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
 async fn queryables(Path(id): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
     let collection = collection_of(&id)?;
     let base = base(&headers);
@@ -280,15 +394,7 @@ async fn queryables(Path(id): Path<String>, headers: HeaderMap) -> Result<Respon
         "$id": format!("{base}/ogc/collections/{id}/queryables"),
         "type": "object",
         "title": id,
-        "properties": if collection == Collection::AdminAreas {
-            json!({ "town": { "type": "string", "description": "the area's code" } })
-        } else {
-            json!({
-                "status": { "type": "string", "enum": STATUS_NAMES, "description": "status of the project, or of a linked project" },
-                "town": { "type": "string", "description": "code of the street/town (admin_area)" },
-                "programme": { "type": "string", "description": "programme code" },
-            })
-        },
+        "properties": queryable_properties(collection),
         "additionalProperties": false,
     });
     Ok((
@@ -330,7 +436,8 @@ fn only(mut feature: Value, wanted: &[String]) -> Value {
     feature
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemsQuery {
     bbox: Option<String>,
     #[serde(rename = "bbox-crs")]
@@ -346,6 +453,40 @@ pub struct ItemsQuery {
     status: Option<String>,
     town: Option<String>,
     programme: Option<String>,
+    /// a CQL2 text filter (OGC API - Features Part 3), site collections only
+    filter: Option<String>,
+    #[serde(rename = "filter-lang")]
+    filter_lang: Option<String>,
+    /// the CRS of the filter's geometry literals (default CRS84)
+    #[serde(rename = "filter-crs")]
+    filter_crs: Option<String>,
+}
+
+/// The `filter` of an items request, checked against the collection's queryables.
+fn parse_filter(query: &ItemsQuery, collection: Collection) -> Result<Option<SiteCql2>, AppError> {
+    let Some(text) = &query.filter else {
+        return Ok(None);
+    };
+    let Collection::Sites(kind) = collection else {
+        return Err(AppError::BadRequest(format!(
+            "filter applies to the site collections; {} takes bbox, datetime, status, town and programme",
+            collection.id()
+        )));
+    };
+    if let Some(lang) = query.filter_lang.as_deref().filter(|l| *l != "cql2-text") {
+        return Err(AppError::BadRequest(format!(
+            "filter-lang must be cql2-text, got {lang:?}"
+        )));
+    }
+    let crs = offered_crs(query.filter_crs.as_deref(), "filter-crs")?;
+    let crs = FilterCrs {
+        srid: crs.output.srid,
+        flip_axes: crs.output.flip_axes,
+    };
+    cql2::parse(text)
+        .and_then(|expr| SiteCql2::new(kind, expr, crs))
+        .map(Some)
+        .map_err(|e| AppError::BadRequest(format!("filter: {e}")))
 }
 
 /// An inclusive time range; `None` is an open end.
@@ -383,6 +524,7 @@ fn bbox_in_x_first(bbox: &str, crs: &OfferedCrs) -> Result<String, AppError> {
     }
 }
 
+#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "collection id"), ItemsQuery), responses((status = 200, description = "a page of features with numberMatched, numberReturned and next/prev links; Content-Crs names the CRS", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
 async fn items(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -419,9 +561,10 @@ async fn items(
     let towns = parse_list("town", query.town.as_deref(), None)?;
     let programmes = parse_list("programme", query.programme.as_deref(), None)?;
     let wanted = parse_list("properties", query.properties.as_deref(), None)?;
+    let cql2 = parse_filter(&query, collection)?;
     let mut conn = state.pool.acquire().await?;
     // id order keeps pages stable while paging
-    let (total, page): (i64, Vec<Value>) = match collection {
+    let (matched, page): (Matched, Vec<Value>) = match collection {
         Collection::Sites(kind) => {
             let filter = SiteFilter {
                 kinds: vec![kind.as_str().to_string()],
@@ -432,11 +575,19 @@ async fn items(
                 project_statuses: statuses,
                 towns,
                 programmes,
+                cql2,
                 ..SiteFilter::default()
             };
-            let (total, sites) =
-                sites::list(&mut conn, &filter, ("id", false), limit, offset).await?;
-            (total, sites.into_iter().map(feature).collect())
+            let (matched, sites) = sites::list_counted(
+                &mut conn,
+                &filter,
+                ("id", false),
+                limit,
+                offset,
+                Some(ESTIMATE_MATCHES_ABOVE),
+            )
+            .await?;
+            (matched, sites.into_iter().map(feature).collect())
         }
         other => {
             let filter = OtherFilter {
@@ -465,7 +616,7 @@ async fn items(
                     _ => ogc::projects(&mut conn, &filter, crs.output, 1, 0).await?.0,
                 };
             }
-            (total, features)
+            (Matched::Exact(total), features)
         }
     };
     let page: Vec<Value> = page.into_iter().map(|f| only(f, &wanted)).collect();
@@ -473,7 +624,6 @@ async fn items(
 
     let base = base(&headers);
     let page_link = |offset: i64, rel: &str| {
-        let mut href = format!("{base}/ogc/collections/{id}/items?limit={limit}&offset={offset}");
         let kept = [
             ("bbox", &query.bbox),
             ("bbox-crs", &query.bbox_crs),
@@ -483,39 +633,54 @@ async fn items(
             ("status", &query.status),
             ("town", &query.town),
             ("programme", &query.programme),
+            ("filter", &query.filter),
+            ("filter-lang", &query.filter_lang),
+            ("filter-crs", &query.filter_crs),
         ];
+        let mut encoded = format!("limit={limit}&offset={offset}");
         for (name, value) in kept {
             if let Some(value) = value {
-                href.push_str(&format!("&{name}={value}"));
+                let value = utf8_percent_encode(value, LINK_QUERY_VALUE);
+                encoded.push_str(&format!("&{name}={value}"));
             }
         }
+        let href = format!("{base}/ogc/collections/{id}/items?{encoded}");
         link(href, rel, "application/geo+json", rel)
     };
     let mut links = vec![page_link(offset, "self")];
-    if offset + returned < total {
+    let more = match matched {
+        Matched::Exact(total) => offset + returned < total,
+        // an estimate can be off either way: a full page may have a successor
+        Matched::Estimated(_) => returned == limit,
+    };
+    if more {
         links.push(page_link(offset + limit, "next"));
     }
     if offset > 0 {
         links.push(page_link((offset - limit).max(0), "prev"));
     }
-    Ok(geojson(
-        json!({
-            "type": "FeatureCollection",
-            "features": page,
-            "numberMatched": total,
-            "numberReturned": returned,
-            "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "links": links,
-        }),
-        crs,
-    ))
+    let mut body = json!({
+        "type": "FeatureCollection",
+        "features": page,
+        "numberMatched": matched.count(),
+        "numberReturned": returned,
+        "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "links": links,
+    });
+    if let Matched::Estimated(_) = matched {
+        body["numberMatchedEstimated"] = json!(true);
+    }
+    Ok(geojson(body, crs))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemQuery {
+    /// the CRS of the returned geometry (default CRS84)
     crs: Option<String>,
 }
 
+#[utoipa::path(get, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path, description = "collection id"), ("feature_id" = String, Path), ItemQuery), responses((status = 200, description = "the feature; for sites, its version as ETag", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
 async fn item(
     State(state): State<AppState>,
     Path((id, feature_id)): Path<(String, String)>,

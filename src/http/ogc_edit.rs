@@ -18,7 +18,7 @@ use super::site_writes::{self, PropertyMode, SiteChange};
 use crate::db::sites::Site;
 use crate::domain::SiteKind;
 use crate::domain::account::Role;
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -46,6 +46,7 @@ fn allow(value: &'static str) -> Response {
         .into_response()
 }
 
+#[utoipa::path(options, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path)), responses((status = 204, description = "Allow lists the methods: POST on site collections")))]
 pub async fn items_options(Path(id): Path<String>) -> Result<Response, AppError> {
     Ok(match collection_of(&id)? {
         Collection::Sites(_) => allow(ITEMS_ALLOW),
@@ -53,8 +54,9 @@ pub async fn items_options(Path(id): Path<String>) -> Result<Response, AppError>
     })
 }
 
-pub async fn item_options(Path((id, _)): Path<(String, String)>) -> Result<Response, AppError> {
-    Ok(match collection_of(&id)? {
+#[utoipa::path(options, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path), ("feature_id" = String, Path)), responses((status = 204, description = "Allow lists the methods: PUT, PATCH and DELETE on site features")))]
+pub async fn item_options(Path(path): Path<(String, String)>) -> Result<Response, AppError> {
+    Ok(match collection_of(&path.0)? {
         Collection::Sites(_) => allow(ITEM_ALLOW),
         _ => allow(READ_ONLY_ALLOW),
     })
@@ -162,6 +164,7 @@ fn site_id(collection: &str, feature_id: &str) -> Result<i64, AppError> {
     })
 }
 
+#[utoipa::path(post, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "a site collection"), ("Content-Crs" = Option<String>, Header, description = "CRS of the body geometry, e.g. <http://www.opengis.net/def/crs/EPSG/0/4549> (default CRS84)")), request_body(content = Object, content_type = "application/geo+json", description = "a GeoJSON Feature"), responses((status = 201, description = "created; Location and ETag name it", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller is not an editor", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json"), (status = 405, description = "the collection is read-only", body = Problem, content_type = "application/problem+json")), security(("session" = []), ("bearer" = [])))]
 pub async fn create_item(
     State(state): State<AppState>,
     caller: Caller,
@@ -223,6 +226,7 @@ async fn change_item(
     Ok(written(StatusCode::OK, site, &base_url(&headers), &id))
 }
 
+#[utoipa::path(put, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path, description = "a site collection"), ("feature_id" = i64, Path), ("Content-Crs" = Option<String>, Header, description = "CRS of the body geometry, e.g. <http://www.opengis.net/def/crs/EPSG/0/4549> (default CRS84)"), ("If-Match" = Option<String>, Header, description = "the ETag of the read the edit is based on")), request_body(content = Object, content_type = "application/geo+json", description = "the whole new Feature"), responses((status = 200, description = "replaced", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller is not an editor", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json"), (status = 405, description = "the collection is read-only", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match is not the current version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json")), security(("session" = []), ("bearer" = [])))]
 pub async fn replace_item(
     State(state): State<AppState>,
     caller: Caller,
@@ -233,6 +237,7 @@ pub async fn replace_item(
     change_item(state, caller, path, headers, body, PropertyMode::Replace).await
 }
 
+#[utoipa::path(patch, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path, description = "a site collection"), ("feature_id" = i64, Path), ("Content-Crs" = Option<String>, Header, description = "CRS of the body geometry, e.g. <http://www.opengis.net/def/crs/EPSG/0/4549> (default CRS84)"), ("If-Match" = Option<String>, Header, description = "the ETag of the read the edit is based on")), request_body(content = Object, content_type = "application/merge-patch+json", description = "a JSON merge patch of the Feature"), responses((status = 200, description = "updated", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller is not an editor", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json"), (status = 405, description = "the collection is read-only", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match is not the current version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json")), security(("session" = []), ("bearer" = [])))]
 pub async fn patch_item(
     State(state): State<AppState>,
     caller: Caller,
@@ -243,6 +248,7 @@ pub async fn patch_item(
     change_item(state, caller, path, headers, body, PropertyMode::Merge).await
 }
 
+#[utoipa::path(delete, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path, description = "a site collection"), ("feature_id" = i64, Path), ("If-Match" = Option<String>, Header, description = "the ETag of the read the edit is based on")), responses((status = 204, description = "deleted; its history stays"), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller is not an editor", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json"), (status = 405, description = "the collection is read-only", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match is not the current version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json"), (status = 409, description = "projects are linked to the site", body = Problem, content_type = "application/problem+json")), security(("session" = []), ("bearer" = [])))]
 pub async fn delete_item(
     State(state): State<AppState>,
     caller: Caller,

@@ -6,7 +6,7 @@
 use super::AppState;
 use crate::db::tiles;
 use crate::domain::SiteKind;
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use crate::tile_cache::{RenderedTile, TileKey, TileLayer};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -17,6 +17,11 @@ use bytes::Bytes;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+
+/// The tile paths of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(tile, tilejson))]
+pub struct TilesDoc;
 
 pub fn routes() -> Router<AppState> {
     // axum allows one parameter per path segment, so the suffixes are stripped in the handlers
@@ -131,6 +136,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
+#[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "tiles", params(("layer" = String, Path, description = "a site kind, or sites for all kinds"), ("z" = u32, Path), ("x" = u32, Path), ("y" = u32, Path), ("If-None-Match" = Option<String>, Header)), responses((status = 200, description = "the tile; gzip when accepted", content_type = "application/vnd.mapbox-vector-tile"), (status = 204, description = "no feature in this tile"), (status = 304, description = "unchanged since the ETag sent"), (status = 400, description = "bad zoom or tile number", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such layer", body = Problem, content_type = "application/problem+json")))]
 async fn tile(
     State(state): State<AppState>,
     Path((layer, z, x, y_file)): Path<(String, String, String, String)>,
@@ -199,6 +205,7 @@ async fn tile(
 }
 
 /// TileJSON 3.0.0 for a layer; tile URLs are absolute, built from the request's Host.
+#[utoipa::path(get, path = "/tiles/{layer}.json", tag = "tiles", params(("layer" = String, Path, description = "a site kind, or sites for all kinds")), responses((status = 200, description = "TileJSON 3.0.0", body = Object), (status = 404, description = "no such layer", body = Problem, content_type = "application/problem+json")))]
 async fn tilejson(
     State(state): State<AppState>,
     Path(layer_file): Path<String>,

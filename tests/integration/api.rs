@@ -1052,38 +1052,70 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
         .map(String::as_str)
         .collect();
     for path in [
-        "/auth/login",
-        "/auth/logout",
-        "/auth/me",
-        "/auth/tokens",
-        "/auth/tokens/{id}",
-        "/users",
-        "/users/{username}/disable",
-        "/layers/{layer}",
-        "/projects",
-        "/projects/{id}",
-        "/projects/{id}/transitions",
-        "/projects/{id}/progress",
-        "/projects/{id}/sites",
-        "/projects/{id}/sites/{site_id}",
-        "/projects/{id}/history",
-        "/projects/search",
-        "/sites",
-        "/sites/{id}",
-        "/sites/{id}/history",
-        "/sites/search",
-        "/locate",
-        "/zones/{id}/clearance",
-        "/stats",
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/auth/me",
+        "/api/auth/tokens",
+        "/api/auth/tokens/{id}",
+        "/api/users",
+        "/api/users/{username}/disable",
+        "/api/layers/{layer}",
+        "/api/projects",
+        "/api/projects/{id}",
+        "/api/projects/{id}/transitions",
+        "/api/projects/{id}/progress",
+        "/api/projects/{id}/sites",
+        "/api/projects/{id}/sites/{site_id}",
+        "/api/projects/{id}/history",
+        "/api/projects/search",
+        "/api/sites",
+        "/api/sites/{id}",
+        "/api/sites/{id}/history",
+        "/api/sites/search",
+        "/api/locate",
+        "/api/zones/{id}/clearance",
+        "/api/stats",
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/{id}",
+        "/ogc/collections/{id}/queryables",
+        "/ogc/collections/{id}/items",
+        "/ogc/collections/{id}/items/{feature_id}",
+        "/tiles/{layer}/{z}/{x}/{y}.mvt",
+        "/tiles/{layer}.json",
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }
-    assert_eq!(paths.len(), 23);
+    assert_eq!(paths.len(), 32);
+    let item = &doc["paths"]["/ogc/collections/{id}/items/{feature_id}"];
+    for method in ["get", "put", "patch", "delete", "options"] {
+        assert!(item[method].is_object(), "{method} of an OGC item");
+    }
+    let items: Vec<&str> = doc["paths"]["/ogc/collections/{id}/items"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "bbox",
+        "bbox-crs",
+        "limit",
+        "offset",
+        "datetime",
+        "crs",
+        "filter",
+        "filter-lang",
+        "filter-crs",
+    ] {
+        assert!(items.contains(&name), "{name} in {items:?}");
+    }
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
     assert_eq!(schemes["session"]["in"], "cookie");
     assert!(doc["components"]["schemas"]["Problem"].is_object());
-    let locate = &doc["paths"]["/locate"]["get"]["parameters"];
+    let locate = &doc["paths"]["/api/locate"]["get"]["parameters"];
     let names: Vec<&str> = locate
         .as_array()
         .unwrap()

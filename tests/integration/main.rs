@@ -11,6 +11,7 @@ mod http;
 mod import;
 mod ogc;
 mod ogc_edit;
+mod ogc_filter;
 mod seed;
 mod tile_cache;
 mod tiles;

@@ -27,6 +27,19 @@ async fn landing_conformance_and_collections(pool: PgPool) {
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
             "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+            "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+            "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+            "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+            "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+            "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+            "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+            "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+            "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+            "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
         ])
     );
     let collections = api.get("/ogc/collections").await.body;
@@ -261,6 +274,29 @@ async fn queryables_datetime_and_properties(pool: PgPool) {
         .unwrap()
         .keys()
         .collect();
+    assert_eq!(
+        names,
+        [
+            "category",
+            "code",
+            "geometry",
+            "id",
+            "length_m",
+            "name",
+            "name_en",
+            "placeholder",
+            "programme",
+            "remediation_state",
+            "severity",
+            "status",
+            "town",
+            "town_code",
+            "updated_at",
+            "village"
+        ]
+    );
+    let projects = api.get("/ogc/collections/projects/queryables").await.body;
+    let names: Vec<&String> = projects["properties"].as_object().unwrap().keys().collect();
     assert_eq!(names, ["programme", "status", "town"]);
 
     let body = api
@@ -382,4 +418,25 @@ async fn admin_areas_and_projects_are_collections_too(pool: PgPool) {
         ),
         (Some(total), Some(0))
     );
+}
+
+#[sqlx::test]
+async fn large_matches_are_estimated_not_counted(pool: PgPool) {
+    use remediation_tracker::db::sites::{self, Matched, SiteFilter};
+    crate::api::fixtures(&pool).await;
+    let mut conn = pool.acquire().await.unwrap();
+    let filter = SiteFilter::default();
+    let (matched, items) = sites::list_counted(&mut conn, &filter, ("id", false), 2, 0, Some(1000))
+        .await
+        .unwrap();
+    assert_eq!((matched, items.len()), (Matched::Exact(6), 2));
+    // above the threshold the planner's figure stands in, and no row is counted
+    let (matched, items) = sites::list_counted(&mut conn, &filter, ("id", false), 2, 0, Some(0))
+        .await
+        .unwrap();
+    assert!(
+        matches!(matched, Matched::Estimated(n) if n > 0),
+        "{matched:?}"
+    );
+    assert_eq!(items.len(), 2);
 }

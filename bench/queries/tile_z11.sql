@@ -1,0 +1,4 @@
+-- pgbench: the statement GET /tiles/sites/11/x/y.mvt runs (src/db/tiles.rs), random tiles over Jiangsu at z11
+\set x random(1685, 1717)
+\set y random(810, 840)
+WITH tile AS (SELECT ST_TileEnvelope(11, :x, :y) AS env, ST_Transform(ST_TileEnvelope(11, :x, :y, margin => 64::float8 / 4096), 4326) AS area, (40075016.68557849 / (2 ^ 11)) / 4096 AS pixel), features AS (SELECT s.id, s.code, s.name, s.kind, s.remediation_state, s.project_status AS status, ST_AsMVTGeom(ST_Simplify(ST_Transform(coalesce(s.zone_geom, s.geom), 3857), tile.pixel, true), tile.env, 4096, 64, true) AS geom FROM site s, tile WHERE s.kind = ANY('{river,black_odor_water,contaminated_plot,key_zone,monitoring_section,outfall,enterprise,facility}') AND (s.geom && tile.area OR (s.zone_geom IS NOT NULL AND s.zone_geom && tile.area))) SELECT ST_AsMVT(features, 'sites', 4096, 'geom', 'id') FROM features WHERE geom IS NOT NULL;
