@@ -11,7 +11,8 @@
 //! through this server must see its change on its very next tile request, before the
 //! notification might have arrived: `sync` sends a marker notification after the write has
 //! committed and waits until the listener has read it, which in PostgreSQL's commit order means
-//! every earlier notification has been applied.
+//! every earlier notification has been applied. Concurrent requests for an uncached tile share
+//! one render (within one generation), so a burst of map clients costs one query per tile.
 
 use crate::domain::SiteKind;
 use bytes::Bytes;
@@ -24,7 +25,7 @@ use std::f64::consts::PI;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::{OnceCell, oneshot};
 
 const DIRTY_CHANNEL: &str = "tile_dirty";
 const SYNC_CHANNEL: &str = "tile_sync";
@@ -83,6 +84,12 @@ pub struct DirtyBox {
     pub max_lat: f64,
 }
 
+/// A render in progress, joined by requests for the same tile in the same generation.
+struct Flight {
+    generation: u64,
+    tile: Arc<OnceCell<Arc<RenderedTile>>>,
+}
+
 struct Entries {
     tiles: LruCache<TileKey, Arc<RenderedTile>>,
     bytes: usize,
@@ -97,6 +104,7 @@ pub struct TileCache {
     listening: AtomicBool,
     next_marker: AtomicU64,
     waiting_writers: Mutex<HashMap<u64, oneshot::Sender<()>>>,
+    in_flight: Mutex<HashMap<TileKey, Flight>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -121,6 +129,7 @@ impl TileCache {
             listening: AtomicBool::new(false),
             next_marker: AtomicU64::new(0),
             waiting_writers: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -139,6 +148,60 @@ impl TileCache {
             return None;
         }
         lock(&self.entries).tiles.get(key).cloned()
+    }
+
+    /// The cached tile, or one rendered now. Concurrent requests for a tile that is not cached
+    /// share one render, unless an eviction came between them: a request after a write never
+    /// joins a render that may have started before it.
+    pub async fn get_or_render<F, Fut, E>(
+        &self,
+        key: TileKey,
+        render: F,
+    ) -> Result<Arc<RenderedTile>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<RenderedTile, E>>,
+    {
+        if !self.is_active() {
+            return render().await.map(Arc::new);
+        }
+        if let Some(tile) = self.get(&key) {
+            return Ok(tile);
+        }
+        let generation = self.generation();
+        let flight = {
+            let mut flights = lock(&self.in_flight);
+            match flights.get(&key) {
+                Some(flight) if flight.generation == generation => flight.tile.clone(),
+                _ => {
+                    let tile = Arc::new(OnceCell::new());
+                    flights.insert(
+                        key,
+                        Flight {
+                            generation,
+                            tile: tile.clone(),
+                        },
+                    );
+                    tile
+                }
+            }
+        };
+        let rendered = flight
+            .get_or_try_init(|| async {
+                let tile = Arc::new(render().await?);
+                self.insert(key, tile.clone(), generation);
+                Ok(tile)
+            })
+            .await
+            .cloned();
+        let mut flights = lock(&self.in_flight);
+        if flights
+            .get(&key)
+            .is_some_and(|f| Arc::ptr_eq(&f.tile, &flight))
+        {
+            flights.remove(&key);
+        }
+        rendered
     }
 
     /// Stores a tile rendered since `generation` was read, unless an eviction came in between.
@@ -446,6 +509,43 @@ mod tests {
         assert_eq!(cache.usage(), (3, 3 * (ENTRY_OVERHEAD + 100)));
         assert!(cache.get(&key(layer, 2, 1, 0)).is_none());
         assert!(cache.get(&key(layer, 2, 0, 0)).is_some());
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_share_one_render_but_not_across_an_eviction() {
+        let cache = active_cache(1 << 20);
+        let renders = std::sync::atomic::AtomicUsize::new(0);
+        let key = key(TileLayer::AllSites, 3, 1, 1);
+        let render = || async {
+            renders.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            Ok::<_, ()>(RenderedTile {
+                mvt: None,
+                gzip: None,
+                etag: String::new(),
+            })
+        };
+        let (a, b) = tokio::join!(
+            cache.get_or_render(key, render),
+            cache.get_or_render(key, render)
+        );
+        assert!(Arc::ptr_eq(&a.unwrap(), &b.unwrap()));
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        cache.get_or_render(key, render).await.unwrap();
+        assert_eq!(renders.load(Ordering::SeqCst), 1, "served from the cache");
+        cache.evict(&[DirtyBox {
+            kind: SiteKind::River,
+            min_lon: -100.0,
+            min_lat: 70.0,
+            max_lon: -99.0,
+            max_lat: 71.0,
+        }]);
+        cache.get_or_render(key, render).await.unwrap();
+        assert_eq!(
+            renders.load(Ordering::SeqCst),
+            2,
+            "rendered again after the eviction"
+        );
     }
 
     #[test]

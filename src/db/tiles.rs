@@ -9,7 +9,10 @@ pub const BUFFER: i32 = 64;
 
 /// Encodes one tile; `None` when no feature touches it. Features carry id, code, name, kind,
 /// the status of the site's most recently updated project, and the derived remediation state.
-/// Key zones are drawn as their zone polygon.
+/// Key zones are drawn as their zone polygon. `kinds` empty means every kind.
+///
+/// ST_AsMVTGeom clips to the tile plus its buffer and simplifies to half a tile pixel at this
+/// zoom (dropping what is smaller), so no separate simplification runs before it.
 pub async fn site_tile(
     pool: &PgPool,
     layer: &str,
@@ -22,17 +25,13 @@ pub async fn site_tile(
     sqlx::query_scalar(
         "WITH tile AS (
              SELECT ST_TileEnvelope($1, $2, $3) AS env,
-                    ST_Transform(ST_TileEnvelope($1, $2, $3, margin => $7::float8 / $6), 4326) AS area,
-                    -- one tile pixel in metres of Web Mercator: detail below it is not drawn
-                    (40075016.68557849 / (2 ^ $1)) / $6 AS pixel
+                    ST_Transform(ST_TileEnvelope($1, $2, $3, margin => $7::float8 / $6), 4326) AS area
          ),
          features AS (
-             SELECT s.id, s.code, s.name, s.kind, s.remediation_state,
-                    s.project_status AS status,
-                    ST_AsMVTGeom(ST_Simplify(ST_Transform(coalesce(s.zone_geom, s.geom), 3857), tile.pixel, true),
-                                 tile.env, $6, $7, true) AS geom
+             SELECT s.id, s.code, s.name, s.kind, s.remediation_state, s.project_status AS status,
+                    ST_AsMVTGeom(ST_Transform(coalesce(s.zone_geom, s.geom), 3857), tile.env, $6, $7, true) AS geom
              FROM site s, tile
-             WHERE s.kind = ANY($4)
+             WHERE (cardinality($4::text[]) = 0 OR s.kind = ANY($4))
                AND (s.geom && tile.area OR (s.zone_geom IS NOT NULL AND s.zone_geom && tile.area))
          )
          SELECT ST_AsMVT(features, $5, $6, 'geom', 'id') FROM features WHERE geom IS NOT NULL",

@@ -9,6 +9,7 @@ use super::{AppState, ogc_edit};
 use crate::db::cql2_sql::{FilterCrs, LINKED_COLUMNS, SITE_COLUMNS, SiteCql2};
 use crate::db::ogc::{self, OtherFilter};
 use crate::db::sites::{self, Matched, OutputCrs, Site, SiteFilter};
+use crate::db::spatial::SpatialFilter;
 use crate::domain::cql2;
 use crate::domain::site_kind::{AttrType, KIND_NAMES};
 use crate::domain::status::STATUS_NAMES;
@@ -79,7 +80,8 @@ const LINK_QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'/');
 
 /// Above this many matches (by the planner's estimate) `numberMatched` is that estimate, marked
-/// with `"numberMatchedEstimated": true`, instead of a count that would read every match.
+/// with `"numberMatchedEstimated": true`, instead of a count that would read every match. Items
+/// within a bbox of at most a square degree are always counted exactly.
 pub const ESTIMATE_MATCHES_ABOVE: i64 = 100_000;
 
 /// Default and largest page of items.
@@ -562,6 +564,17 @@ async fn items(
     let programmes = parse_list("programme", query.programme.as_deref(), None)?;
     let wanted = parse_list("properties", query.properties.as_deref(), None)?;
     let cql2 = parse_filter(&query, collection)?;
+    // a bbox of up to a square degree bounds the cost of an exact count; without one, or with
+    // a wider one, a province's worth of sites may match
+    let estimate_above = match &spatial {
+        Some(SpatialFilter::BBox {
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+        }) if (max_lon - min_lon) * (max_lat - min_lat) <= 1.0 => None,
+        _ => Some(ESTIMATE_MATCHES_ABOVE),
+    };
     let mut conn = state.pool.acquire().await?;
     // id order keeps pages stable while paging
     let (matched, page): (Matched, Vec<Value>) = match collection {
@@ -584,7 +597,7 @@ async fn items(
                 ("id", false),
                 limit,
                 offset,
-                Some(ESTIMATE_MATCHES_ABOVE),
+                estimate_above,
             )
             .await?;
             (matched, sites.into_iter().map(feature).collect())

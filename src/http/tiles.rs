@@ -16,7 +16,6 @@ use axum::routing::get;
 use bytes::Bytes;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 
 /// The tile paths of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
@@ -73,9 +72,12 @@ const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
 /// Tiles smaller than this are sent as they are: gzip would save next to nothing.
 const GZIP_FROM_BYTES: usize = 256;
 
-async fn render(state: &AppState, key: TileKey) -> Result<Arc<RenderedTile>, AppError> {
-    let generation = state.tiles.generation();
-    let kinds = layer_kinds(key.layer);
+/// Renders a tile; gzips it when `with_gzip` (the client accepts gzip, or it will be cached).
+async fn render(state: &AppState, key: TileKey, with_gzip: bool) -> Result<RenderedTile, AppError> {
+    let kinds = match key.layer {
+        TileLayer::Kind(kind) => vec![kind.as_str()],
+        TileLayer::AllSites => Vec::new(),
+    };
     let mvt = tiles::site_tile(
         &state.pool,
         layer_name(key.layer),
@@ -94,16 +96,14 @@ async fn render(state: &AppState, key: TileKey) -> Result<Arc<RenderedTile>, App
         None => String::new(),
     };
     let gzip = match &mvt {
-        Some(bytes) if bytes.len() >= GZIP_FROM_BYTES => Some(gzip(bytes)?),
+        Some(bytes) if with_gzip && bytes.len() >= GZIP_FROM_BYTES => Some(gzip(bytes)?),
         _ => None,
     };
-    let tile = Arc::new(RenderedTile {
+    Ok(RenderedTile {
         mvt: mvt.map(Bytes::from),
         gzip,
         etag,
-    });
-    state.tiles.insert(key, tile.clone(), generation);
-    Ok(tile)
+    })
 }
 
 fn gzip(bytes: &[u8]) -> Result<Bytes, AppError> {
@@ -159,10 +159,11 @@ async fn tile(
     let x = tile_coordinate("x", &x, z)?;
     let y = tile_coordinate("y", y, z)?;
     let key = TileKey { layer, z, x, y };
-    let tile = match state.tiles.get(&key) {
-        Some(tile) => tile,
-        None => render(&state, key).await?,
-    };
+    let with_gzip = accepts_gzip(&headers) || state.tiles.is_active();
+    let tile = state
+        .tiles
+        .get_or_render(key, || render(&state, key, with_gzip))
+        .await?;
     let Some(mvt) = &tile.mvt else {
         return Ok((StatusCode::NO_CONTENT, [(header::CACHE_CONTROL, NO_CACHE)]).into_response());
     };
