@@ -4,6 +4,7 @@
 #
 #   bench/peers.sh                                     once: installs Martin 1.14.0 and tipg
 #   bench/ogc_tiles_bench.sh [SECONDS] [CONCURRENCY]   defaults: 20 s, 32
+#   PARTS="cold warm" bench/ogc_tiles_bench.sh          only some parts (items cold warm fresh)
 #
 # Measured side by side in one run, each under wrk (or pgbench for SQL) at the same concurrency:
 #   items: a random 0.1° bbox of plots, limit 100: ours, tipg (2 uvicorn workers), and the SQL
@@ -16,6 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-20}
+PARTS=${PARTS:-items cold warm fresh}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 CONCURRENCY=${2:-32}
 BASE=${DATABASE_URL:-postgres://tracker:tracker@127.0.0.1:5432/remediation_tracker}
 SERVER=${BASE%/*}
@@ -81,7 +84,7 @@ to_ms() { awk '{v = $1; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v
 # wrk: "req/s p50 p99" of one run
 run_wrk() { # script url
     wrk -t2 -c"$CONCURRENCY" -d3s -s "$1" "$2" >/dev/null
-    wrk -t2 -c"$CONCURRENCY" -d"${SECONDS_PER_RUN}s" --latency -s "$1" "$2" >"$SCRATCH/wrk.txt"
+    wrk -t2 -c"$CONCURRENCY" -d"${SECONDS_PER_RUN}s" --timeout 10s --latency -s "$1" "$2" >"$SCRATCH/wrk.txt"
     if grep -qE "Non-2xx|Socket errors" "$SCRATCH/wrk.txt"; then grep -E "Non-2xx|Socket errors" "$SCRATCH/wrk.txt" | sed "s|^|warning: $2: |" >&2; fi
     printf '%s %s %s\n' "$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$SCRATCH/wrk.txt")" \
         "$(awk '$1 == "50%" {print $2}' "$SCRATCH/wrk.txt" | to_ms)" "$(awk '$1 == "99%" {print $2}' "$SCRATCH/wrk.txt" | to_ms)"
@@ -104,6 +107,7 @@ row() { # label ours peer-name peer sql
 }
 
 # --- items: ours and the SQL, then tipg --------------------------------------------------------
+if part items; then
 start_ours 0
 ours_items=$(run_wrk bench/queries/ogc_items.lua "http://127.0.0.1:$OURS")
 sql_items=$(run_sql bench/queries/ogc_items.sql)
@@ -115,9 +119,10 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$TIPG/collections/public.site
 tipg_items=$(run_wrk bench/queries/tipg_items.lua "http://127.0.0.1:$TIPG")
 stop "$tipg_pid"
 row "items: bbox 0.1°, limit 100" "$ours_items" tipg "$tipg_items" "$sql_items"
+fi
 
 # --- tiles, caches cold ------------------------------------------------------------------------
-for z in 8 11 14; do
+part cold && for z in ${ZOOMS:-8 11 14}; do
     start_ours 0
     ours=$(ZOOM=$z run_wrk bench/queries/tile_ours.lua "http://127.0.0.1:$OURS")
     stop "$ours_pid"
@@ -129,7 +134,7 @@ for z in 8 11 14; do
 done
 
 # --- tiles, caches warm: 256 fixed addresses per zoom --------------------------------------------
-for z in 8 11 14; do
+part warm && for z in ${ZOOMS:-8 11 14}; do
     start_ours 256
     ours=$(ZOOM=$z FIXED=256 run_wrk bench/queries/tile_ours.lua "http://127.0.0.1:$OURS")
     stop "$ours_pid"
@@ -140,6 +145,7 @@ for z in 8 11 14; do
 done
 
 # --- freshness: move one plot far away, then ask both servers for its old tile -------------------
+part fresh || exit 0
 start_ours 256
 start_martin
 read -r site lon lat < <(psql -qAt -F ' ' "$DB_URL" -c "SELECT id, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM site WHERE kind = 'contaminated_plot' ORDER BY id LIMIT 1")

@@ -33,6 +33,9 @@ pub fn connect_lazy(
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
+        // a ping before every acquire doubles the round trips of each request; a connection
+        // that died is found by the query itself, which fails, and the pool drops it
+        .test_before_acquire(false)
         .connect_lazy(url)
 }
 
