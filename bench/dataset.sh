@@ -14,7 +14,7 @@ export BENCH_URL="$SERVER/rt_bench"
 SCRATCH=bench/.scratch
 mkdir -p "$SCRATCH"
 BIN=target/release/remediation-tracker
-[ -x "$BIN" ] || cargo build --release --locked --quiet
+cargo build --release --locked --quiet
 
 psql -q "$SERVER/postgres" -c "DROP DATABASE IF EXISTS rt_bench" -c "CREATE DATABASE rt_bench"
 DATABASE_URL=$BENCH_URL "$BIN" migrate 2>/dev/null

@@ -16,7 +16,7 @@ DB_URL="$SERVER/rt_bench_import"
 SCRATCH=bench/.scratch
 mkdir -p "$SCRATCH"
 BIN=target/release/remediation-tracker
-[ -x "$BIN" ] || cargo build --release --locked --quiet
+cargo build --release --locked --quiet
 [ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
 
 FILE="$SCRATCH/plots-$COUNT.geojson"

@@ -28,7 +28,7 @@ PEERS=$SCRATCH/peers
 BIN=target/release/remediation-tracker
 OURS=18091 MARTIN=18092 TIPG=18093
 mkdir -p "$SCRATCH"
-[ -x "$BIN" ] || cargo build --release --locked --quiet
+cargo build --release --locked --quiet
 [ -x "$PEERS/martin/bin/martin" ] && [ -x "$PEERS/tipg/bin/uvicorn" ] || bench/peers.sh
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 

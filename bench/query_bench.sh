@@ -16,7 +16,7 @@ PORT=${BENCH_PORT:-18090}
 BIN=target/release/remediation-tracker
 SCRATCH=bench/.scratch
 mkdir -p "$SCRATCH" bench/explain
-[ -x "$BIN" ] || cargo build --release --locked --quiet
+cargo build --release --locked --quiet
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 
 RUST_LOG=warn DATABASE_URL=$BENCH_URL DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-16} "$BIN" serve --bind "127.0.0.1:$PORT" --web-dir web >"$SCRATCH/server.log" 2>&1 &

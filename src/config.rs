@@ -74,6 +74,22 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Write the half-year report as of a date (end of that day, China time), rebuilt from history.
+    Report {
+        /// The report date, YYYY-MM-DD; today when absent.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Add what changed after this date (new projects, transitions, completions, slips).
+        #[arg(long)]
+        since: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t = crate::report::Format::Md)]
+        format: crate::report::Format,
+        #[arg(long, value_enum, default_value_t = crate::report::Lang::Zh)]
+        lang: crate::report::Lang,
+        /// Output file; standard output when absent (xlsx needs a file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Export the features of one kind as GeoJSON or CSV.
     Export {
         #[arg(long, value_parser = parse_target)]

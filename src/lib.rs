@@ -15,6 +15,8 @@ pub mod export;
 pub mod http;
 /// All-or-nothing GeoJSON import.
 pub mod import;
+/// The half-year report: point-in-time state, figures against targets, sentences, formats.
+pub mod report;
 /// Loading the sample data set.
 pub mod seed;
 /// The never-stale in-memory cache of rendered vector tiles.

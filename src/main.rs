@@ -7,7 +7,7 @@ use remediation_tracker::config::{Cli, Command, ServeArgs, UserCommand};
 use remediation_tracker::db::users;
 use remediation_tracker::domain::account;
 use remediation_tracker::import::{ImportError, ImportOptions, OnExisting, import_file};
-use remediation_tracker::{db, export, http, seed};
+use remediation_tracker::{db, export, http, report, seed};
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
@@ -86,6 +86,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::User { action } => user_command(&pool, action).await?,
+        Command::Report {
+            as_of,
+            since,
+            format,
+            lang,
+            out,
+        } => {
+            let as_of = as_of.unwrap_or_else(report::today);
+            report::check_dates(as_of, since).map_err(|e| anyhow::anyhow!(e))?;
+            let mut conn = pool.acquire().await.context("connecting to the database")?;
+            let built = report::build(&mut conn, as_of, since, lang).await?;
+            let bytes = report::render::render(&built, format)?;
+            match out {
+                Some(path) => std::fs::write(&path, &bytes)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None if format == report::Format::Xlsx => {
+                    anyhow::bail!("xlsx is binary: give --out FILE")
+                }
+                None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes)?,
+            }
+            eprintln!("report as of {as_of} written ({} bytes)", bytes.len());
+        }
         Command::Export { kind, format, out } => {
             let count = match out {
                 Some(path) => {

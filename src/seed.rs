@@ -150,8 +150,47 @@ pub async fn seed(pool: &PgPool, dir: &Path) -> anyhow::Result<SeedSummary> {
             summary.projects += 1;
         }
     }
+    seed_report_templates(&mut tx, &dir.join("report_templates.json")).await?;
     tx.commit().await?;
     Ok(summary)
+}
+
+/// The report's sections and programme templates (geodata/report_templates.json); templates
+/// already stored, perhaps edited, are left as they are.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportTemplatesSeed {
+    sections: Vec<crate::db::report::SectionTemplate>,
+    programmes: std::collections::BTreeMap<String, crate::db::report::ProgrammeReportEdit>,
+}
+
+async fn seed_report_templates(conn: &mut sqlx::PgConnection, path: &Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let seed: ReportTemplatesSeed =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    for section in &seed.sections {
+        for source in [&section.template_zh, &section.template_en] {
+            crate::report::render::check_template(source)
+                .map_err(|e| anyhow::anyhow!("report section {}: {e}", section.code))?;
+        }
+        crate::db::report::insert_section_if_missing(&mut *conn, section).await?;
+    }
+    for (programme, template) in &seed.programmes {
+        for source in [&template.template_zh, &template.template_en] {
+            crate::report::render::check_template(source)
+                .map_err(|e| anyhow::anyhow!("report template of {programme}: {e}"))?;
+        }
+        if !crate::db::report::insert_programme_template_if_missing(&mut *conn, programme, template)
+            .await?
+        {
+            bail!("report template for unknown programme {programme}");
+        }
+    }
+    Ok(())
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {

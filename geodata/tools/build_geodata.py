@@ -366,8 +366,9 @@ class Builder:
 
     def project(self, code, name, category, programme, status, history, sites, stage=None, progress=0, unit=None,
                 reason=None, placeholder=True, attrs=None, name_en=None, description=None, funding=None,
-                planned=("2025-01-01", "2025-12-31"), actual_start=None, actual_end=None):
-        town = self.site_town[sites[0]] if sites else None
+                planned=("2025-01-01", "2025-12-31"), actual_start=None, actual_end=None, town=None):
+        # the responsible town is the first site's, unless the report names another
+        town = town or (self.site_town[sites[0]] if sites else None)
         self.projects.append({
             "code": code, "name": name, "name_en": name_en, "category": category, "programme": programme,
             "status": status, "stage": stage, "status_reason": reason, "progress": progress,
@@ -436,7 +437,7 @@ class Builder:
             self.project(f"OR-{i:02d}", f"{name}整治工程", "water", "ONERIVER-2025", "in_progress",
                          [("2025-01-15", "planned", "列入重点支浜整治"), ("2025-03-20", "preparing", "一河一策方案提交市太湖攻坚专班审查"),
                           ("2025-05-20", "in_progress", "整治工程已开工")], [site], stage="works_started", progress=30,
-                         placeholder=False, actual_start="2025-05-20")
+                         placeholder=False, actual_start="2025-05-20", town=ZOUQU if name.startswith("邹区") else None)
         for i in range(1, 5):
             self.project(f"OR-{i + 5:02d}", f"重点支浜（示意）#{i}整治", "water", "ONERIVER-2025", "preparing",
                          [("2025-01-15", "planned", "列入重点支浜整治"), ("2025-03-20", "preparing", "一河一策方案提交市太湖攻坚专班审查")],

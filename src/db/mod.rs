@@ -10,6 +10,7 @@ pub mod listing;
 pub mod locate;
 pub mod ogc;
 pub mod projects;
+pub mod report;
 pub mod seed;
 pub mod sites;
 pub mod spatial;

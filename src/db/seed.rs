@@ -104,10 +104,14 @@ pub async fn insert_project(conn: &mut PgConnection, p: &ProjectSeed) -> anyhow:
     }
 
     let snapshot = json!({
-        "code": p.code, "name": p.name, "category": p.category, "programme": p.programme,
-        "status": first.status, "stage": initial_stage, "progress": initial_progress,
+        "code": p.code, "name": p.name, "name_en": p.name_en, "category": p.category,
+        "programme": p.programme, "status": first.status,
+        "status_reason": if single_step { p.status_reason.clone() } else { None },
+        "stage": initial_stage, "progress": initial_progress,
         "responsible_unit": p.responsible_unit, "town_code": p.town_code,
+        "funding_source": p.funding_source, "funding_amount": p.funding_amount,
         "planned_start": p.planned_start, "planned_end": p.planned_end,
+        "description": p.description, "attrs": p.attrs,
     });
     let actor = seed_actor();
     let created = NewEvent {
@@ -144,10 +148,14 @@ pub async fn insert_project(conn: &mut PgConnection, p: &ProjectSeed) -> anyhow:
     let mut previous = first.status;
     for (i, step) in p.history.iter().enumerate().skip(1) {
         let changes = if i + 1 == p.history.len() {
-            Some(json!({
+            let mut last = json!({
                 "stage": { "before": Value::Null, "after": p.stage },
                 "progress": { "before": 0, "after": p.progress },
-            }))
+            });
+            if p.status_reason.is_some() {
+                last["status_reason"] = json!({ "before": Value::Null, "after": p.status_reason });
+            }
+            Some(last)
         } else {
             None
         };

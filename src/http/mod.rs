@@ -10,6 +10,7 @@ mod locate;
 mod ogc;
 mod ogc_edit;
 mod projects;
+mod reports;
 mod site_writes;
 mod sites;
 mod stats;
@@ -98,7 +99,7 @@ async fn tiles_follow_writes(
     info(title = "remediation-tracker API", description = "Projects, sites, location queries and statistics of an environmental bureau's remediation work under /api; OGC API - Features under /ogc; vector tiles under /tiles. Errors are application/problem+json."),
     modifiers(&SecuritySchemes),
     components(schemas(crate::error::Problem)),
-    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"), (name = "projects", description = "projects, their lifecycle, links and history"), (name = "sites", description = "mapped sites of every kind"), (name = "location", description = "queries by point, radius, polygon and key zone"), (name = "stats", description = "figures for the dashboard and reports"), (name = "ogc", description = "OGC API - Features (Parts 1 to 4) over every layer"), (name = "tiles", description = "Mapbox vector tiles and TileJSON"))
+    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"), (name = "projects", description = "projects, their lifecycle, links and history"), (name = "sites", description = "mapped sites of every kind"), (name = "location", description = "queries by point, radius, polygon and key zone"), (name = "stats", description = "figures for the dashboard and reports"), (name = "reports", description = "the half-year report for any date, and its editable templates"), (name = "ogc", description = "OGC API - Features (Parts 1 to 4) over every layer"), (name = "tiles", description = "Mapbox vector tiles and TileJSON"))
 )]
 struct ApiDoc;
 
@@ -156,6 +157,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sites::routes())
         .merge(locate::routes())
         .merge(stats::routes())
+        .merge(reports::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             reads_need_login,

@@ -549,6 +549,10 @@ async fn every_transition_of_the_lifecycle(pool: PgPool) {
 #[sqlx::test]
 async fn every_write_route_for_every_role(pool: PgPool) {
     fixtures(&pool).await;
+    sqlx::query("INSERT INTO report_section (code, position, title_zh, title_en) VALUES ('water', 20, '水', 'Water')")
+        .execute(&pool)
+        .await
+        .unwrap();
     let tokens = [
         (None, "anonymous"),
         (
@@ -650,6 +654,20 @@ async fn every_write_route_for_every_role(pool: PgPool) {
                 None,
                 json!({"name": "qgis"}),
                 Role::Viewer,
+            ),
+            (
+                Method::PUT,
+                "/api/report-templates/sections/water".into(),
+                None,
+                json!({"code": "water", "position": 20, "title_zh": "水", "title_en": "Water", "template_zh": "{{ n }}", "template_en": "", "inventory": [], "lists_unprogrammed": false}),
+                Role::Admin,
+            ),
+            (
+                Method::PUT,
+                "/api/report-templates/programmes/TAIHU".into(),
+                None,
+                json!({"section": "water", "position": 1, "figures": [], "template_zh": "", "template_en": ""}),
+                Role::Admin,
             ),
         ];
         for (method, uri, versioned, body, needed) in routes {
@@ -1075,6 +1093,10 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
         "/api/locate",
         "/api/zones/{id}/clearance",
         "/api/stats",
+        "/api/reports",
+        "/api/report-templates",
+        "/api/report-templates/sections/{code}",
+        "/api/report-templates/programmes/{code}",
         "/ogc",
         "/ogc/conformance",
         "/ogc/collections",
@@ -1087,7 +1109,7 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }
-    assert_eq!(paths.len(), 32);
+    assert_eq!(paths.len(), 36);
     let item = &doc["paths"]["/ogc/collections/{id}/items/{feature_id}"];
     for method in ["get", "put", "patch", "delete", "options"] {
         assert!(item[method].is_object(), "{method} of an OGC item");

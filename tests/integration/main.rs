@@ -12,6 +12,7 @@ mod import;
 mod ogc;
 mod ogc_edit;
 mod ogc_filter;
+mod report;
 mod seed;
 mod tile_cache;
 mod tiles;

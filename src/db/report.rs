@@ -1,0 +1,351 @@
+//! SQL of the report: current rows and the full histories the point-in-time replay reads, the
+//! site inventory counts, and the editable report templates.
+
+use crate::report::state::{CurrentProject, ProjectEventRow, SiteFields};
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::TryStreamExt;
+use serde_json::{Map, Value};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use std::collections::{BTreeSet, HashMap};
+
+/// id, code, created_at and the fields in history's JSON form
+type ProjectRow = (i64, String, DateTime<Utc>, Json<Map<String, Value>>);
+
+/// Every project as stored now, with its current links.
+pub async fn current_projects(
+    conn: &mut PgConnection,
+) -> sqlx::Result<HashMap<i64, CurrentProject>> {
+    let rows: Vec<ProjectRow> = sqlx::query_as(
+        "SELECT p.id, p.code, p.created_at,
+                jsonb_build_object('name', p.name, 'name_en', p.name_en, 'category', p.category,
+                    'programme', g.code, 'stage', p.stage, 'progress', p.progress,
+                    'responsible_unit', p.responsible_unit, 'town_code', p.town_code,
+                    'planned_start', p.planned_start, 'planned_end', p.planned_end,
+                    'actual_start', p.actual_start, 'actual_end', p.actual_end, 'attrs', p.attrs,
+                    'status', p.status, 'status_reason', p.status_reason)
+         FROM project p LEFT JOIN programme g ON g.id = p.programme_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut projects: HashMap<i64, CurrentProject> = rows
+        .into_iter()
+        .map(|(id, code, created_at, fields)| {
+            let project = CurrentProject {
+                code,
+                created_at,
+                fields: fields.0,
+                site_ids: BTreeSet::new(),
+            };
+            (id, project)
+        })
+        .collect();
+    let mut links = sqlx::query_as::<_, (i64, i64)>("SELECT project_id, site_id FROM project_site")
+        .fetch(&mut *conn);
+    while let Some((project_id, site_id)) = links.try_next().await? {
+        if let Some(p) = projects.get_mut(&project_id) {
+            p.site_ids.insert(site_id);
+        }
+    }
+    Ok(projects)
+}
+
+/// Calls `each` with every project's events in time order, one project at a time.
+pub async fn for_each_project_history(
+    conn: &mut PgConnection,
+    mut each: impl FnMut(i64, &[ProjectEventRow]),
+) -> sqlx::Result<()> {
+    let mut rows = sqlx::query_as::<_, ProjectEventRow>(
+        "SELECT project_id, at, kind, from_status, to_status, site_id, changes, note
+         FROM project_event ORDER BY project_id, at, id",
+    )
+    .fetch(conn);
+    let mut batch: Vec<ProjectEventRow> = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        if batch
+            .first()
+            .is_some_and(|first| first.project_id != row.project_id)
+        {
+            each(batch[0].project_id, &batch);
+            batch.clear();
+        }
+        batch.push(row);
+    }
+    if let Some(first) = batch.first() {
+        each(first.project_id, &batch);
+    }
+    Ok(())
+}
+
+/// The given sites as their history records them (columns, then the kind attributes).
+pub async fn current_sites(
+    conn: &mut PgConnection,
+    ids: &[i64],
+) -> sqlx::Result<HashMap<i64, SiteFields>> {
+    let rows: Vec<(i64, Json<SiteFields>)> = sqlx::query_as(
+        "SELECT s.id, s.attrs || jsonb_build_object('kind', s.kind, 'code', s.code, 'name', s.name,
+                    'name_en', s.name_en, 'town_code', s.town_code, 'placeholder', s.placeholder)
+         FROM unnest($1::bigint[]) AS wanted(id) JOIN site s ON s.id = wanted.id",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(id, f)| (id, f.0)).collect())
+}
+
+/// Site events after the cut-off, newest first per site.
+pub async fn site_events_after(
+    conn: &mut PgConnection,
+    cut_off: DateTime<Utc>,
+) -> sqlx::Result<Vec<(i64, String, Json<Value>)>> {
+    sqlx::query_as(
+        "SELECT site_id, kind, changes FROM site_event WHERE at > $1 ORDER BY site_id, at DESC, id DESC",
+    )
+    .bind(cut_off)
+    .fetch_all(conn)
+    .await
+}
+
+/// One count of the inventory: sites of a kind (attr and value None) or of a kind whose attribute
+/// holds a value (each element of an array attribute counts).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InventoryCount {
+    pub kind: String,
+    pub attr: Option<String>,
+    pub value: Option<String>,
+    pub count: i64,
+}
+
+pub async fn inventory(
+    conn: &mut PgConnection,
+    kinds: &[String],
+    attrs: &[String],
+) -> sqlx::Result<Vec<InventoryCount>> {
+    sqlx::query_as(
+        "WITH wanted AS (SELECT DISTINCT kind, attr FROM unnest($1::text[], $2::text[]) AS w(kind, attr))
+         SELECT s.kind, NULL::text AS attr, NULL::text AS value, count(*) AS count
+         FROM site s WHERE s.kind IN (SELECT kind FROM wanted) GROUP BY s.kind
+         UNION ALL
+         SELECT w.kind, w.attr, v.value, count(*)
+         FROM wanted w JOIN site s ON s.kind = w.kind
+         CROSS JOIN LATERAL jsonb_array_elements_text(
+             CASE WHEN jsonb_typeof(s.attrs -> w.attr) = 'array' THEN s.attrs -> w.attr
+                  ELSE jsonb_build_array(s.attrs -> w.attr) END) AS v(value)
+         WHERE w.attr <> '' AND v.value IS NOT NULL
+         GROUP BY w.kind, w.attr, v.value",
+    )
+    .bind(kinds)
+    .bind(attrs)
+    .fetch_all(conn)
+    .await
+}
+
+/// A key zone and the non-zone sites that intersect its polygon (by their current geometry).
+pub async fn zone_members(conn: &mut PgConnection) -> sqlx::Result<Vec<(i64, String, Vec<i64>)>> {
+    sqlx::query_as(
+        "SELECT z.id, z.name, coalesce(array_agg(s.id ORDER BY s.id) FILTER (WHERE s.id IS NOT NULL), '{}')
+         FROM site z
+         LEFT JOIN site s ON s.kind <> 'key_zone' AND ST_Intersects(s.geom, z.zone_geom)
+         WHERE z.kind = 'key_zone'
+         GROUP BY z.id, z.name ORDER BY z.name, z.id",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn town_names(conn: &mut PgConnection) -> sqlx::Result<HashMap<String, String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT code, name FROM admin_area")
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// A report section as stored.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SectionTemplate {
+    pub code: String,
+    pub position: i32,
+    pub title_zh: String,
+    pub title_en: String,
+    /// minijinja template of the section's opening sentences
+    pub template_zh: String,
+    pub template_en: String,
+    /// site breakdowns the intro uses: [{"kind": "contaminated_plot", "attr": "priority_list"}]
+    #[schema(value_type = Vec<Object>)]
+    pub inventory: Json<Vec<InventoryWanted>>,
+    /// whether projects without a programme are listed here
+    pub lists_unprogrammed: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryWanted {
+    pub kind: String,
+    /// absent: only the count of the kind
+    #[serde(default)]
+    pub attr: Option<String>,
+}
+
+/// One figure of a programme's table: a path into the programme's figures and its labels.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FigureSpec {
+    /// e.g. "total", "started", "stage.filled.count", "sites.black_odor_water.category.tributary"
+    pub key: String,
+    pub zh: String,
+    pub en: String,
+}
+
+/// A programme's part of the report, with the programme itself.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ProgrammeTemplate {
+    pub programme: String,
+    pub programme_name: String,
+    pub programme_name_en: Option<String>,
+    pub year: Option<i32>,
+    pub target_count: Option<i32>,
+    pub target_start_rate: Option<f64>,
+    pub target_completion_rate: Option<f64>,
+    pub deadline: Option<NaiveDate>,
+    pub section: String,
+    pub position: i32,
+    #[schema(value_type = Vec<FigureSpec>)]
+    pub figures: Json<Vec<FigureSpec>>,
+    /// labels of the programme's stages: {"filled": {"zh": "已填埋", "en": "filled in"}}
+    #[schema(value_type = Object)]
+    pub stage_labels: Json<Map<String, Value>>,
+    pub template_zh: String,
+    pub template_en: String,
+}
+
+pub async fn sections(conn: &mut PgConnection) -> sqlx::Result<Vec<SectionTemplate>> {
+    sqlx::query_as(
+        "SELECT code, position, title_zh, title_en, template_zh, template_en, inventory, lists_unprogrammed
+         FROM report_section ORDER BY position, code",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn programme_templates(conn: &mut PgConnection) -> sqlx::Result<Vec<ProgrammeTemplate>> {
+    sqlx::query_as(
+        "SELECT g.code AS programme, g.name AS programme_name, g.name_en AS programme_name_en,
+                g.year, g.target_count, g.target_start_rate::float8 AS target_start_rate,
+                g.target_completion_rate::float8 AS target_completion_rate, g.deadline,
+                r.section, r.position, r.figures, r.stage_labels, r.template_zh, r.template_en
+         FROM programme_report r JOIN programme g ON g.id = r.programme_id
+         ORDER BY r.section, r.position, g.code",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn section_exists(conn: &mut PgConnection, code: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM report_section WHERE code = $1)")
+        .bind(code)
+        .fetch_one(conn)
+        .await
+}
+
+/// Stores a section; returns false when there is no such section.
+pub async fn update_section(conn: &mut PgConnection, s: &SectionTemplate) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE report_section SET position = $2, title_zh = $3, title_en = $4, template_zh = $5,
+                template_en = $6, inventory = $7, lists_unprogrammed = $8, updated_at = now()
+         WHERE code = $1",
+    )
+    .bind(&s.code)
+    .bind(s.position)
+    .bind(&s.title_zh)
+    .bind(&s.title_en)
+    .bind(&s.template_zh)
+    .bind(&s.template_en)
+    .bind(&s.inventory)
+    .bind(s.lists_unprogrammed)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// The editable part of a programme's report template.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgrammeReportEdit {
+    pub section: String,
+    pub position: i32,
+    pub figures: Vec<FigureSpec>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub stage_labels: Map<String, Value>,
+    pub template_zh: String,
+    pub template_en: String,
+}
+
+/// Creates or replaces a programme's report template; returns false when there is no such
+/// programme. An unknown section is a foreign-key violation the caller reports.
+pub async fn upsert_programme_template(
+    conn: &mut PgConnection,
+    programme: &str,
+    t: &ProgrammeReportEdit,
+) -> sqlx::Result<bool> {
+    let written = sqlx::query(
+        "INSERT INTO programme_report (programme_id, section, position, figures, stage_labels, template_zh, template_en)
+         SELECT id, $2, $3, $4, $5, $6, $7 FROM programme WHERE code = $1
+         ON CONFLICT (programme_id) DO UPDATE SET section = EXCLUDED.section, position = EXCLUDED.position,
+             figures = EXCLUDED.figures, stage_labels = EXCLUDED.stage_labels,
+             template_zh = EXCLUDED.template_zh, template_en = EXCLUDED.template_en, updated_at = now()",
+    )
+    .bind(programme)
+    .bind(&t.section)
+    .bind(t.position)
+    .bind(Json(&t.figures))
+    .bind(Json(&t.stage_labels))
+    .bind(&t.template_zh)
+    .bind(&t.template_en)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(written == 1)
+}
+
+/// Seeding: a section that is not stored yet (an edited one is left as it is).
+pub async fn insert_section_if_missing(
+    conn: &mut PgConnection,
+    s: &SectionTemplate,
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO report_section (code, position, title_zh, title_en, template_zh, template_en, inventory, lists_unprogrammed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code) DO NOTHING",
+    )
+    .bind(&s.code)
+    .bind(s.position)
+    .bind(&s.title_zh)
+    .bind(&s.title_en)
+    .bind(&s.template_zh)
+    .bind(&s.template_en)
+    .bind(&s.inventory)
+    .bind(s.lists_unprogrammed)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Seeding: a programme template that is not stored yet; false when there is no such programme.
+pub async fn insert_programme_template_if_missing(
+    conn: &mut PgConnection,
+    programme: &str,
+    t: &ProgrammeReportEdit,
+) -> sqlx::Result<bool> {
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM programme_report r JOIN programme g ON g.id = r.programme_id WHERE g.code = $1)",
+    )
+    .bind(programme)
+    .fetch_one(&mut *conn)
+    .await?;
+    if exists {
+        return Ok(true);
+    }
+    upsert_programme_template(conn, programme, t).await
+}

@@ -1,0 +1,222 @@
+//! `/api/reports`: the half-year report for any date in every format, and its editable templates
+//! (`/api/report-templates`, admins edit).
+
+use super::AppState;
+use super::auth::Caller;
+use super::extract::{ApiJson, ApiQuery};
+use crate::db::report::{self as sql, ProgrammeReportEdit, ProgrammeTemplate, SectionTemplate};
+use crate::domain::account::Role;
+use crate::error::{AppError, Problem};
+use crate::report::{self, Format, Lang};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_report))
+        .routes(routes!(list_templates))
+        .routes(routes!(put_section))
+        .routes(routes!(put_programme_template))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    /// the report date, YYYY-MM-DD (end of that day, China time); today when absent
+    as_of: Option<String>,
+    /// md, html, csv, xlsx or json; md when absent
+    format: Option<String>,
+    /// zh or en; zh when absent
+    lang: Option<String>,
+    /// add what changed after this date, YYYY-MM-DD
+    since: Option<String>,
+}
+
+fn parse_date(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
+    value
+        .map(|v| {
+            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
+                AppError::BadRequest(format!("{name} must be a date as YYYY-MM-DD, not {v:?}"))
+            })
+        })
+        .transpose()
+}
+
+fn parse_choice<T: clap::ValueEnum>(
+    name: &str,
+    value: Option<&str>,
+    default: T,
+) -> Result<T, AppError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    T::from_str(value, true).map_err(|_| {
+        let known: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        AppError::BadRequest(format!(
+            "unknown {name} {value:?} (known: {})",
+            known.join(", ")
+        ))
+    })
+}
+
+/// The report as of a date, rebuilt from history: counts by status per programme, rates against
+/// targets with met/not met, items not yet done, and the sentences of the report; with `since`,
+/// the new projects, transitions, completions and slipped items of the period.
+#[utoipa::path(get, path = "/reports", tag = "reports", params(ReportQuery),
+    responses((status = 200, description = "the report in the asked format (a download)",
+               content(("text/markdown"), ("text/html"), ("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("application/json"))),
+              (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "a stored template cannot be rendered; the problem names it", body = Problem, content_type = "application/problem+json")))]
+async fn get_report(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<Response, AppError> {
+    let as_of = parse_date("as_of", query.as_of.as_deref())?.unwrap_or_else(report::today);
+    let since = parse_date("since", query.since.as_deref())?;
+    let format = parse_choice("format", query.format.as_deref(), Format::Md)?;
+    let lang = parse_choice("lang", query.lang.as_deref(), Lang::Zh)?;
+    report::check_dates(as_of, since).map_err(AppError::BadRequest)?;
+    let mut conn = state.pool.acquire().await?;
+    let built = report::build(&mut conn, as_of, since, lang)
+        .await
+        .map_err(|e| match e {
+            report::ReportError::Template(message) => AppError::Unprocessable(message),
+            report::ReportError::Db(e) => e.into(),
+        })?;
+    let bytes = report::render::render(&built, format).map_err(AppError::Internal)?;
+    let file = format!("report-{as_of}.{}", format.extension());
+    let disposition = if format == Format::Json {
+        "inline".to_string()
+    } else {
+        format!("attachment; filename=\"{file}\"")
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.media_type().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Templates {
+    sections: Vec<SectionTemplate>,
+    programmes: Vec<ProgrammeTemplate>,
+}
+
+/// The report's sections and each programme's part: figures, stage labels and sentence templates
+/// (minijinja syntax).
+#[utoipa::path(get, path = "/report-templates", tag = "reports",
+    responses((status = 200, description = "OK", body = Templates)))]
+async fn list_templates(State(state): State<AppState>) -> Result<Json<Templates>, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(Templates {
+        sections: sql::sections(&mut conn).await?,
+        programmes: sql::programme_templates(&mut conn).await?,
+    }))
+}
+
+fn check_templates(zh: &str, en: &str) -> Result<(), AppError> {
+    for (lang, source) in [("template_zh", zh), ("template_en", en)] {
+        if source.len() > 20_000 {
+            return Err(AppError::BadRequest(format!(
+                "{lang} is longer than 20,000 bytes"
+            )));
+        }
+        report::render::check_template(source)
+            .map_err(|e| AppError::BadRequest(format!("{lang} does not compile: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Replaces a section's title, intro templates and inventory (admin).
+#[utoipa::path(put, path = "/report-templates/sections/{code}", tag = "reports", params(("code" = String, Path)),
+    request_body = SectionTemplate,
+    responses((status = 200, description = "stored", body = SectionTemplate),
+              (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")),
+    security(("session" = []), ("bearer" = [])))]
+async fn put_section(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiJson(section): ApiJson<SectionTemplate>,
+) -> Result<Json<SectionTemplate>, AppError> {
+    caller.require(Role::Admin)?;
+    if section.code != code {
+        return Err(AppError::BadRequest(format!(
+            "the body's code {:?} differs from the path's {code:?}",
+            section.code
+        )));
+    }
+    check_templates(&section.template_zh, &section.template_en)?;
+    if section.title_zh.trim().is_empty() {
+        return Err(AppError::BadRequest("title_zh is empty".into()));
+    }
+    let mut conn = state.pool.acquire().await?;
+    if !sql::update_section(&mut conn, &section).await? {
+        return Err(AppError::NotFound(format!(
+            "there is no report section {code:?}"
+        )));
+    }
+    Ok(Json(section))
+}
+
+/// Creates or replaces a programme's part of the report (admin).
+#[utoipa::path(put, path = "/report-templates/programmes/{code}", tag = "reports", params(("code" = String, Path)),
+    request_body = ProgrammeReportEdit,
+    responses((status = 200, description = "stored", body = ProgrammeReportEdit),
+              (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")),
+    security(("session" = []), ("bearer" = [])))]
+async fn put_programme_template(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiJson(template): ApiJson<ProgrammeReportEdit>,
+) -> Result<Json<ProgrammeReportEdit>, AppError> {
+    caller.require(Role::Admin)?;
+    check_templates(&template.template_zh, &template.template_en)?;
+    if let Some(bad) = template.figures.iter().find(|f| {
+        f.key.is_empty()
+            || !f
+                .key
+                .split('.')
+                .all(|part| !part.is_empty() && part.len() <= 64)
+    }) {
+        return Err(AppError::BadRequest(format!(
+            "figure key {:?} is not a dotted path",
+            bad.key
+        )));
+    }
+    let mut conn = state.pool.acquire().await?;
+    if !sql::section_exists(&mut conn, &template.section).await? {
+        return Err(AppError::BadRequest(format!(
+            "there is no report section {:?}",
+            template.section
+        )));
+    }
+    if !sql::upsert_programme_template(&mut conn, &code, &template).await? {
+        return Err(AppError::NotFound(format!(
+            "there is no programme {code:?}"
+        )));
+    }
+    Ok(Json(template))
+}

@@ -1,0 +1,487 @@
+//! Rendering: the editable sentence templates (minijinja, bounded by fuel), and the report as
+//! Markdown, HTML, CSV and xlsx.
+
+use super::{Format, Item, Lang, Report};
+use minijinja::value::Value as JinjaValue;
+use minijinja::{Environment, UndefinedBehavior};
+use rust_xlsxwriter::{Format as CellFormat, Workbook, Worksheet, XlsxError};
+use serde_json::Value;
+
+/// Template steps one sentence template may take: far above any real report part, low enough that
+/// a looping template stops in milliseconds.
+const TEMPLATE_FUEL: u64 = 200_000;
+
+pub fn template_env() -> Environment<'static> {
+    let mut env = Environment::new();
+    // a figure the data does not have renders empty instead of failing the whole report;
+    // templates write `or 0` where a number must show
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env.set_fuel(Some(TEMPLATE_FUEL));
+    env.add_filter("places", places);
+    env.add_filter("md", markdown_cell);
+    env.add_template("report.md", include_str!("report.md.j2"))
+        .unwrap_or_else(|e| unreachable!("the built-in Markdown layout compiles: {e}"));
+    env.add_template("report.html", include_str!("report.html.j2"))
+        .unwrap_or_else(|e| unreachable!("the built-in HTML layout compiles: {e}"));
+    env
+}
+
+/// Checks that a stored template compiles; the error names the line.
+pub fn check_template(source: &str) -> Result<(), String> {
+    let env = template_env();
+    env.template_from_str(source)
+        .map(|_| ())
+        .map_err(|e| match e.line() {
+            Some(line) => format!("line {line}: {}", e.detail().unwrap_or("syntax error")),
+            None => e.detail().unwrap_or("syntax error").to_string(),
+        })
+}
+
+/// Renders one sentence template against its figures; whitespace at the ends is trimmed.
+pub fn sentences(env: &Environment<'_>, source: &str, context: &Value) -> Result<String, String> {
+    env.render_str(source, JinjaValue::from_serialize(context))
+        .map(|s| s.trim().to_string())
+        .map_err(|e| {
+            let detail = e.detail().unwrap_or("cannot be rendered");
+            match e.line() {
+                Some(line) => format!("line {line}: {detail}"),
+                None => detail.to_string(),
+            }
+        })
+}
+
+/// Items as the report names places: grouped by town in order, the town written once per group,
+/// e.g. 新闸崔家浜,邹区安基浜、钱家浜.
+fn places(items: Vec<JinjaValue>) -> String {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for item in &items {
+        let text = |key: &str| {
+            item.get_attr(key)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        let (town, site) = (text("town_short"), text("site_name"));
+        let site = if site.is_empty() { text("name") } else { site };
+        match groups.last_mut() {
+            Some((last, sites)) if *last == town => sites.push(site),
+            _ => groups.push((town, vec![site])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(town, sites)| format!("{town}{}", sites.join("、")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Text safe inside a Markdown table cell.
+fn markdown_cell(text: String) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+fn labels(lang: Lang) -> Value {
+    let zh = lang == Lang::Zh;
+    let pick = |a: &str, b: &str| Value::String(if zh { a } else { b }.to_string());
+    serde_json::json!({
+        "figure": pick("指标", "Figure"), "value": pick("数值", "Value"),
+        "target": pick("目标", "Target"), "met": pick("达标", "met"), "not_met": pick("未达标", "not met"),
+        "deadline": pick("截止", "deadline"), "by_status": pick("按状态", "By status"),
+        "open_items": pick("未完成事项", "Items not yet done"), "items": pick("事项", "Items"),
+        "code": pick("编号", "Code"), "name": pick("名称", "Name"), "place": pick("地点", "Place"),
+        "status": pick("状态", "Status"), "stage": pick("阶段", "Stage"), "progress": pick("进度", "Progress"),
+        "planned_end": pick("计划完成", "Planned end"), "unit": pick("责任单位", "Responsible unit"),
+        "changes": pick("期间变化", "Changes in the period"), "since": pick("自", "since"),
+        "new_projects": pick("新增项目", "New projects"), "transitions": pick("状态变更", "Status changes"),
+        "completed": pick("完成事项", "Items completed"), "slipped": pick("逾期未完成", "Past their planned end"),
+        "date": pick("日期", "Date"), "from": pick("原状态", "From"), "to": pick("新状态", "To"),
+        "note": pick("说明", "Note"), "none": pick("无", "none"),
+        "programme": pick("清单", "Programme"), "section": pick("板块", "Section"),
+    })
+}
+
+/// The report in a text format, or the xlsx bytes.
+pub fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
+    match format {
+        Format::Json => Ok(serde_json::to_vec_pretty(report)?),
+        Format::Md | Format::Html => {
+            let env = template_env();
+            let name = if format == Format::Md {
+                "report.md"
+            } else {
+                "report.html"
+            };
+            let mut context = serde_json::to_value(report)?;
+            context["l"] = labels(report.lang);
+            let text = env
+                .get_template(name)?
+                .render(JinjaValue::from_serialize(&context))?;
+            Ok(text.into_bytes())
+        }
+        Format::Csv => csv(report),
+        Format::Xlsx => Ok(xlsx(report)?),
+    }
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// One row per sentence, figure, target, status count, item and change.
+fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "section",
+        "programme",
+        "row",
+        "key",
+        "label",
+        "value",
+        "target",
+        "met",
+    ])?;
+    for s in &report.sections {
+        out.write_record([
+            s.code.as_str(),
+            "",
+            "text",
+            "",
+            s.title.as_str(),
+            s.text.as_str(),
+            "",
+            "",
+        ])?;
+        for p in &s.programmes {
+            let part = [s.code.as_str(), p.code.as_str()];
+            out.write_record([
+                part[0],
+                part[1],
+                "text",
+                "",
+                p.name.as_str(),
+                p.text.as_str(),
+                "",
+                "",
+            ])?;
+            for f in &p.figures {
+                out.write_record([
+                    part[0],
+                    part[1],
+                    "figure",
+                    &f.key,
+                    &f.label,
+                    &value_text(&f.value),
+                    "",
+                    "",
+                ])?;
+            }
+            for t in &p.targets {
+                out.write_record([
+                    part[0],
+                    part[1],
+                    "target",
+                    "",
+                    &t.label,
+                    &t.actual.to_string(),
+                    &t.target.to_string(),
+                    if t.met { "yes" } else { "no" },
+                ])?;
+            }
+            for f in &p.by_status {
+                out.write_record([
+                    part[0],
+                    part[1],
+                    "status",
+                    &f.key,
+                    &f.label,
+                    &value_text(&f.value),
+                    "",
+                    "",
+                ])?;
+            }
+            for i in &p.open_items {
+                out.write_record([
+                    part[0],
+                    part[1],
+                    "open_item",
+                    &i.code,
+                    &i.name,
+                    &i.status_label,
+                    "",
+                    "",
+                ])?;
+            }
+        }
+        for i in &s.items {
+            out.write_record([
+                s.code.as_str(),
+                "",
+                "item",
+                &i.code,
+                &i.name,
+                &i.status_label,
+                "",
+                "",
+            ])?;
+        }
+    }
+    if let Some(c) = &report.changes {
+        let rows = [
+            ("new_project", &c.new_projects),
+            ("transition", &c.transitions),
+            ("completed", &c.completed),
+        ];
+        for (kind, list) in rows {
+            for r in list {
+                let value = format!(
+                    "{} → {}",
+                    r.from.as_deref().unwrap_or(""),
+                    r.to.as_deref().unwrap_or("")
+                );
+                out.write_record([
+                    "changes",
+                    r.programme.as_deref().unwrap_or(""),
+                    kind,
+                    &r.code,
+                    &r.name,
+                    &value,
+                    &r.date.to_string(),
+                    "",
+                ])?;
+            }
+        }
+        for i in &c.slipped {
+            let end = i.planned_end.map(|d| d.to_string()).unwrap_or_default();
+            out.write_record([
+                "changes",
+                "",
+                "slipped",
+                &i.code,
+                &i.name,
+                &i.status_label,
+                &end,
+                "",
+            ])?;
+        }
+    }
+    out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A worksheet name Excel accepts: at most 31 characters, none of []:*?/\, unique.
+fn sheet_name(wanted: &str, taken: &mut Vec<String>) -> String {
+    let clean: String = wanted
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .take(28)
+        .collect();
+    let mut name = clean.clone();
+    let mut n = 2;
+    while taken.iter().any(|t| t.eq_ignore_ascii_case(&name)) {
+        name = format!("{clean}~{n}");
+        n += 1;
+    }
+    taken.push(name.clone());
+    name
+}
+
+fn write_items(
+    sheet: &mut Worksheet,
+    row: &mut u32,
+    items: &[Item],
+    l: &Value,
+    bold: &CellFormat,
+) -> Result<(), XlsxError> {
+    let heads = [
+        "code",
+        "name",
+        "place",
+        "status",
+        "stage",
+        "progress",
+        "planned_end",
+        "unit",
+    ];
+    for (col, head) in heads.iter().enumerate() {
+        sheet.write_string_with_format(*row, col as u16, value_text(&l[*head]), bold)?;
+    }
+    for i in items {
+        *row += 1;
+        sheet.write_string(*row, 0, &i.code)?;
+        sheet.write_string(*row, 1, &i.name)?;
+        sheet.write_string(*row, 2, &i.place)?;
+        sheet.write_string(*row, 3, &i.status_label)?;
+        sheet.write_string(*row, 4, i.stage_label.as_deref().unwrap_or(""))?;
+        sheet.write_number(*row, 5, i.progress as f64)?;
+        sheet.write_string(
+            *row,
+            6,
+            i.planned_end.map(|d| d.to_string()).unwrap_or_default(),
+        )?;
+        sheet.write_string(*row, 7, i.responsible_unit.as_deref().unwrap_or(""))?;
+    }
+    *row += 2;
+    Ok(())
+}
+
+/// A summary sheet with every sentence, then one sheet per programme (figures, targets, counts by
+/// status, every item), one per section's own items, and the changes.
+fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
+    let l = labels(report.lang);
+    let bold = CellFormat::new().set_bold();
+    let wrap = CellFormat::new().set_text_wrap();
+    let mut workbook = Workbook::new();
+    let mut taken = Vec::new();
+
+    let summary = workbook.add_worksheet();
+    summary.set_name(sheet_name(
+        if report.lang == Lang::Zh {
+            "报告"
+        } else {
+            "Report"
+        },
+        &mut taken,
+    ))?;
+    summary.set_column_width(0, 24)?;
+    summary.set_column_width(1, 100)?;
+    summary.write_string_with_format(0, 0, &report.title, &bold)?;
+    let mut row = 2;
+    for s in &report.sections {
+        summary.write_string_with_format(row, 0, &s.title, &bold)?;
+        summary.write_string_with_format(row, 1, &s.text, &wrap)?;
+        row += 1;
+        for p in &s.programmes {
+            summary.write_string(row, 0, &p.name)?;
+            summary.write_string_with_format(row, 1, &p.text, &wrap)?;
+            row += 1;
+        }
+        row += 1;
+    }
+
+    for s in &report.sections {
+        for p in &s.programmes {
+            let sheet = workbook.add_worksheet();
+            sheet.set_name(sheet_name(&p.code, &mut taken))?;
+            sheet.set_column_width(0, 18)?;
+            sheet.set_column_width(1, 40)?;
+            sheet.set_column_width(2, 24)?;
+            sheet.write_string_with_format(0, 0, &p.name, &bold)?;
+            sheet.write_string_with_format(1, 0, &p.text, &wrap)?;
+            let mut row = 3;
+            sheet.write_string_with_format(row, 0, value_text(&l["figure"]), &bold)?;
+            sheet.write_string_with_format(row, 1, value_text(&l["value"]), &bold)?;
+            for f in &p.figures {
+                row += 1;
+                sheet.write_string(row, 0, &f.label)?;
+                match f.value.as_f64() {
+                    Some(n) => sheet.write_number(row, 1, n)?,
+                    None => sheet.write_string(row, 1, value_text(&f.value))?,
+                };
+            }
+            for t in &p.targets {
+                row += 1;
+                sheet.write_string(row, 0, &t.label)?;
+                sheet.write_number(row, 1, t.actual)?;
+                sheet.write_string(
+                    row,
+                    2,
+                    format!("{} {}%", value_text(&l["target"]), t.target),
+                )?;
+                sheet.write_string(
+                    row,
+                    3,
+                    value_text(&l[if t.met { "met" } else { "not_met" }]),
+                )?;
+            }
+            row += 2;
+            sheet.write_string_with_format(row, 0, value_text(&l["by_status"]), &bold)?;
+            for f in &p.by_status {
+                row += 1;
+                sheet.write_string(row, 0, &f.label)?;
+                sheet.write_number(row, 1, f.value.as_f64().unwrap_or(0.0))?;
+            }
+            row += 2;
+            write_items(sheet, &mut row, &p.items, &l, &bold)?;
+        }
+        if !s.items.is_empty() {
+            let sheet = workbook.add_worksheet();
+            sheet.set_name(sheet_name(&s.title, &mut taken))?;
+            let mut row = 0;
+            write_items(sheet, &mut row, &s.items, &l, &bold)?;
+        }
+    }
+
+    if let Some(c) = &report.changes {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(sheet_name(&value_text(&l["changes"]), &mut taken))?;
+        let mut row = 0;
+        let lists = [
+            ("new_projects", &c.new_projects),
+            ("transitions", &c.transitions),
+            ("completed", &c.completed),
+        ];
+        for (title, list) in lists {
+            sheet.write_string_with_format(row, 0, value_text(&l[title]), &bold)?;
+            for r in list.iter() {
+                row += 1;
+                sheet.write_string(row, 0, r.date.to_string())?;
+                sheet.write_string(row, 1, &r.code)?;
+                sheet.write_string(row, 2, &r.name)?;
+                sheet.write_string(row, 3, r.from.as_deref().unwrap_or(""))?;
+                sheet.write_string(row, 4, r.to.as_deref().unwrap_or(""))?;
+                sheet.write_string(row, 5, r.note.as_deref().unwrap_or(""))?;
+            }
+            row += 2;
+        }
+        sheet.write_string_with_format(row, 0, value_text(&l["slipped"]), &bold)?;
+        row += 1;
+        write_items(sheet, &mut row, &c.slipped, &l, &bold)?;
+    }
+    workbook.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn places_name_each_town_once_per_run() {
+        let items = json!([
+            {"town_short": "新闸", "site_name": "崔家浜"},
+            {"town_short": "邹区", "site_name": "安基浜"},
+            {"town_short": "邹区", "site_name": "钱家浜"},
+        ]);
+        let items: Vec<JinjaValue> = items
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(JinjaValue::from_serialize)
+            .collect();
+        assert_eq!(places(items), "新闸崔家浜,邹区安基浜、钱家浜");
+    }
+
+    #[test]
+    fn template_errors_name_the_line_and_loops_run_out_of_fuel() {
+        let err = check_template("第一行\n{{ total ").err();
+        assert!(err.is_some_and(|e| e.starts_with("line 2")));
+        let env = template_env();
+        let endless =
+            "{% for a in range(10000) %}{% for b in range(10000) %}x{% endfor %}{% endfor %}";
+        assert!(sentences(&env, endless, &json!({})).is_err());
+    }
+
+    #[test]
+    fn sheet_names_are_legal_and_unique() {
+        let mut taken = Vec::new();
+        assert_eq!(sheet_name("a/b", &mut taken), "a_b");
+        assert_eq!(sheet_name("A_B", &mut taken), "A_B~2");
+        let long = sheet_name(&"长".repeat(40), &mut taken);
+        assert!(long.chars().count() <= 31);
+    }
+}
