@@ -31,7 +31,7 @@ for spec in "enterprise 700000 11 GEN-EN-" "contaminated_plot 280000 12 GEN-CP-"
     DATABASE_URL=$BENCH_URL "$BIN" import --kind "$1" "$file" 2>&1 | grep -v WARN
 done
 
-psql -q "$BENCH_URL" <<'SQL'
+psql -v ON_ERROR_STOP=1 -q "$BENCH_URL" <<'SQL'
 INSERT INTO programme (code, name, category, target_count, target_start_rate)
 SELECT 'BENCH-' || g, '基准项目清单 ' || g, 'water', 10000, 0.7 FROM generate_series(1, 10) g;
 INSERT INTO project (code, name, category, status, status_reason, progress, programme_id, responsible_unit)

@@ -95,8 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let as_of = as_of.unwrap_or_else(report::today);
             report::check_dates(as_of, since).map_err(|e| anyhow::anyhow!(e))?;
-            let mut conn = pool.acquire().await.context("connecting to the database")?;
-            let built = report::build(&mut conn, as_of, since, lang).await?;
+            let built = report::build(&pool, as_of, since, lang).await?;
             let bytes = report::render::render(&built, format)?;
             match out {
                 Some(path) => std::fs::write(&path, &bytes)

@@ -77,16 +77,32 @@ pub async fn for_each_project_history(
     Ok(())
 }
 
-/// The given sites as their history records them (columns, then the kind attributes).
+/// The fields of a site the report reads, in history's form: kind, name and the kind attributes.
+const SITE_FIELDS: &str = "s.attrs || jsonb_build_object('kind', s.kind, 'name', s.name)";
+
+/// Every site linked now or named by a link event: a superset of the sites linked at any date.
+pub async fn linked_sites(conn: &mut PgConnection) -> sqlx::Result<HashMap<i64, SiteFields>> {
+    let rows: Vec<(i64, Json<SiteFields>)> = sqlx::query_as(&format!(
+        "SELECT s.id, {SITE_FIELDS} FROM site s
+         WHERE s.id IN (SELECT site_id FROM project_site
+                        UNION SELECT site_id FROM project_event WHERE site_id IS NOT NULL)"
+    ))
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(id, f)| (id, f.0)).collect())
+}
+
+/// The given sites, as `linked_sites` reads them.
 pub async fn current_sites(
     conn: &mut PgConnection,
     ids: &[i64],
 ) -> sqlx::Result<HashMap<i64, SiteFields>> {
-    let rows: Vec<(i64, Json<SiteFields>)> = sqlx::query_as(
-        "SELECT s.id, s.attrs || jsonb_build_object('kind', s.kind, 'code', s.code, 'name', s.name,
-                    'name_en', s.name_en, 'town_code', s.town_code, 'placeholder', s.placeholder)
-         FROM unnest($1::bigint[]) AS wanted(id) JOIN site s ON s.id = wanted.id",
-    )
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, Json<SiteFields>)> = sqlx::query_as(&format!(
+        "SELECT s.id, {SITE_FIELDS} FROM unnest($1::bigint[]) AS wanted(id) JOIN site s ON s.id = wanted.id"
+    ))
     .bind(ids)
     .fetch_all(conn)
     .await?;

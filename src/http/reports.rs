@@ -86,8 +86,7 @@ async fn get_report(
     let format = parse_choice("format", query.format.as_deref(), Format::Md)?;
     let lang = parse_choice("lang", query.lang.as_deref(), Lang::Zh)?;
     report::check_dates(as_of, since).map_err(AppError::BadRequest)?;
-    let mut conn = state.pool.acquire().await?;
-    let built = report::build(&mut conn, as_of, since, lang)
+    let built = report::build(&state.pool, as_of, since, lang)
         .await
         .map_err(|e| match e {
             report::ReportError::Template(message) => AppError::Unprocessable(message),

@@ -10,7 +10,7 @@ use crate::domain::ProjectStatus;
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use sqlx::PgConnection;
+use sqlx::PgPool;
 use state::{PeriodEvent, ProjectAsOf, SiteFields};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -74,6 +74,10 @@ impl Format {
     }
 }
 
+/// How many items a template's lists (`started_items`, `stage.X.items` …) hold: sentences name a
+/// few; the counts beside them are exact, and the report's tables list every item.
+const LISTED_ITEMS: usize = 50;
+
 /// The end of a calendar day in China (UTC+8), where the bureau's dates are counted.
 pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
     let next = date.checked_add_days(Days::new(1)).unwrap_or(date);
@@ -133,8 +137,9 @@ pub struct ProgrammePart {
     pub figures: Vec<Figure>,
     pub targets: Vec<Target>,
     pub by_status: Vec<Figure>,
-    /// every item not yet completed or accepted (cancelled ones left out)
-    pub open_items: Vec<Item>,
+    /// items not yet completed or accepted
+    pub open_count: usize,
+    /// every item, cancelled ones left out
     pub items: Vec<Item>,
 }
 
@@ -166,6 +171,8 @@ pub struct Item {
     pub site_name: String,
     pub status: String,
     pub status_label: String,
+    /// completed or accepted
+    pub done: bool,
     pub stage: Option<String>,
     pub stage_label: Option<String>,
     pub status_reason: Option<String>,
@@ -231,35 +238,44 @@ pub enum ReportError {
 
 /// Builds the report for `as_of` (end of that day in China), with changes since `since` when given.
 pub async fn build(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     as_of: NaiveDate,
     since: Option<NaiveDate>,
     lang: Lang,
 ) -> Result<Report, ReportError> {
-    let sections = sql::sections(&mut *conn).await?;
-    let templates = sql::programme_templates(&mut *conn).await?;
+    let (sections, templates) = {
+        let mut conn = pool.acquire().await?;
+        (
+            sql::sections(&mut conn).await?,
+            sql::programme_templates(&mut conn).await?,
+        )
+    };
     let wanted: Vec<sql::InventoryWanted> = sections
         .iter()
         .flat_map(|s| s.inventory.0.clone())
         .collect();
-    let snapshot = load_snapshot(conn, end_of_day(as_of), since.map(end_of_day), &wanted).await?;
+    let snapshot = load_snapshot(pool, end_of_day(as_of), since.map(end_of_day), &wanted).await?;
 
     let env = render::template_env();
     let mut out_sections = Vec::new();
-    let mut claimed: HashSet<String> = HashSet::new();
+    let mut by_programme: HashMap<&str, Vec<&ProjectAsOf>> = HashMap::new();
+    for p in &snapshot.projects {
+        if let Some(code) = p.text("programme") {
+            by_programme.entry(code).or_default().push(p);
+        }
+    }
+    let zones = zones_context(&snapshot);
     let project_names: HashMap<i64, &ProjectAsOf> =
         snapshot.projects.iter().map(|p| (p.id, p)).collect();
     for section in &sections {
         let mut parts = Vec::new();
         let mut part_contexts = Vec::new();
         for t in templates.iter().filter(|t| t.section == section.code) {
-            claimed.insert(t.programme.clone());
-            let members: Vec<&ProjectAsOf> = snapshot
-                .projects
-                .iter()
-                .filter(|p| p.text("programme") == Some(t.programme.as_str()))
-                .collect();
-            let (context, items) = programme_context(t, &members, &snapshot, lang);
+            let members = by_programme
+                .get(t.programme.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let (context, items) = programme_context(t, members, &snapshot, lang);
             let text = render::sentences(&env, lang.pick(&t.template_zh, &t.template_en), &context)
                 .map_err(|e| {
                     ReportError::Template(format!(
@@ -280,7 +296,7 @@ pub async fn build(
         } else {
             Vec::new()
         };
-        let context = section_context(section, &part_contexts, &items, &snapshot);
+        let context = section_context(section, &part_contexts, &items, &zones, &snapshot);
         let text = render::sentences(
             &env,
             lang.pick(&section.template_zh, &section.template_en),
@@ -318,17 +334,53 @@ pub async fn build(
     })
 }
 
+/// What the report reads besides the project histories; independent of the replay, so it is
+/// read on a second connection while the replay runs.
+struct SideData {
+    zones: Vec<(i64, String, Vec<i64>)>,
+    later_site_events: Vec<(i64, String, sqlx::types::Json<Value>)>,
+    inventory: Vec<sql::InventoryCount>,
+    towns: HashMap<String, String>,
+    /// every site linked now or named by a link event: a superset of the sites linked at any date
+    linked_sites: HashMap<i64, SiteFields>,
+}
+
+async fn read_side_data(
+    pool: PgPool,
+    cut_off: DateTime<Utc>,
+    kinds: Vec<String>,
+    attrs: Vec<String>,
+) -> sqlx::Result<SideData> {
+    let mut conn = pool.acquire().await?;
+    Ok(SideData {
+        zones: sql::zone_members(&mut conn).await?,
+        later_site_events: sql::site_events_after(&mut conn, cut_off).await?,
+        inventory: sql::inventory(&mut conn, &kinds, &attrs).await?,
+        towns: sql::town_names(&mut conn).await?,
+        linked_sites: sql::linked_sites(&mut conn).await?,
+    })
+}
+
 async fn load_snapshot(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     cut_off: DateTime<Utc>,
     period_start: Option<DateTime<Utc>>,
     wanted: &[sql::InventoryWanted],
 ) -> sqlx::Result<Snapshot> {
-    let current = sql::current_projects(&mut *conn).await?;
+    let started = std::time::Instant::now();
+    let kinds: Vec<String> = wanted.iter().map(|w| w.kind.clone()).collect();
+    let attrs: Vec<String> = wanted
+        .iter()
+        .map(|w| w.attr.clone().unwrap_or_default())
+        .collect();
+    let side = tokio::spawn(read_side_data(pool.clone(), cut_off, kinds, attrs));
+
+    let mut conn = pool.acquire().await?;
+    let current = sql::current_projects(&mut conn).await?;
     let mut projects = Vec::with_capacity(current.len());
     let mut period = Vec::new();
     let mut replayed: HashSet<i64> = HashSet::with_capacity(current.len());
-    sql::for_each_project_history(&mut *conn, |id, events| {
+    sql::for_each_project_history(&mut conn, |id, events| {
         replayed.insert(id);
         if let Some(now) = current.get(&id)
             && let Some(p) =
@@ -346,10 +398,24 @@ async fn load_snapshot(
             projects.push(p);
         }
     }
+    drop(current);
     projects.sort_by(|a, b| a.code.cmp(&b.code));
+    tracing::debug!(
+        projects = projects.len(),
+        ms = started.elapsed().as_millis(),
+        "report: projects replayed"
+    );
 
-    let zones_now = sql::zone_members(&mut *conn).await?;
-    let later_site_events = sql::site_events_after(&mut *conn, cut_off).await?;
+    let side = side
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("report reader: {e}")))??;
+    let SideData {
+        zones: zones_now,
+        later_site_events,
+        inventory: inventory_now,
+        towns,
+        linked_sites: mut current_sites,
+    } = side;
     let mut wanted_sites: HashSet<i64> = projects
         .iter()
         .flat_map(|p| p.site_ids.iter().copied())
@@ -361,7 +427,12 @@ async fn load_snapshot(
     );
     wanted_sites.extend(later_site_events.iter().map(|(id, _, _)| *id));
     let ids: Vec<i64> = wanted_sites.iter().copied().collect();
-    let mut current_sites = sql::current_sites(&mut *conn, &ids).await?;
+    let missing: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !current_sites.contains_key(id))
+        .collect();
+    current_sites.extend(sql::current_sites(&mut conn, &missing).await?);
 
     // undo later site events; remember each touched site's current and as-of inventory keys
     let mut later: BTreeMap<i64, (Vec<&Value>, bool)> = BTreeMap::new();
@@ -371,13 +442,8 @@ async fn load_snapshot(
         // newest first: the last one seen is the oldest
         entry.1 = kind == "created";
     }
-    let kinds: Vec<String> = wanted.iter().map(|w| w.kind.clone()).collect();
-    let attrs: Vec<String> = wanted
-        .iter()
-        .map(|w| w.attr.clone().unwrap_or_default())
-        .collect();
     let mut inventory: HashMap<(String, String, String), i64> = HashMap::new();
-    for c in sql::inventory(&mut *conn, &kinds, &attrs).await? {
+    for c in inventory_now {
         let key = (
             c.kind,
             c.attr.unwrap_or_default(),
@@ -408,6 +474,11 @@ async fn load_snapshot(
             }
         }
     }
+    tracing::debug!(
+        sites = sites.len(),
+        ms = started.elapsed().as_millis(),
+        "report: sites and inventory as of the date"
+    );
     let zones = zones_now
         .into_iter()
         .filter(|(id, _, _)| sites.contains_key(id) || !later.contains_key(id))
@@ -416,7 +487,7 @@ async fn load_snapshot(
     Ok(Snapshot {
         projects,
         sites,
-        towns: sql::town_names(&mut *conn).await?,
+        towns,
         period,
         inventory,
         zones,
@@ -503,6 +574,7 @@ fn item(
         site_name,
         status: p.status.as_str().to_string(),
         status_label: status_label(p.status.as_str(), lang).to_string(),
+        done: is_done(p.status),
         stage,
         stage_label,
         status_reason: p.text("status_reason").map(str::to_string),
@@ -540,35 +612,36 @@ fn programme_context(
     let started = live.iter().filter(|p| p.status.is_started()).count();
     let done = live.iter().filter(|p| is_done(p.status)).count();
     let labels = Some(&t.stage_labels.0);
-    let to_item = |p: &&ProjectAsOf| item(p, snapshot, labels, lang);
+    let items: Vec<Item> = live
+        .iter()
+        .map(|p| item(p, snapshot, labels, lang))
+        .collect();
 
     let mut status = Map::new();
     for s in ProjectStatus::ALL {
         let n = members.iter().filter(|p| p.status == s).count();
         status.insert(s.as_str().into(), json!(n));
     }
-    let mut stages: BTreeMap<String, Vec<Item>> = t
+    // groups hold indexes into `items`
+    let mut stages: BTreeMap<String, Vec<usize>> = t
         .stage_labels
         .0
         .keys()
         .map(|k| (k.clone(), Vec::new()))
         .collect();
-    let mut flags: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+    let mut flags: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     // per kind: the count of linked sites, and per attribute the count of each value
     type AttrCounts = BTreeMap<String, BTreeMap<String, i64>>;
     let mut sites: BTreeMap<String, (i64, AttrCounts)> = BTreeMap::new();
     let mut seen_sites: HashSet<i64> = HashSet::new();
-    for p in &live {
+    for (n, p) in live.iter().enumerate() {
         if let Some(stage) = p.text("stage") {
-            stages
-                .entry(stage.to_string())
-                .or_default()
-                .push(to_item(p));
+            stages.entry(stage.to_string()).or_default().push(n);
         }
         if let Some(Value::Object(attrs)) = p.fields.get("attrs") {
             for (key, value) in attrs {
                 if value == &Value::Bool(true) {
-                    flags.entry(key.clone()).or_default().push(to_item(p));
+                    flags.entry(key.clone()).or_default().push(n);
                 }
             }
         }
@@ -585,10 +658,7 @@ fn programme_context(
             let entry = sites.entry(kind.to_string()).or_default();
             entry.0 += 1;
             for (attr, value) in site {
-                if matches!(
-                    attr.as_str(),
-                    "kind" | "code" | "name" | "name_en" | "town_code" | "placeholder"
-                ) {
+                if !state::is_kind_attribute(attr) {
                     continue;
                 }
                 for v in scalar_texts(Some(value)) {
@@ -602,7 +672,18 @@ fn programme_context(
             }
         }
     }
-    let group = |items: &Vec<Item>| json!({ "count": items.len(), "items": items, "names": items.iter().map(|i| i.name.clone()).collect::<Vec<_>>() });
+    let group = |indexes: &[usize]| {
+        let listed: Vec<&Item> = indexes
+            .iter()
+            .take(LISTED_ITEMS)
+            .map(|&n| &items[n])
+            .collect();
+        json!({
+            "count": indexes.len(),
+            "items": listed,
+            "names": listed.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(),
+        })
+    };
     let stage_json: Map<String, Value> =
         stages.iter().map(|(k, v)| (k.clone(), group(v))).collect();
     let flag_json: Map<String, Value> = flags.iter().map(|(k, v)| (k.clone(), group(v))).collect();
@@ -615,11 +696,12 @@ fn programme_context(
         }
         site_json.insert(kind, Value::Object(entry));
     }
-    let items: Vec<Item> = live.iter().map(to_item).collect();
-    let pick = |keep: fn(ProjectStatus) -> bool| -> Vec<Item> {
+    let listed = |keep: fn(ProjectStatus) -> bool| -> Vec<&Item> {
         live.iter()
-            .filter(|p| keep(p.status))
-            .map(to_item)
+            .zip(&items)
+            .filter(|(p, _)| keep(p.status))
+            .map(|(_, i)| i)
+            .take(LISTED_ITEMS)
             .collect()
     };
     let start_rate = percent(started, total);
@@ -657,12 +739,12 @@ fn programme_context(
         "stage": stage_json,
         "flags": flag_json,
         "sites": site_json,
-        "items": items,
-        "open_items": pick(|s| !is_done(s)),
-        "started_items": pick(ProjectStatus::is_started),
-        "not_started_items": pick(|s| !s.is_started()),
-        "done_items": pick(is_done),
-        "suspended_items": pick(|s| s == ProjectStatus::Suspended),
+        "items": listed(|_| true),
+        "open_items": listed(|s| !is_done(s)),
+        "started_items": listed(ProjectStatus::is_started),
+        "not_started_items": listed(|s| !s.is_started()),
+        "done_items": listed(is_done),
+        "suspended_items": listed(|s| s == ProjectStatus::Suspended),
     });
     (context, items)
 }
@@ -734,19 +816,52 @@ fn programme_part(
         figures,
         targets,
         by_status,
-        open_items: items
-            .iter()
-            .filter(|i| !matches!(i.status.as_str(), "completed" | "accepted"))
-            .cloned()
-            .collect(),
+        open_count: items.iter().filter(|i| !i.done).count(),
         items,
     }
+}
+
+/// Each key zone's problem sites (a remediation state other than none) and open ones (in
+/// progress or suspended) as of the date; a zone is cleared (归零) when none is open.
+fn zones_context(snapshot: &Snapshot) -> Value {
+    let statuses = if snapshot.zones.is_empty() {
+        HashMap::new()
+    } else {
+        state::statuses_by_site(&snapshot.projects)
+    };
+    let mut zones = Vec::new();
+    for (name, members) in &snapshot.zones {
+        let mut problems = 0;
+        let mut open = 0;
+        for site in members {
+            let state =
+                state::remediation_state(statuses.get(site).map(Vec::as_slice).unwrap_or(&[]));
+            if state != "none" {
+                problems += 1;
+            }
+            if matches!(state, "in_progress" | "suspended") {
+                open += 1;
+            }
+        }
+        zones.push(
+            json!({ "name": name, "problem_sites": problems, "open": open, "cleared": open == 0 }),
+        );
+    }
+    let cleared = zones.iter().filter(|z| z["cleared"] == json!(true)).count();
+    json!({
+        "total": zones.len(),
+        "cleared": cleared,
+        "open_sites": zones.iter().filter_map(|z| z["open"].as_i64()).sum::<i64>(),
+        "open_names": zones.iter().filter(|z| z["cleared"] == json!(false)).map(|z| z["name"].clone()).collect::<Vec<_>>(),
+        "list": zones,
+    })
 }
 
 fn section_context(
     section: &sql::SectionTemplate,
     parts: &[(String, Value)],
     unprogrammed: &[Item],
+    zones: &Value,
     snapshot: &Snapshot,
 ) -> Value {
     let mut inventory: Map<String, Value> = Map::new();
@@ -769,36 +884,10 @@ fn section_context(
             entry[attr] = Value::Object(values);
         }
     }
-    let statuses = state::statuses_by_site(&snapshot.projects);
-    let mut zones = Vec::new();
-    for (name, members) in &snapshot.zones {
-        let mut problems = 0;
-        let mut open = 0;
-        for site in members {
-            let state =
-                state::remediation_state(statuses.get(site).map(Vec::as_slice).unwrap_or(&[]));
-            if state != "none" {
-                problems += 1;
-            }
-            if matches!(state, "in_progress" | "suspended") {
-                open += 1;
-            }
-        }
-        zones.push(
-            json!({ "name": name, "problem_sites": problems, "open": open, "cleared": open == 0 }),
-        );
-    }
-    let cleared = zones.iter().filter(|z| z["cleared"] == json!(true)).count();
     let programmes: Map<String, Value> = parts.iter().cloned().collect();
     json!({
         "inventory": inventory,
-        "zones": {
-            "total": zones.len(),
-            "cleared": cleared,
-            "open_sites": zones.iter().filter_map(|z| z["open"].as_i64()).sum::<i64>(),
-            "open_names": zones.iter().filter(|z| z["cleared"] == json!(false)).map(|z| z["name"].clone()).collect::<Vec<_>>(),
-            "list": zones,
-        },
+        "zones": zones,
         "programmes": programmes,
         "unprogrammed": { "count": unprogrammed.len(), "items": unprogrammed },
     })

@@ -11,6 +11,7 @@ use serde_json::Value;
 /// a looping template stops in milliseconds.
 const TEMPLATE_FUEL: u64 = 200_000;
 
+/// The environment of the stored sentence templates: bounded by fuel, lenient with absent figures.
 pub fn template_env() -> Environment<'static> {
     let mut env = Environment::new();
     // a figure the data does not have renders empty instead of failing the whole report;
@@ -18,6 +19,13 @@ pub fn template_env() -> Environment<'static> {
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_fuel(Some(TEMPLATE_FUEL));
     env.add_filter("places", places);
+    env
+}
+
+/// The environment of the built-in layouts: code, not data, so no fuel (a large report takes
+/// steps in proportion to its items).
+fn layout_env() -> Environment<'static> {
+    let mut env = Environment::new();
     env.add_filter("md", markdown_cell);
     env.add_template("report.md", include_str!("report.md.j2"))
         .unwrap_or_else(|e| unreachable!("the built-in Markdown layout compiles: {e}"));
@@ -107,17 +115,17 @@ pub fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
     match format {
         Format::Json => Ok(serde_json::to_vec_pretty(report)?),
         Format::Md | Format::Html => {
-            let env = template_env();
+            let env = layout_env();
             let name = if format == Format::Md {
                 "report.md"
             } else {
                 "report.html"
             };
-            let mut context = serde_json::to_value(report)?;
-            context["l"] = labels(report.lang);
-            let text = env
-                .get_template(name)?
-                .render(JinjaValue::from_serialize(&context))?;
+            let context = minijinja::context! {
+                l => JinjaValue::from_serialize(labels(report.lang)),
+                ..JinjaValue::from_serialize(report)
+            };
+            let text = env.get_template(name)?.render(context)?;
             Ok(text.into_bytes())
         }
         Format::Csv => csv(report),
@@ -205,7 +213,7 @@ fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
                     "",
                 ])?;
             }
-            for i in &p.open_items {
+            for i in p.items.iter().filter(|i| !i.done) {
                 out.write_record([
                     part[0],
                     part[1],

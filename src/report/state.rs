@@ -207,6 +207,22 @@ fn field_changes(changes: Option<&Value>) -> impl Iterator<Item = (&String, &Val
         .filter(|(field, change)| *field != "snapshot" && change.is_object())
 }
 
+/// Whether a recorded site field is one of the kind's attributes (not a core column or the
+/// geometry, which history records alongside them).
+pub fn is_kind_attribute(field: &str) -> bool {
+    !matches!(
+        field,
+        "kind"
+            | "code"
+            | "name"
+            | "name_en"
+            | "town_code"
+            | "placeholder"
+            | "radius_m"
+            | "geometry"
+    )
+}
+
 /// A site's recorded fields (kind, code, name, town_code, the kind attributes flattened …) as
 /// its history records them.
 pub type SiteFields = Map<String, Value>;
@@ -223,7 +239,8 @@ pub fn site_as_of(
     }
     let mut fields = current.unwrap_or_default();
     for changes in later_newest_first {
-        for (field, change) in changes.as_object().into_iter().flatten() {
+        let changed = changes.as_object().into_iter().flatten();
+        for (field, change) in changed.filter(|(field, _)| *field != "geometry") {
             match change.get("before") {
                 Some(Value::Null) | None => {
                     fields.remove(field);

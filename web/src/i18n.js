@@ -8,6 +8,7 @@ export const catalogue = {
     key_zone: '重点区域3公里范围', monitoring_section: '监测断面', outfall: '入河排污口', enterprise: '企业', facility: '设施',
     state_none: '无治理项目', state_in_progress: '治理中', state_done: '已完成', state_suspended: '暂缓',
     code: '编码', kind: '类型', town: '街道/镇', state: '治理状态', placeholder: '（占位记录）',
+    report: '工作报告', reportDate: '截至日期', reportNote: '按所选日期的历史状态生成，之后的修改不影响该日报告。',
   },
   en: {
     title: 'Remediation tracker', loading: 'Loading layers…', loaded: '{n} features loaded', failed: 'Failed to load layers: {e}',
@@ -17,6 +18,7 @@ export const catalogue = {
     key_zone: '3 km key zones', monitoring_section: 'Monitoring sections', outfall: 'Outfalls', enterprise: 'Enterprises', facility: 'Facilities',
     state_none: 'No project', state_in_progress: 'In progress', state_done: 'Done', state_suspended: 'Suspended',
     code: 'Code', kind: 'Kind', town: 'Town', state: 'State', placeholder: '(placeholder record)',
+    report: 'Report', reportDate: 'As of', reportNote: 'Rebuilt from history as it stood on that date; later edits do not change it.',
   },
 };
 

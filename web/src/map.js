@@ -64,7 +64,28 @@ function renderTexts() {
   document.title = `${t('title')} · remediation-tracker`;
   renderLayerList();
   renderLegend();
+  renderReportLinks();
 }
+
+/** Today in China, where the bureau's dates are counted. */
+function chinaToday() {
+  return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+/** Each format's link downloads the report for the chosen date in the page's language. */
+function renderReportLinks() {
+  const input = document.getElementById('report-date');
+  input.max = chinaToday();
+  if (!input.value) input.value = chinaToday();
+  const lang = language() === 'en' ? 'en' : 'zh';
+  const valid = input.checkValidity();
+  document.querySelectorAll('#report a[data-format]').forEach((a) => {
+    const query = new URLSearchParams({ as_of: input.value, format: a.dataset.format, lang });
+    a.href = `/api/reports?${query}`;
+    a.toggleAttribute('aria-disabled', !valid);
+  });
+}
+document.getElementById('report-date').addEventListener('input', renderReportLinks);
 
 function renderLayerList() {
   const list = document.getElementById('layer-list');

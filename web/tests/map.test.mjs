@@ -3,7 +3,7 @@
 // BASE_URL points at a running `remediation-tracker serve` with the sample data loaded.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -97,5 +97,27 @@ test('the English switch changes the labels', async () => {
   assert.equal(await page.textContent('#lang'), '中文');
   await page.click('#lang');
   assert.equal(await page.textContent('h1'), '污染治理项目一张图');
+  await page.close();
+});
+
+test('the report panel downloads the report of the chosen date', async () => {
+  const { page, problems } = await openMap();
+  await page.fill('#report-date', '2025-06-30');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('#report a[data-format="xlsx"]'),
+  ]);
+  assert.equal(download.suggestedFilename(), 'report-2025-06-30.xlsx');
+  const { size } = statSync(await download.path());
+  assert.ok(size > 5000, `xlsx of ${size} bytes`);
+  const [markdown] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('#report a[data-format="md"]'),
+  ]);
+  const text = readFileSync(await markdown.path(), 'utf8');
+  assert.ok(text.includes('已有48家企业开展雨污管网排查及整改方案编制工作'), text.slice(0, 200));
+  await page.click('#lang');
+  assert.match(await page.getAttribute('#report a[data-format="csv"]', 'href'), /as_of=2025-06-30&format=csv&lang=en$/);
+  assert.deepEqual(problems, []);
   await page.close();
 });
