@@ -32,9 +32,11 @@ async fn migrations_create_the_whole_model(pool: PgPool) {
             "api_token",
             "app_user",
             "programme",
+            "programme_report",
             "project",
             "project_event",
             "project_site",
+            "report_section",
             "site",
             "site_event",
             "user_session"
