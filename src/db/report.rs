@@ -232,6 +232,8 @@ pub struct ProgrammeTemplate {
     pub stage_labels: Json<Map<String, Value>>,
     pub template_zh: String,
     pub template_en: String,
+    /// the programme has no template of its own and gets the default one
+    pub default_template: bool,
 }
 
 pub async fn sections(conn: &mut PgConnection) -> sqlx::Result<Vec<SectionTemplate>> {
@@ -243,15 +245,42 @@ pub async fn sections(conn: &mut PgConnection) -> sqlx::Result<Vec<SectionTempla
     .await
 }
 
+/// The part of a programme that has no template of its own: the usual counts and one sentence.
+const DEFAULT_FIGURES: &str = r#"[{"key": "total", "zh": "项目（个）", "en": "Projects"},
+    {"key": "started", "zh": "已开工（个）", "en": "Started"},
+    {"key": "done", "zh": "已完成（个）", "en": "Done"},
+    {"key": "start_rate", "zh": "开工率（%）", "en": "Start rate (%)"},
+    {"key": "completion_rate", "zh": "完成率（%）", "en": "Completion rate (%)"}]"#;
+const DEFAULT_TEMPLATE_ZH: &str = "{{ programme.name }}共{{ total }}项,已开工{{ started }}项,已完成{{ done }}项\
+    {% if start_rate is not none %},开工率{{ start_rate }}%{% endif %}。";
+const DEFAULT_TEMPLATE_EN: &str = "{{ programme.name }}: {{ total }} projects, {{ started }} started, \
+    {{ done }} done{% if start_rate is not none %} (start rate {{ start_rate }}%){% endif %}.";
+
+/// Every programme's part, in report order. A programme without a template of its own gets the
+/// default one, in the section named like its category (else the first section), after the
+/// templated ones; with no section at all there is nowhere to report it.
 pub async fn programme_templates(conn: &mut PgConnection) -> sqlx::Result<Vec<ProgrammeTemplate>> {
     sqlx::query_as(
-        "SELECT g.code AS programme, g.name AS programme_name, g.name_en AS programme_name_en,
-                g.year, g.target_count, g.target_start_rate::float8 AS target_start_rate,
-                g.target_completion_rate::float8 AS target_completion_rate, g.deadline,
-                r.section, r.position, r.figures, r.stage_labels, r.template_zh, r.template_en
-         FROM programme_report r JOIN programme g ON g.id = r.programme_id
-         ORDER BY r.section, r.position, g.code",
+        "SELECT * FROM (
+             SELECT g.code AS programme, g.name AS programme_name, g.name_en AS programme_name_en,
+                    g.year, g.target_count, g.target_start_rate::float8 AS target_start_rate,
+                    g.target_completion_rate::float8 AS target_completion_rate, g.deadline,
+                    coalesce(r.section, (SELECT code FROM report_section WHERE code = g.category),
+                             (SELECT code FROM report_section ORDER BY position, code LIMIT 1)) AS section,
+                    coalesce(r.position, 1000) AS position,
+                    coalesce(r.figures, $1::jsonb) AS figures,
+                    coalesce(r.stage_labels, '{}') AS stage_labels,
+                    coalesce(r.template_zh, $2) AS template_zh,
+                    coalesce(r.template_en, $3) AS template_en,
+                    r.programme_id IS NULL AS default_template
+             FROM programme g LEFT JOIN programme_report r ON r.programme_id = g.id
+         ) parts
+         WHERE section IS NOT NULL
+         ORDER BY section, position, programme",
     )
+    .bind(DEFAULT_FIGURES)
+    .bind(DEFAULT_TEMPLATE_ZH)
+    .bind(DEFAULT_TEMPLATE_EN)
     .fetch_all(conn)
     .await
 }

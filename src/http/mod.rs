@@ -59,6 +59,9 @@ pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<HttpConfig>,
     pub tiles: Arc<TileCache>,
+    /// Reports read every project's history: one is built at a time, so that a burst of report
+    /// requests queues instead of taking the database and memory from everything else.
+    pub report_builds: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -69,6 +72,7 @@ impl AppState {
         AppState {
             pool,
             tiles: Arc::new(TileCache::new(config.tile_cache_bytes, buffer_fraction)),
+            report_builds: Arc::new(tokio::sync::Semaphore::new(1)),
             config: Arc::new(config),
         }
     }

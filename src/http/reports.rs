@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// How long a report request waits for the one before it: longer than a large report takes.
+const REPORT_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_report))
@@ -76,7 +79,8 @@ fn parse_choice<T: clap::ValueEnum>(
     responses((status = 200, description = "the report in the asked format (a download)",
                content(("text/markdown"), ("text/html"), ("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("application/json"))),
               (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 422, description = "a stored template cannot be rendered; the problem names it", body = Problem, content_type = "application/problem+json")))]
+              (status = 422, description = "a stored template cannot be rendered; the problem names it", body = Problem, content_type = "application/problem+json"),
+              (status = 503, description = "another report is being built; retry after the Retry-After seconds", body = Problem, content_type = "application/problem+json")))]
 async fn get_report(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ReportQuery>,
@@ -86,6 +90,12 @@ async fn get_report(
     let format = parse_choice("format", query.format.as_deref(), Format::Md)?;
     let lang = parse_choice("lang", query.lang.as_deref(), Lang::Zh)?;
     report::check_dates(as_of, since).map_err(AppError::BadRequest)?;
+    let busy =
+        || AppError::Busy("another report is being built; try again in a few seconds".into());
+    let _turn = tokio::time::timeout(REPORT_QUEUE_WAIT, state.report_builds.acquire())
+        .await
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
     let built = report::build(&state.pool, as_of, since, lang)
         .await
         .map_err(|e| match e {

@@ -750,7 +750,7 @@ fn programme_context(
 }
 
 /// A value at a dotted path of a context ("stage.filled.count"); 0 when absent.
-pub fn lookup(context: &Value, path: &str) -> Value {
+fn lookup(context: &Value, path: &str) -> Value {
     path.split('.')
         .try_fold(context, |v, key| v.get(key))
         .cloned()

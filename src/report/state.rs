@@ -277,7 +277,7 @@ pub fn remediation_state(statuses: &[ProjectStatus]) -> &'static str {
     }
 }
 
-/// Sites grouped by project, for the lookups the figures make.
+/// The statuses of each site's linked projects.
 pub fn statuses_by_site(projects: &[ProjectAsOf]) -> HashMap<i64, Vec<ProjectStatus>> {
     let mut by_site: HashMap<i64, Vec<ProjectStatus>> = HashMap::new();
     for p in projects {
