@@ -38,6 +38,15 @@ pub struct Cli {
     )]
     pub db_acquire_timeout_secs: u64,
 
+    /// serve: seconds a single SQL statement may run before PostgreSQL cancels it.
+    #[arg(
+        long,
+        env = "DB_STATEMENT_TIMEOUT_SECS",
+        global = true,
+        default_value_t = 30
+    )]
+    pub db_statement_timeout_secs: u64,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -140,6 +149,16 @@ pub struct ServeArgs {
     /// Megabytes of rendered vector tiles kept in memory (0 turns the tile cache off).
     #[arg(long, env = "TILE_CACHE_MB", default_value_t = 64)]
     pub tile_cache_mb: usize,
+    /// Seconds a request may run before it is stopped with a 503.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 60)]
+    pub request_timeout_secs: u64,
+    /// Failed logins of one username within the lock time that lock it (an address gets four
+    /// times as many, across usernames).
+    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+    /// Minutes that failed logins count against a username or address.
+    #[arg(long, env = "LOGIN_LOCK_MINUTES", default_value_t = 15)]
+    pub login_lock_minutes: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

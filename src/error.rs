@@ -32,6 +32,12 @@ pub enum AppError {
     /// A bounded resource is taken (e.g. report builds); the message says which.
     #[error("{0}")]
     Busy(String),
+    /// Too many attempts (e.g. failed logins); retry after the given seconds.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -64,6 +70,7 @@ impl AppError {
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::Unavailable | AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +111,15 @@ impl From<sqlx::Error> for AppError {
                 AppError::Unprocessable(message.to_string())
             };
         }
+        if e.as_database_error()
+            .and_then(|db| db.code())
+            .is_some_and(|code| code == "57014")
+        {
+            // statement_timeout cancelled it
+            return AppError::Busy(
+                "the database took too long to answer this request; narrow it (a smaller area, fewer items) and try again".into(),
+            );
+        }
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 AppError::Unavailable
@@ -121,6 +137,12 @@ impl IntoResponse for AppError {
             tracing::error!(error = ?cause, "request failed");
         }
         let detail = self.to_string();
+        let retry_after = match &self {
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let current = match self {
             AppError::Stale { current, .. } => Some(current),
             _ => None,
@@ -144,6 +166,11 @@ impl IntoResponse for AppError {
             }
             StatusCode::UNAUTHORIZED => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                if let Ok(value) = HeaderValue::from_str(&retry_after.unwrap_or(60).to_string()) {
+                    headers.insert(header::RETRY_AFTER, value);
+                }
             }
             _ => {}
         }

@@ -34,6 +34,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         &cli.database_url,
         cli.db_max_connections,
         Duration::from_secs(cli.db_acquire_timeout_secs),
+        // the server bounds each statement; commands (imports, reports) run as long as they need
+        matches!(cli.command, Command::Serve(_))
+            .then(|| Duration::from_secs(cli.db_statement_timeout_secs.max(1))),
     )
     .context("invalid DATABASE_URL")?;
     match cli.command {
@@ -132,6 +135,9 @@ async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies,
         require_login_for_read: args.require_login_for_read,
         tile_cache_bytes: args.tile_cache_mb.saturating_mul(1 << 20),
+        request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+        login_max_failures: args.login_max_failures.max(1),
+        login_lock: chrono::Duration::minutes(i64::from(args.login_lock_minutes.max(1))),
     };
     let state = http::AppState::new(pool, config);
     if state.config.tile_cache_bytes > 0 {
@@ -142,9 +148,12 @@ async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.bind))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

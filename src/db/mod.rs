@@ -30,14 +30,20 @@ pub fn connect_lazy(
     url: &str,
     max_connections: u32,
     acquire_timeout: Duration,
+    statement_timeout: Option<Duration>,
 ) -> Result<PgPool, sqlx::Error> {
-    PgPoolOptions::new()
+    let mut options: sqlx::postgres::PgConnectOptions = url.parse()?;
+    if let Some(limit) = statement_timeout {
+        options = options.options([("statement_timeout", format!("{}ms", limit.as_millis()))]);
+    }
+    let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
         // a ping before every acquire doubles the round trips of each request; a connection
         // that died is found by the query itself, which fails, and the pool drops it
         .test_before_acquire(false)
-        .connect_lazy(url)
+        .connect_lazy_with(options);
+    Ok(pool)
 }
 
 /// Creates the database named in the URL when it does not exist yet.

@@ -88,6 +88,44 @@ pub async fn disable_user(conn: &mut PgConnection, username: &str) -> sqlx::Resu
     Ok(true)
 }
 
+/// Records a login attempt, successful or not.
+pub async fn record_login_attempt(
+    conn: &mut PgConnection,
+    username: &str,
+    client: Option<&str>,
+    succeeded: bool,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO login_attempt (username, client, succeeded) VALUES ($1, $2, $3)")
+        .bind(username)
+        .bind(client)
+        .bind(succeeded)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Failed logins since `since` for this username and for this client address, with the oldest
+/// of each (the lock lifts when the oldest counted failure ages out).
+pub async fn recent_failures(
+    conn: &mut PgConnection,
+    username: &str,
+    client: Option<&str>,
+    since: DateTime<Utc>,
+) -> sqlx::Result<(i64, i64, Option<DateTime<Utc>>)> {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE username = $1),
+                count(*) FILTER (WHERE client = $2),
+                min(at)
+         FROM login_attempt
+         WHERE at > $3 AND NOT succeeded AND (username = $1 OR client = $2)",
+    )
+    .bind(username)
+    .bind(client)
+    .bind(since)
+    .fetch_one(conn)
+    .await
+}
+
 /// The stored password hash of an enabled user, for login.
 pub async fn login_candidate(
     conn: &mut PgConnection,

@@ -3,6 +3,7 @@
 
 use super::AppState;
 use super::extract::ApiJson;
+use super::guard::ClientAddr;
 use crate::db::users::{self, CurrentUser, TokenListing};
 use crate::domain::account::{self, Role};
 use crate::error::{AppError, Problem};
@@ -95,13 +96,35 @@ pub struct LoginRequest {
 
 /// Log in with a username and password; sets an HttpOnly, SameSite=Strict session cookie.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, description = "OK", body = CurrentUser), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = CurrentUser), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "too many failed logins for this account or address; Retry-After says when to retry", body = Problem, content_type = "application/problem+json")))]
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, Json<CurrentUser>), AppError> {
     let mut conn = state.pool.acquire().await?;
+    let now = chrono::Utc::now();
+    let (by_user, by_client, oldest) = users::recent_failures(
+        &mut conn,
+        &body.username,
+        client.as_deref(),
+        now - state.config.login_lock,
+    )
+    .await?;
+    let max = i64::from(state.config.login_max_failures);
+    if by_user >= max || by_client >= max * 4 {
+        let lifts = oldest.map_or(now, |t| t + state.config.login_lock);
+        tracing::warn!(username = %body.username, client = ?client, "login refused: too many failures");
+        return Err(AppError::TooManyRequests {
+            message: format!(
+                "too many failed logins for this account or address; try again after {} (UTC)",
+                lifts.format("%H:%M")
+            ),
+            retry_after_secs: (lifts - now).num_seconds().max(1) as u64,
+        });
+    }
     let candidate = users::login_candidate(&mut conn, &body.username).await?;
     // An unknown user is checked against a throwaway hash so both failures take as long.
     let (user, hash) = match candidate {
@@ -112,10 +135,13 @@ async fn login(
     let user = match user {
         Some(user) if password_ok => user,
         _ => {
-            tracing::warn!(username = %body.username, "failed login");
+            tracing::warn!(username = %body.username, client = ?client, "failed login");
+            users::record_login_attempt(&mut conn, &body.username, client.as_deref(), false)
+                .await?;
             return Err(AppError::Unauthorized("wrong username or password".into()));
         }
     };
+    users::record_login_attempt(&mut conn, &body.username, client.as_deref(), true).await?;
     let (secret, digest) = account::new_secret();
     let expires = chrono::Utc::now() + state.config.session_ttl;
     users::create_session(&mut conn, user.id, &digest, expires).await?;

@@ -4,6 +4,7 @@
 
 mod auth;
 mod extract;
+mod guard;
 mod health;
 mod layers;
 mod locate;
@@ -40,6 +41,12 @@ pub struct HttpConfig {
     pub require_login_for_read: bool,
     /// Bytes of rendered tiles kept in memory; 0 turns the tile cache off.
     pub tile_cache_bytes: usize,
+    /// a request running longer is stopped with a 503
+    pub request_timeout: std::time::Duration,
+    /// failed logins of one username (or four times as many from one address) within
+    /// `login_lock` that lock further attempts until the oldest of them is that old
+    pub login_max_failures: u32,
+    pub login_lock: chrono::Duration,
 }
 
 impl HttpConfig {
@@ -50,6 +57,9 @@ impl HttpConfig {
             secure_cookies: false,
             require_login_for_read: false,
             tile_cache_bytes: 64 << 20,
+            request_timeout: std::time::Duration::from_secs(60),
+            login_max_failures: 5,
+            login_lock: chrono::Duration::minutes(15),
         }
     }
 }
@@ -188,6 +198,11 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             tiles_follow_writes,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::request_timeout,
+        ))
+        .layer(axum::middleware::from_fn(guard::same_site_writes))
         .with_state(state)
         .route_service("/", ServeFile::new(web_dir.join("index.html")))
         .nest_service(
@@ -196,5 +211,6 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback_service(ServeDir::new(web_dir.join("src")))
         .layer(tower_http::compression::CompressionLayer::new())
+        .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(TraceLayer::new_for_http())
 }

@@ -49,6 +49,7 @@ async fn readiness_fails_while_the_database_is_unreachable() {
         "postgres://tracker@127.0.0.1:9/none",
         1,
         std::time::Duration::from_millis(500),
+        None,
     )
     .unwrap();
     let (status, content_type, body) = get(pool.clone(), "/readyz").await;

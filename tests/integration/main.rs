@@ -13,6 +13,7 @@ mod ogc;
 mod ogc_edit;
 mod ogc_filter;
 mod report;
+mod security;
 mod seed;
 mod tile_cache;
 mod tiles;

@@ -86,6 +86,7 @@ function renderReportLinks() {
   });
 }
 document.getElementById('report-date').addEventListener('input', renderReportLinks);
+document.getElementById('report').addEventListener('submit', (e) => e.preventDefault());
 
 function renderLayerList() {
   const list = document.getElementById('layer-list');

@@ -1,0 +1,146 @@
+//! Request guards around every route: security headers, the cross-site check on writes, the
+//! request timeout, and the client address for login throttling.
+
+use super::AppState;
+use crate::error::AppError;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+
+/// The policy the web app passes: its own scripts, styles (MapLibre sets inline styles), images
+/// and tiles from this origin, MapLibre's workers from blob URLs; no framing, no plugins.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; \
+    connect-src 'self'; worker-src 'self' blob:; child-src 'self' blob:; object-src 'none'; \
+    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Adds the security headers to every response that does not set its own.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let defaults = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    response
+}
+
+/// Whether a write comes from another site: its `Origin` names another host than the one it was
+/// sent to, or the browser says so in `Sec-Fetch-Site`.
+fn cross_site(headers: &HeaderMap) -> Option<String> {
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return Some("the browser marked it cross-site".into());
+    }
+    let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin
+        .split_once("://")
+        .map_or(origin, |(_, rest)| rest)
+        .trim_end_matches('/');
+    (origin == "null" || !origin_host.eq_ignore_ascii_case(host))
+        .then(|| format!("its Origin {origin:?} is not this site ({host})"))
+}
+
+/// Refuses cross-site writes (CSRF): a browser sends the session cookie with a form posted from
+/// any site, so a write must come from this site's own pages. Writes with a Bearer token carry
+/// no ambient authority and pass; safe methods pass.
+pub async fn same_site_writes(request: Request, next: Next) -> Response {
+    let unsafe_method = !request.method().is_safe();
+    let bearer = request.headers().contains_key(header::AUTHORIZATION);
+    if unsafe_method
+        && !bearer
+        && let Some(why) = cross_site(request.headers())
+    {
+        tracing::warn!(path = %request.uri().path(), %why, "cross-site write refused");
+        return AppError::Forbidden(format!("cross-site write refused: {why}")).into_response();
+    }
+    next.run(request).await
+}
+
+/// Stops a request that runs longer than the configured timeout with a 503.
+pub async fn request_timeout(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = state.config.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => AppError::Busy(format!(
+            "the request took longer than {} s and was stopped; try a smaller query",
+            limit.as_secs()
+        ))
+        .into_response(),
+    }
+}
+
+/// The client's address as the socket saw it, when there is a socket.
+pub struct ClientAddr(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn origins_of_other_sites_are_cross_site() {
+        let same = headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://127.0.0.1:8080"),
+        ]);
+        assert_eq!(cross_site(&same), None);
+        assert_eq!(
+            cross_site(&headers(&[("host", "gis.example")])),
+            None,
+            "no Origin: not a browser form"
+        );
+        let other = headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "https://evil.example"),
+        ]);
+        assert!(cross_site(&other).is_some_and(|w| w.contains("evil.example")));
+        let port = headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://127.0.0.1:9999"),
+        ]);
+        assert!(cross_site(&port).is_some());
+        assert!(cross_site(&headers(&[("host", "a"), ("origin", "null")])).is_some());
+        assert!(cross_site(&headers(&[("host", "a"), ("sec-fetch-site", "cross-site")])).is_some());
+    }
+}
