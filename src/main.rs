@@ -4,10 +4,11 @@
 use anyhow::Context;
 use clap::Parser;
 use remediation_tracker::config::{Cli, Command, ServeArgs, UserCommand};
-use remediation_tracker::db::users;
+use remediation_tracker::db::{audit, users};
 use remediation_tracker::domain::account;
 use remediation_tracker::import::{ImportError, ImportOptions, OnExisting, import_file};
 use remediation_tracker::{db, export, http, report, seed};
+use sqlx::Connection;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
@@ -74,6 +75,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             match import_file(&mut tx, &file, options).await {
                 Ok(summary) => {
+                    let details = serde_json::json!({
+                        "file": file.display().to_string(), "crs": crs.to_string(),
+                        "inserted": summary.inserted, "repair": repair,
+                    });
+                    audit::record(
+                        &mut tx,
+                        &cli_actor(),
+                        "import",
+                        &format!("kind {kind}"),
+                        details,
+                    )
+                    .await?;
                     tx.commit().await?;
                     eprintln!(
                         "imported {} {kind} feature(s) from {}",
@@ -168,8 +181,21 @@ async fn user_command(pool: &sqlx::PgPool, action: UserCommand) -> anyhow::Resul
                 .context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
             let hash = account::hash_password(password).map_err(anyhow::Error::msg)?;
-            match users::create_user(&mut conn, &username, role, &hash).await {
-                Ok(id) => eprintln!("user {username} added with role {role} (id {id})"),
+            let mut tx = conn.begin().await?;
+            match users::create_user(&mut tx, &username, role, &hash).await {
+                Ok(id) => {
+                    let details = serde_json::json!({ "role": role });
+                    audit::record(
+                        &mut tx,
+                        &cli_actor(),
+                        "user.created",
+                        &format!("user {username}"),
+                        details,
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    eprintln!("user {username} added with role {role} (id {id})")
+                }
                 Err(e)
                     if e.as_database_error()
                         .is_some_and(|d| d.is_unique_violation()) =>
@@ -200,15 +226,35 @@ async fn user_command(pool: &sqlx::PgPool, action: UserCommand) -> anyhow::Resul
             }
         }
         UserCommand::Disable { username } => {
-            if !users::disable_user(&mut conn, &username).await? {
+            let mut tx = conn.begin().await?;
+            if !users::disable_user(&mut tx, &username).await? {
                 anyhow::bail!("no user named {username}");
             }
+            let target = format!("user {username}");
+            audit::record(
+                &mut tx,
+                &cli_actor(),
+                "user.disabled",
+                &target,
+                serde_json::json!({}),
+            )
+            .await?;
+            tx.commit().await?;
             eprintln!(
                 "user {username} disabled; their sessions ended and their tokens no longer work"
             );
         }
     }
     Ok(())
+}
+
+/// Who the audit names for a command run on the server: the operating-system user.
+fn cli_actor() -> db::events::Actor {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    db::events::Actor {
+        id: None,
+        name: format!("cli:{user}"),
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,6 +1,7 @@
 //! Database access: the pool, migrations, and SQL grouped by aggregate. Every query binds its
 //! values; table and column names come only from fixed lists.
 
+pub mod audit;
 pub mod cql2_sql;
 pub mod events;
 pub mod export;

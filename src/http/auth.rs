@@ -4,6 +4,7 @@
 use super::AppState;
 use super::extract::ApiJson;
 use super::guard::ClientAddr;
+use crate::db::audit;
 use crate::db::users::{self, CurrentUser, TokenListing};
 use crate::domain::account::{self, Role};
 use crate::error::{AppError, Problem};
@@ -223,8 +224,18 @@ async fn create_token(
         ));
     }
     let (secret, digest) = account::new_secret();
-    let mut conn = state.pool.acquire().await?;
-    let id = users::create_token(&mut conn, user.id, name, &digest).await?;
+    let mut tx = state.pool.begin().await?;
+    let id = users::create_token(&mut tx, user.id, name, &digest).await?;
+    let details = serde_json::json!({ "token_id": id, "name": name });
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        "token.created",
+        &format!("user {}", user.username),
+        details,
+    )
+    .await?;
+    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
@@ -259,14 +270,24 @@ async fn revoke_token(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
     let user = caller.require(Role::Viewer)?;
-    let mut conn = state.pool.acquire().await?;
-    match users::token_owner(&mut conn, id).await? {
+    let mut tx = state.pool.begin().await?;
+    match users::token_owner(&mut tx, id).await? {
         None => Err(AppError::NotFound(format!("no token {id}"))),
         Some(owner) if owner != user.id && user.role != Role::Admin => Err(AppError::Forbidden(
             "only the token's owner or an admin may revoke it".into(),
         )),
         Some(_) => {
-            users::revoke_token(&mut conn, id).await?;
+            users::revoke_token(&mut tx, id).await?;
+            let details = serde_json::json!({ "token_id": id });
+            audit::record(
+                &mut tx,
+                &user.actor(),
+                "token.revoked",
+                &format!("token {id}"),
+                details,
+            )
+            .await?;
+            tx.commit().await?;
             Ok(StatusCode::NO_CONTENT)
         }
     }
@@ -311,14 +332,26 @@ async fn add_user(
     caller: Caller,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<users::UserListing>), AppError> {
-    caller.require(Role::Admin)?;
+    let admin = caller.require(Role::Admin)?;
     let password = body.password;
     let hash = tokio::task::spawn_blocking(move || account::hash_password(&password))
         .await
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(AppError::BadRequest)?;
+    let username = body.username.trim();
+    let mut tx = state.pool.begin().await?;
+    users::create_user(&mut tx, username, body.role, &hash).await?;
+    let details = serde_json::json!({ "role": body.role });
+    audit::record(
+        &mut tx,
+        &admin.actor(),
+        "user.created",
+        &format!("user {username}"),
+        details,
+    )
+    .await?;
+    tx.commit().await?;
     let mut conn = state.pool.acquire().await?;
-    users::create_user(&mut conn, body.username.trim(), body.role, &hash).await?;
     let listing = users::list_users(&mut conn)
         .await?
         .into_iter()
@@ -338,9 +371,19 @@ async fn disable_user(
     caller: Caller,
     Path(username): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    caller.require(Role::Admin)?;
-    let mut conn = state.pool.acquire().await?;
-    if users::disable_user(&mut conn, &username).await? {
+    let admin = caller.require(Role::Admin)?;
+    let mut tx = state.pool.begin().await?;
+    if users::disable_user(&mut tx, &username).await? {
+        let target = format!("user {username}");
+        audit::record(
+            &mut tx,
+            &admin.actor(),
+            "user.disabled",
+            &target,
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound(format!(

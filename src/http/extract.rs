@@ -288,7 +288,11 @@ pub fn parse_sort<'a>(
 }
 
 /// `updated_since` as an RFC 3339 time or a date (midnight UTC).
-pub fn parse_since(value: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+/// A time parameter: a date (midnight UTC) or an RFC 3339 time; the error names the parameter.
+pub fn parse_time(
+    name: &str,
+    value: Option<&str>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
     let Some(text) = value else { return Ok(None) };
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
         return Ok(Some(t.with_timezone(&chrono::Utc)));
@@ -297,7 +301,7 @@ pub fn parse_since(value: Option<&str>) -> Result<Option<chrono::DateTime<chrono
         .map(|d| Some(d.and_time(chrono::NaiveTime::MIN).and_utc()))
         .map_err(|_| {
             AppError::BadRequest(format!(
-                "updated_since must be a date (2025-06-30) or an RFC 3339 time, got {text:?}"
+                "{name} must be a date (2025-06-30) or an RFC 3339 time, got {text:?}"
             ))
         })
 }

@@ -2,6 +2,7 @@
 //! without a socket so tests can drive it directly. The OpenAPI document is generated from the
 //! handlers' annotations and served at `/api/openapi.json`.
 
+mod audit;
 mod auth;
 mod extract;
 mod guard;
@@ -172,6 +173,7 @@ pub fn app(state: AppState) -> Router {
         .merge(locate::routes())
         .merge(stats::routes())
         .merge(reports::routes())
+        .merge(audit::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             reads_need_login,

@@ -4,8 +4,8 @@
 use super::AppState;
 use super::auth::Caller;
 use super::extract::{
-    ApiJson, ApiQuery, etag, expected_version, parse_list, parse_page, parse_since, parse_sort,
-    parse_spatial,
+    ApiJson, ApiQuery, etag, expected_version, parse_list, parse_page, parse_sort, parse_spatial,
+    parse_time,
 };
 use crate::db::events::{self, Event};
 use crate::db::projects::{
@@ -94,7 +94,7 @@ async fn list_projects(
             .q
             .map(|q| q.trim().to_string())
             .filter(|q| !q.is_empty()),
-        updated_since: parse_since(query.updated_since.as_deref())?,
+        updated_since: parse_time("updated_since", query.updated_since.as_deref())?,
         spatial: parse_spatial(
             &state,
             query.near.as_deref(),

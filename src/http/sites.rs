@@ -4,8 +4,8 @@
 use super::AppState;
 use super::auth::Caller;
 use super::extract::{
-    ApiJson, ApiQuery, etag, expected_version, parse_crs, parse_list, parse_page, parse_since,
-    parse_sort, parse_spatial,
+    ApiJson, ApiQuery, etag, expected_version, parse_crs, parse_list, parse_page, parse_sort,
+    parse_spatial, parse_time,
 };
 use super::site_writes::{self, PropertyMode, SiteChange, not_found};
 use crate::db::events::{self, SiteEvent};
@@ -101,7 +101,7 @@ async fn list_sites(
             .q
             .map(|q| q.trim().to_string())
             .filter(|q| !q.is_empty()),
-        updated_since: parse_since(query.updated_since.as_deref())?,
+        updated_since: parse_time("updated_since", query.updated_since.as_deref())?,
         spatial,
         states: parse_list("state", query.state.as_deref(), Some(&REMEDIATION_STATES))?,
         project_statuses: parse_list("status", query.status.as_deref(), Some(&STATUS_NAMES))?,

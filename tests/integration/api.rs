@@ -1093,6 +1093,7 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
         "/api/locate",
         "/api/zones/{id}/clearance",
         "/api/stats",
+        "/api/audit",
         "/api/reports",
         "/api/report-templates",
         "/api/report-templates/sections/{code}",
@@ -1109,7 +1110,7 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }
-    assert_eq!(paths.len(), 36);
+    assert_eq!(paths.len(), 37);
     let item = &doc["paths"]["/ogc/collections/{id}/items/{feature_id}"];
     for method in ["get", "put", "patch", "delete", "options"] {
         assert!(item[method].is_object(), "{method} of an OGC item");

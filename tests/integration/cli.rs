@@ -245,4 +245,17 @@ async fn user_commands_add_list_and_disable(pool: PgPool) {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("no user named nobody"));
+    let audited: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, target FROM audit_event ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        audited,
+        [
+            ("user.created".to_string(), "user li.ming".to_string()),
+            ("user.disabled".to_string(), "user li.ming".to_string())
+        ],
+        "the refused add and the unknown user wrote nothing"
+    );
 }

@@ -31,6 +31,7 @@ async fn migrations_create_the_whole_model(pool: PgPool) {
             "admin_area",
             "api_token",
             "app_user",
+            "audit_event",
             "login_attempt",
             "programme",
             "programme_report",

@@ -165,13 +165,36 @@ async fn repeated_failed_logins_lock_the_account(pool: PgPool) {
     );
     assert!(attempts.iter().all(|(_, ok)| !ok));
 
-    // the lock lifts when the failures are older than the lock time
-    sqlx::query("UPDATE login_attempt SET at = at - interval '16 minutes'")
-        .execute(&pool)
+    // failures older than the lock time do not count (the table is append-only: insert old ones)
+    sqlx::query(
+        "INSERT INTO login_attempt (at, username, succeeded)
+         SELECT now() - interval '16 minutes', 'li', false FROM generate_series(1, 10)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let hash = account::hash_password("another long one").unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    users::create_user(&mut conn, "zhao", Role::Viewer, &hash)
         .await
         .unwrap();
-    let (status, _, _) = send(&api, login_request("li", "a long password")).await;
+    sqlx::query(
+        "INSERT INTO login_attempt (at, username, succeeded)
+         SELECT now() - interval '16 minutes', 'zhao', false FROM generate_series(1, 10)",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let (status, _, _) = send(&api, login_request("zhao", "another long one")).await;
     assert_eq!(status, StatusCode::OK);
+    let edit = sqlx::query("UPDATE login_attempt SET succeeded = true")
+        .execute(&pool)
+        .await;
+    assert!(
+        edit.unwrap_err()
+            .to_string()
+            .contains("the audit is append-only (login_attempt)")
+    );
 }
 
 #[sqlx::test]
@@ -223,4 +246,106 @@ async fn bearer_writes_pass_whatever_their_origin(pool: PgPool) {
         ))
         .unwrap();
     assert_eq!(send(&api, request).await.0, StatusCode::CREATED);
+}
+
+#[sqlx::test]
+async fn the_audit_lists_every_write_for_admins_only(pool: PgPool) {
+    crate::api::fixtures(&pool).await;
+    let admin = crate::api::user_with_token(&pool, "admin", Role::Admin).await;
+    let viewer = crate::api::user_with_token(&pool, "viewer", Role::Viewer).await;
+    let api = Api::new(pool.clone());
+    let call = |method: Method, uri: &'static str, token: &str, body: Option<Value>| {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+            .unwrap();
+        send(&api, request)
+    };
+    let (status, _, _) = call(
+        Method::POST,
+        "/api/users",
+        &admin,
+        Some(json!({"username": "chen", "password": "long enough", "role": "editor"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _, _) = call(Method::POST, "/api/users/chen/disable", &admin, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, _, token) = call(
+        Method::POST,
+        "/api/auth/tokens",
+        &viewer,
+        Some(json!({"name": "qgis"})),
+    )
+    .await;
+    let (status, _, _) = call(
+        Method::POST,
+        "/api/projects",
+        &admin,
+        Some(json!({"code": "AU-1", "name": "审计", "category": "water"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    send(&api, login_request("nobody", "wrong password")).await;
+
+    let (status, _, _) = call(Method::GET, "/api/audit", &viewer, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, page) = call(Method::GET, "/api/audit?limit=5", &admin, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let actions: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "login.failed",
+            "project.created",
+            "token.created",
+            "user.disabled",
+            "user.created"
+        ]
+    );
+    let first = &page["items"][2];
+    assert_eq!(
+        (first["actor"].as_str(), first["target"].as_str()),
+        (Some("viewer"), Some("user viewer"))
+    );
+    assert_eq!(first["details"]["token_id"], token["id"]);
+    let (_, _, users_only) = call(
+        Method::GET,
+        "/api/audit?action=user&actor=admin",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(users_only["total"], 2);
+    let (_, _, by_target) = call(
+        Method::GET,
+        "/api/audit?target=project%20AU-1",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(by_target["items"][0]["action"], "project.created");
+    let (status, _, bad) = call(Method::GET, "/api/audit?action=x%25", &admin, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        bad["detail"],
+        "action must be like project.status or project, got \"x%\""
+    );
+    let (status, _, _) = call(Method::GET, "/api/audit?since=yesterday", &admin, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    for table in ["audit_event", "login_attempt", "project_event"] {
+        let deleted = sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&pool)
+            .await;
+        assert!(deleted.is_err(), "{table} refuses deletes");
+    }
 }
