@@ -149,6 +149,10 @@ pub struct ServeArgs {
     /// Megabytes of rendered vector tiles kept in memory (0 turns the tile cache off).
     #[arg(long, env = "TILE_CACHE_MB", default_value_t = 64)]
     pub tile_cache_mb: usize,
+    /// Megabytes a request body may have (413 past it). Imports run from the command line and
+    /// have no limit.
+    #[arg(long, env = "MAX_BODY_MB", default_value_t = 2)]
+    pub max_body_mb: usize,
     /// Seconds a request may run before it is stopped with a 503.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 60)]
     pub request_timeout_secs: u64,

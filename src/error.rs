@@ -32,6 +32,12 @@ pub enum AppError {
     /// A bounded resource is taken (e.g. report builds); the message says which.
     #[error("{0}")]
     Busy(String),
+    /// Any other status with its reason (errors of the framework, made problems).
+    #[error("{1}")]
+    Status(StatusCode, String),
+    /// A request body over the configured limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// Too many attempts (e.g. failed logins); retry after the given seconds.
     #[error("{message}")]
     TooManyRequests {
@@ -71,6 +77,8 @@ impl AppError {
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::Unavailable | AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Status(status, _) => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -100,6 +108,24 @@ fn constraint_message(name: &str) -> Option<&'static str> {
     })
 }
 
+/// Messages for PostgreSQL's data exceptions (SQLSTATE class 22): input the database could not
+/// take, named without echoing the database's own text.
+fn data_exception_message(code: &str) -> Option<&'static str> {
+    if !code.starts_with("22") {
+        return None;
+    }
+    Some(match code {
+        "22021" | "22P05" => {
+            "text must not contain NUL (\\u0000) or characters the database cannot store"
+        }
+        "22003" => "a number is out of range",
+        "22007" | "22008" => "a date or time is out of range or malformed",
+        "22P02" => "a value has the wrong form for its field",
+        "22001" => "a text value is too long",
+        _ => "a value is not valid here",
+    })
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         if let Some(db) = e.as_database_error()
@@ -111,10 +137,14 @@ impl From<sqlx::Error> for AppError {
                 AppError::Unprocessable(message.to_string())
             };
         }
-        if e.as_database_error()
+        let code = e
+            .as_database_error()
             .and_then(|db| db.code())
-            .is_some_and(|code| code == "57014")
-        {
+            .map(|c| c.into_owned());
+        if let Some(message) = code.as_deref().and_then(data_exception_message) {
+            return AppError::BadRequest(message.into());
+        }
+        if code.as_deref() == Some("57014") {
             // statement_timeout cancelled it
             return AppError::Busy(
                 "the database took too long to answer this request; narrow it (a smaller area, fewer items) and try again".into(),

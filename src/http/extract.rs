@@ -31,9 +31,21 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                 "the body does not fit: {}",
                 e.body_text()
             ))),
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(AppError::PayloadTooLarge(format!(
+                    "the body is larger than the {} MB this server accepts",
+                    state_body_limit_mb(state)
+                )))
+            }
             Err(other) => Err(AppError::BadRequest(other.body_text())),
         }
     }
+}
+
+fn state_body_limit_mb(state: &AppState) -> usize {
+    state.config.max_body_bytes >> 20
 }
 
 /// `Query<T>` whose errors name the problem in problem+json.

@@ -90,6 +90,49 @@ pub async fn request_timeout(
     }
 }
 
+/// Turns every error response that is not yet a problem (extractor rejections of axum, 405s,
+/// body limits, static-file errors) into problem+json, keeping the status and headers such as
+/// `Allow`, and the plain-text reason as the detail.
+pub async fn errors_as_problems(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if status.as_u16() < 400 || is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // these bodies are axum's short plain-text reasons; a larger one is not one of them
+    let text = match axum::body::to_bytes(body, 4096).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let detail = if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        format!(
+            "the body is larger than the {} MB this server accepts",
+            state.config.max_body_bytes >> 20
+        )
+    } else if text.is_empty() || status.is_server_error() {
+        // a 5xx never carries text that might name internals
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    let mut problem = AppError::Status(status, detail).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            problem.headers_mut().entry(name).or_insert(value.clone());
+        }
+    }
+    problem
+}
+
 /// The client's address as the socket saw it, when there is a socket.
 pub struct ClientAddr(pub Option<String>);
 

@@ -44,6 +44,8 @@ pub struct HttpConfig {
     pub tile_cache_bytes: usize,
     /// a request running longer is stopped with a 503
     pub request_timeout: std::time::Duration,
+    /// largest request body accepted (413 past it)
+    pub max_body_bytes: usize,
     /// failed logins of one username (or four times as many from one address) within
     /// `login_lock` that lock further attempts until the oldest of them is that old
     pub login_max_failures: u32,
@@ -59,6 +61,7 @@ impl HttpConfig {
             require_login_for_read: false,
             tile_cache_bytes: 64 << 20,
             request_timeout: std::time::Duration::from_secs(60),
+            max_body_bytes: 2 << 20,
             login_max_failures: 5,
             login_lock: chrono::Duration::minutes(15),
         }
@@ -164,6 +167,7 @@ async fn reads_need_login(
 
 pub fn app(state: AppState) -> Router {
     let web_dir = state.config.web_dir.clone();
+    let problem_state = state.clone();
     let api = OpenApiRouter::new()
         .merge(auth::routes())
         .merge(auth::user_routes())
@@ -205,6 +209,9 @@ pub fn app(state: AppState) -> Router {
             guard::request_timeout,
         ))
         .layer(axum::middleware::from_fn(guard::same_site_writes))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.max_body_bytes,
+        ))
         .with_state(state)
         .route_service("/", ServeFile::new(web_dir.join("index.html")))
         .nest_service(
@@ -212,6 +219,10 @@ pub fn app(state: AppState) -> Router {
             ServeDir::new(web_dir.join("node_modules/maplibre-gl/dist")),
         )
         .fallback_service(ServeDir::new(web_dir.join("src")))
+        .layer(axum::middleware::from_fn_with_state(
+            problem_state,
+            guard::errors_as_problems,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(TraceLayer::new_for_http())

@@ -7,6 +7,7 @@ mod api;
 mod cli;
 mod common;
 mod constraints;
+mod hostile;
 mod http;
 mod import;
 mod ogc;
