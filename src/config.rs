@@ -149,6 +149,18 @@ pub struct ServeArgs {
     /// Megabytes of rendered vector tiles kept in memory (0 turns the tile cache off).
     #[arg(long, env = "TILE_CACHE_MB", default_value_t = 64)]
     pub tile_cache_mb: usize,
+    /// Origins allowed to read the API, OGC API and tiles from browser pages of other sites, comma
+    /// separated (`*` for any); reads only. Empty: CORS closed.
+    #[arg(
+        long,
+        env = "CORS_READ_ORIGINS",
+        default_value = "",
+        value_delimiter = ','
+    )]
+    pub cors_read_origins: Vec<String>,
+    /// Tiles rendered at once; further uncached tile requests wait (keep it below the pool size).
+    #[arg(long, env = "TILE_RENDER_CONCURRENCY", default_value_t = 8)]
+    pub tile_render_concurrency: usize,
     /// Megabytes a request body may have (413 past it). Imports run from the command line and
     /// have no limit.
     #[arg(long, env = "MAX_BODY_MB", default_value_t = 2)]

@@ -150,6 +150,13 @@ async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> anyhow::Result<()> {
         tile_cache_bytes: args.tile_cache_mb.saturating_mul(1 << 20),
         request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
         max_body_bytes: args.max_body_mb.clamp(1, 1024) << 20,
+        tile_render_concurrency: args.tile_render_concurrency.max(1),
+        cors_read_origins: args
+            .cors_read_origins
+            .iter()
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty())
+            .collect(),
         login_max_failures: args.login_max_failures.max(1),
         login_lock: chrono::Duration::minutes(i64::from(args.login_lock_minutes.max(1))),
     };

@@ -84,7 +84,7 @@ pub async fn request_timeout(
         Ok(response) => response,
         Err(_) => AppError::Busy(format!(
             "the request took longer than {} s and was stopped; try a smaller query",
-            limit.as_secs()
+            limit.as_secs_f64()
         ))
         .into_response(),
     }
@@ -131,6 +131,32 @@ pub async fn errors_as_problems(
         }
     }
     problem
+}
+
+/// CORS for read-only GIS clients in other origins (web maps reading /ogc and /tiles): GET and
+/// HEAD only, so a cross-origin page can never write. None when no origin is configured.
+pub fn read_only_cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([axum::http::Method::GET, axum::http::Method::HEAD])
+            .allow_headers([header::AUTHORIZATION, header::ACCEPT, header::IF_NONE_MATCH])
+            .expose_headers([
+                header::ETAG,
+                header::LINK,
+                header::HeaderName::from_static("content-crs"),
+            ])
+            .max_age(std::time::Duration::from_secs(3600)),
+    )
 }
 
 /// The client's address as the socket saw it, when there is a socket.

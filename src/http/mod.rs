@@ -44,6 +44,11 @@ pub struct HttpConfig {
     pub tile_cache_bytes: usize,
     /// a request running longer is stopped with a 503
     pub request_timeout: std::time::Duration,
+    /// origins of browser-based GIS clients allowed to read cross-origin (GET/HEAD only);
+    /// empty: CORS closed; ["*"]: any origin
+    pub cors_read_origins: Vec<String>,
+    /// tiles rendered at once (the rest wait), so tiles never hold every pooled connection
+    pub tile_render_concurrency: usize,
     /// largest request body accepted (413 past it)
     pub max_body_bytes: usize,
     /// failed logins of one username (or four times as many from one address) within
@@ -62,6 +67,8 @@ impl HttpConfig {
             tile_cache_bytes: 64 << 20,
             request_timeout: std::time::Duration::from_secs(60),
             max_body_bytes: 2 << 20,
+            cors_read_origins: Vec::new(),
+            tile_render_concurrency: 8,
             login_max_failures: 5,
             login_lock: chrono::Duration::minutes(15),
         }
@@ -76,6 +83,7 @@ pub struct AppState {
     /// Reports read every project's history: one is built at a time, so that a burst of report
     /// requests queues instead of taking the database and memory from everything else.
     pub report_builds: Arc<tokio::sync::Semaphore>,
+    pub tile_renders: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -87,6 +95,7 @@ impl AppState {
             pool,
             tiles: Arc::new(TileCache::new(config.tile_cache_bytes, buffer_fraction)),
             report_builds: Arc::new(tokio::sync::Semaphore::new(1)),
+            tile_renders: Arc::new(tokio::sync::Semaphore::new(config.tile_render_concurrency)),
             config: Arc::new(config),
         }
     }
@@ -195,7 +204,8 @@ pub fn app(state: AppState) -> Router {
         get(move || async move { Json(doc.as_ref().clone()) }),
     );
 
-    Router::new()
+    let cors = guard::read_only_cors(&state.config.cors_read_origins);
+    let router = Router::new()
         .merge(health::routes())
         .merge(tiles::routes())
         .merge(ogc::routes())
@@ -224,6 +234,10 @@ pub fn app(state: AppState) -> Router {
             guard::errors_as_problems,
         ))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(axum::middleware::from_fn(guard::security_headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(guard::security_headers));
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+    .layer(TraceLayer::new_for_http())
 }

@@ -78,6 +78,12 @@ async fn render(state: &AppState, key: TileKey, with_gzip: bool) -> Result<Rende
         TileLayer::Kind(kind) => vec![kind.as_str()],
         TileLayer::AllSites => Vec::new(),
     };
+    // waiting here is bounded by the request timeout
+    let _turn = state
+        .tile_renders
+        .acquire()
+        .await
+        .map_err(|_| AppError::Busy("tile rendering is shutting down".into()))?;
     let mvt = tiles::site_tile(
         &state.pool,
         layer_name(key.layer),

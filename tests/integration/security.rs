@@ -349,3 +349,78 @@ async fn the_audit_lists_every_write_for_admins_only(pool: PgPool) {
         assert!(deleted.is_err(), "{table} refuses deletes");
     }
 }
+
+#[sqlx::test]
+async fn cors_is_closed_unless_read_origins_are_configured(pool: PgPool) {
+    let preflight = |method: &'static str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/ogc/collections/river/items")
+            .header("origin", "https://webgis.example")
+            .header("access-control-request-method", method)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let read = || {
+        Request::get("/tiles/sites.json")
+            .header("origin", "https://webgis.example")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let closed = Api::new(pool.clone());
+    let (_, headers, _) = send(&closed, read()).await;
+    assert!(!headers.contains_key("access-control-allow-origin"));
+    let (_, headers, _) = send(&closed, preflight("GET")).await;
+    assert!(!headers.contains_key("access-control-allow-origin"));
+
+    let config = HttpConfig {
+        cors_read_origins: vec!["https://webgis.example".into()],
+        ..HttpConfig::new(web_dir())
+    };
+    let open = Api::with_state(AppState::new(pool, config));
+    let (status, headers, _) = send(&open, read()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://webgis.example"
+    );
+    let (_, headers, _) = send(&open, preflight("GET")).await;
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://webgis.example"
+    );
+    assert_eq!(headers["access-control-allow-methods"], "GET,HEAD");
+    let (_, headers, _) = send(&open, preflight("POST")).await;
+    let allowed = headers
+        .get("access-control-allow-methods")
+        .map(|v| v.to_str().unwrap().to_string());
+    assert!(
+        !allowed.unwrap_or_default().contains("POST"),
+        "writes are never allowed cross-origin"
+    );
+    let other = Request::get("/tiles/sites.json")
+        .header("origin", "https://evil.example")
+        .body(Body::empty())
+        .unwrap();
+    let (_, headers, _) = send(&open, other).await;
+    assert!(!headers.contains_key("access-control-allow-origin"));
+}
+
+#[sqlx::test]
+async fn tile_renders_wait_for_a_turn(pool: PgPool) {
+    let config = HttpConfig {
+        tile_render_concurrency: 0,
+        request_timeout: std::time::Duration::from_millis(200),
+        ..HttpConfig::new(web_dir())
+    };
+    let api = Api::with_state(AppState::new(pool, config));
+    // no turn is ever free: the render waits until the request timeout stops it
+    let reply = api.get("/tiles/sites/10/853/418.mvt").await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        reply.body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("the request took longer than 0.2 s")
+    );
+}
