@@ -153,6 +153,10 @@ pub fn parse_radius(radius: Option<&str>) -> Result<f64, AppError> {
 }
 
 /// `near=x,y&radius=m` or `bbox=minx,miny,maxx,maxy`, in `crs`, as a WGS84 filter.
+/// The largest bbox the JSON lists accept: their totals count every match, so a bbox of the
+/// whole world would count every row. OGC items take any bbox and estimate large counts instead.
+pub const MAX_BBOX_SQUARE_DEGREES: f64 = 100.0;
+
 pub async fn parse_spatial(
     state: &AppState,
     near: Option<&str>,
@@ -207,6 +211,12 @@ pub async fn parse_spatial(
             }
             let (min_lon, min_lat) = to_wgs84(state, crs, min_x, min_y).await?;
             let (max_lon, max_lat) = to_wgs84(state, crs, max_x, max_y).await?;
+            let area = (max_lon - min_lon) * (max_lat - min_lat);
+            if area > MAX_BBOX_SQUARE_DEGREES {
+                return Err(AppError::BadRequest(format!(
+                    "bbox covers {area:.0} square degrees; at most {MAX_BBOX_SQUARE_DEGREES:.0} (about four provinces) are accepted: page through a smaller area"
+                )));
+            }
             Ok(Some(SpatialFilter::BBox {
                 min_lon,
                 min_lat,

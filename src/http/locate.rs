@@ -7,9 +7,9 @@ use crate::db::locate::{self, Clearance, Located};
 use crate::db::projects::{self, Project, ProjectFilter};
 use crate::db::sites::{self, Site, SiteFilter};
 use crate::db::spatial::SpatialFilter;
-use crate::domain::{GeomType, InputCrs};
+use crate::domain::InputCrs;
 use crate::error::{AppError, Problem};
-use crate::import::geometry_to_wkb;
+use crate::import::search_area_wkb;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -63,42 +63,14 @@ async fn locate_point(
     Ok(Json(locate::locate(&mut conn, lon, lat, radius).await?))
 }
 
-/// Largest number of vertices a search polygon may have.
-pub const MAX_SEARCH_VERTICES: usize = 10_000;
-
-/// Parses a search body: a GeoJSON Polygon or MultiPolygon (or a Feature holding one) in `crs`.
+/// Parses a search body: a GeoJSON Polygon or MultiPolygon (or a Feature holding one) in `crs`;
+/// PostGIS then checks its validity.
 async fn search_area(
     state: &AppState,
     body: &Bytes,
     crs: InputCrs,
 ) -> Result<SpatialFilter, AppError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
-    let geometry_value = if value.get("type").and_then(|t| t.as_str()) == Some("Feature") {
-        value.get("geometry").cloned().unwrap_or_default()
-    } else {
-        value
-    };
-    let geometry = geojson::Geometry::from_json_value(geometry_value)
-        .map_err(|e| AppError::BadRequest(format!("the body is not a GeoJSON geometry: {e}")))?;
-    let vertices = match &geometry.value {
-        geojson::Value::Polygon(rings) => rings.iter().map(Vec::len).sum(),
-        geojson::Value::MultiPolygon(polygons) => polygons.iter().flatten().map(Vec::len).sum(),
-        _ => 0,
-    };
-    if vertices > MAX_SEARCH_VERTICES {
-        return Err(AppError::BadRequest(format!(
-            "the polygon has {vertices} vertices; at most {MAX_SEARCH_VERTICES} are accepted"
-        )));
-    }
-    let wkb = geometry_to_wkb(geometry, crs, &|found| match found {
-        GeomType::Polygon | GeomType::MultiPolygon => Ok(()),
-        other => Err(format!(
-            "the search area must be a Polygon or MultiPolygon, not a {}",
-            other.name()
-        )),
-    })
-    .map_err(AppError::BadRequest)?;
+    let wkb = search_area_wkb(body, crs).map_err(AppError::BadRequest)?;
     let srid = crs.postgis_srid().unwrap_or(4326);
     let mut conn = state.pool.acquire().await?;
     super::site_writes::check_geometry(&mut conn, &wkb, srid).await?;

@@ -4,7 +4,7 @@
 
 mod parse;
 
-pub use parse::{geometry_to_wkb, to_row};
+pub use parse::{Parsed, geometry_to_wkb, read_features, search_area_wkb, to_row};
 
 use crate::db::import_stage;
 use crate::domain::{InputCrs, SiteKind};

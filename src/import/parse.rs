@@ -298,6 +298,40 @@ fn to_wkb(geometry: Geometry, target: ImportTarget, crs: InputCrs) -> Result<Vec
     })
 }
 
+/// Largest number of vertices a search polygon may have.
+pub const MAX_SEARCH_VERTICES: usize = 10_000;
+
+/// The search body's area as WKB: a GeoJSON Polygon or MultiPolygon, or a Feature holding one,
+/// with coordinates in `crs`; every refusal says why.
+pub fn search_area_wkb(body: &[u8], crs: InputCrs) -> Result<Vec<u8>, String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
+    let geometry_value = if value.get("type").and_then(|t| t.as_str()) == Some("Feature") {
+        value.get("geometry").cloned().unwrap_or_default()
+    } else {
+        value
+    };
+    let geometry = Geometry::from_json_value(geometry_value)
+        .map_err(|e| format!("the body is not a GeoJSON geometry: {e}"))?;
+    let vertices = match &geometry.value {
+        geojson::Value::Polygon(rings) => rings.iter().map(Vec::len).sum(),
+        geojson::Value::MultiPolygon(polygons) => polygons.iter().flatten().map(Vec::len).sum(),
+        _ => 0,
+    };
+    if vertices > MAX_SEARCH_VERTICES {
+        return Err(format!(
+            "the polygon has {vertices} vertices; at most {MAX_SEARCH_VERTICES} are accepted"
+        ));
+    }
+    geometry_to_wkb(geometry, crs, &|found| match found {
+        GeomType::Polygon | GeomType::MultiPolygon => Ok(()),
+        other => Err(format!(
+            "the search area must be a Polygon or MultiPolygon, not a {}",
+            other.name()
+        )),
+    })
+}
+
 /// Checks a geometry's shape, coordinates (for `crs`) and type, converts GCJ-02 to WGS84, and
 /// encodes WKB, still in the input CRS for the CRSs that PostGIS transforms.
 pub fn geometry_to_wkb(

@@ -167,6 +167,8 @@ async fn numbers_crs_and_bodies_out_of_bounds_are_refused(pool: PgPool) {
         "/api/sites?bbox=170,-10,-170,10",
         "/api/sites?bbox=0,0,1,NaN",
         "/api/sites?bbox=-1e400,0,1,1",
+        "/api/sites?bbox=-180,-90,180,90",
+        "/api/projects?bbox=100,20,120,40",
         "/api/projects?limit=99999999999999999999",
         "/api/projects?offset=-1",
         "/ogc/collections/river/items?bbox=170,-10,-170,10",
