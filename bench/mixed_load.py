@@ -36,7 +36,9 @@ NEXT = {  # the lifecycle (src/domain/status.rs)
 class Client(threading.Thread):
     def __init__(self, n, args, deadline, results, lock):
         super().__init__(daemon=True)
-        self.rng = random.Random(1000 + n)
+        # a different sequence per run: a write repeating an earlier run's value would change
+        # nothing, record nothing, and look like a lost update
+        self.rng = random.Random(f"{args.seed}-{n}")
         self.args, self.deadline, self.results, self.lock = args, deadline, results, lock
         url = urllib.parse.urlsplit(args.base)
         self.host, self.port = url.hostname, url.port
@@ -97,7 +99,9 @@ class Client(threading.Thread):
             status, _, _ = self.request("transition", "POST", f"/api/projects/{project}/transitions", body, {"If-Match": etag})
             kind = "status"
         else:
-            body = {"progress": self.rng.randint(0, 100), "note": "load test"}
+            # a different value, so that the write changes something and records its event
+            progress = (current["progress"] + self.rng.randint(1, 100)) % 101
+            body = {"progress": progress, "note": "load test"}
             status, _, _ = self.request("progress", "POST", f"/api/projects/{project}/progress", body, {"If-Match": etag})
             kind = "progress"
         if 200 <= status < 300:
@@ -128,6 +132,7 @@ def main():
     parser.add_argument("--restart-at", type=float)
     parser.add_argument("--restart-cmd", default="pg_ctlcluster 15 main restart")
     parser.add_argument("--acked", default="acked.json")
+    parser.add_argument("--seed", default=str(time.time()))
     args = parser.parse_args()
     args.first, args.last = (int(v) for v in args.projects.split("-"))
 

@@ -144,6 +144,13 @@ impl From<sqlx::Error> for AppError {
         if let Some(message) = code.as_deref().and_then(data_exception_message) {
             return AppError::BadRequest(message.into());
         }
+        // the server is shutting down or restarting, or the connection broke: retry shortly
+        if code
+            .as_deref()
+            .is_some_and(|c| c.starts_with("57P") || c.starts_with("08"))
+        {
+            return AppError::Unavailable;
+        }
         if code.as_deref() == Some("57014") {
             // statement_timeout cancelled it
             return AppError::Busy(
@@ -164,7 +171,8 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         if let AppError::Internal(cause) = &self {
-            tracing::error!(error = ?cause, "request failed");
+            // the cause chain, without the backtrace anyhow captures under RUST_BACKTRACE
+            tracing::error!(error = %format!("{cause:#}"), "request failed");
         }
         let detail = self.to_string();
         let retry_after = match &self {
