@@ -121,3 +121,30 @@ test('the report panel downloads the report of the chosen date', async () => {
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('a hostile site name shows as text, never as markup', async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const dialogs = [];
+  page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+  const name = '<img src=x onerror=alert(1)>';
+  // one facility with a script-bearing name at the initial centre; every other layer empty, so
+  // the map keeps that centre (it fits the district's bounds only when there is a district)
+  await page.route('**/api/layers/*', async (route) => {
+    const layer = new URL(route.request().url()).pathname.split('/').pop();
+    const features = layer !== 'facility' ? [] : [{
+      type: 'Feature', id: 1,
+      properties: { id: 1, code: 'XSS-1', name, kind: 'facility', remediation_state: 'none', town_code: null, placeholder: false },
+      geometry: { type: 'Point', coordinates: [119.86, 31.795] },
+    }];
+    await route.fulfill({ json: { type: 'FeatureCollection', features } });
+  });
+  await page.goto(`${BASE_URL}/`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
+  const box = await page.locator('#map').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForSelector('.maplibregl-popup-content b');
+  assert.equal(await page.textContent('.maplibregl-popup-content b'), name);
+  assert.equal(await page.locator('.maplibregl-popup-content img').count(), 0);
+  assert.deepEqual(dialogs, []);
+  await page.close();
+});
