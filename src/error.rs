@@ -35,9 +35,6 @@ pub enum AppError {
     /// Any other status with its reason (errors of the framework, made problems).
     #[error("{1}")]
     Status(StatusCode, String),
-    /// A request body over the configured limit.
-    #[error("{0}")]
-    PayloadTooLarge(String),
     /// Too many attempts (e.g. failed logins); retry after the given seconds.
     #[error("{message}")]
     TooManyRequests {
@@ -77,7 +74,6 @@ impl AppError {
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::Unavailable | AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Status(status, _) => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

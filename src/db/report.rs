@@ -292,21 +292,30 @@ pub async fn section_exists(conn: &mut PgConnection, code: &str) -> sqlx::Result
         .await
 }
 
+/// A statement about one section, its fields bound as $1 … $8 in the table's column order.
+fn section_query<'q>(
+    sql: &'q str,
+    s: &'q SectionTemplate,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(sql)
+        .bind(&s.code)
+        .bind(s.position)
+        .bind(&s.title_zh)
+        .bind(&s.title_en)
+        .bind(&s.template_zh)
+        .bind(&s.template_en)
+        .bind(&s.inventory)
+        .bind(s.lists_unprogrammed)
+}
+
 /// Stores a section; returns false when there is no such section.
 pub async fn update_section(conn: &mut PgConnection, s: &SectionTemplate) -> sqlx::Result<bool> {
-    let updated = sqlx::query(
+    let updated = section_query(
         "UPDATE report_section SET position = $2, title_zh = $3, title_en = $4, template_zh = $5,
                 template_en = $6, inventory = $7, lists_unprogrammed = $8, updated_at = now()
          WHERE code = $1",
+        s,
     )
-    .bind(&s.code)
-    .bind(s.position)
-    .bind(&s.title_zh)
-    .bind(&s.title_en)
-    .bind(&s.template_zh)
-    .bind(&s.template_en)
-    .bind(&s.inventory)
-    .bind(s.lists_unprogrammed)
     .execute(conn)
     .await?
     .rows_affected();
@@ -359,18 +368,11 @@ pub async fn insert_section_if_missing(
     conn: &mut PgConnection,
     s: &SectionTemplate,
 ) -> sqlx::Result<bool> {
-    let inserted = sqlx::query(
+    let inserted = section_query(
         "INSERT INTO report_section (code, position, title_zh, title_en, template_zh, template_en, inventory, lists_unprogrammed)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code) DO NOTHING",
+        s,
     )
-    .bind(&s.code)
-    .bind(s.position)
-    .bind(&s.title_zh)
-    .bind(&s.title_en)
-    .bind(&s.template_zh)
-    .bind(&s.template_en)
-    .bind(&s.inventory)
-    .bind(s.lists_unprogrammed)
     .execute(conn)
     .await?
     .rows_affected();

@@ -9,43 +9,33 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 /// `Json<T>` whose errors name the problem in problem+json.
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
-    type Rejection = AppError;
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = Response;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest(
-                "send the body as JSON with Content-Type: application/json".into(),
-            )),
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(AppError::BadRequest(format!(
-                "the body is not valid JSON: {}",
-                e.body_text()
-            ))),
-            Err(JsonRejection::JsonDataError(e)) => Err(AppError::BadRequest(format!(
-                "the body does not fit: {}",
-                e.body_text()
-            ))),
-            Err(JsonRejection::BytesRejection(e))
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(AppError::PayloadTooLarge(format!(
-                    "the body is larger than the {} MB this server accepts",
-                    state_body_limit_mb(state)
-                )))
+    /// The common mistakes get their own words; any other rejection (a body over the limit, an
+    /// unreadable body) keeps axum's status and is made a problem by `guard::errors_as_problems`.
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let words = match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => return Ok(ApiJson(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                "send the body as JSON with Content-Type: application/json".to_string()
             }
-            Err(other) => Err(AppError::BadRequest(other.body_text())),
-        }
+            Err(JsonRejection::JsonSyntaxError(e)) => {
+                format!("the body is not valid JSON: {}", e.body_text())
+            }
+            Err(JsonRejection::JsonDataError(e)) => {
+                format!("the body does not fit: {}", e.body_text())
+            }
+            Err(other) => return Err(other.into_response()),
+        };
+        Err(AppError::BadRequest(words).into_response())
     }
-}
-
-fn state_body_limit_mb(state: &AppState) -> usize {
-    state.config.max_body_bytes >> 20
 }
 
 /// `Query<T>` whose errors name the problem in problem+json.

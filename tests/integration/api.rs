@@ -60,16 +60,31 @@ impl Api {
                 .unwrap(),
             None => request.body(Body::empty()).unwrap(),
         };
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let (status, headers, body) = self.send(request).await;
         Reply {
             status,
             headers,
             body,
         }
+    }
+
+    /// Sends a prepared request; the body as bytes.
+    pub async fn send_raw(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, bytes.to_vec())
+    }
+
+    /// Sends a prepared request; the body as JSON (Null when it is not JSON).
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        let (status, headers, bytes) = self.send_raw(request).await;
+        (
+            status,
+            headers,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     pub fn router(&self) -> Router {

@@ -6,12 +6,10 @@
 use crate::api::{Api, fixtures, user_with_token};
 use crate::common::digest;
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
 use remediation_tracker::domain::account::Role;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tower::ServiceExt;
 
 const INJECTIONS: [&str; 5] = [
     "' OR '1'='1",
@@ -20,22 +18,6 @@ const INJECTIONS: [&str; 5] = [
     "%27%20OR%201%3D1",
     "x' UNION SELECT password_hash FROM app_user --",
 ];
-
-async fn send(api: &Api, request: Request<Body>) -> (StatusCode, String, Value) {
-    let response = api.router().oneshot(request).await.unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        content_type,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 fn get(uri: &str, token: &str) -> Request<Body> {
     Request::get(uri)
@@ -53,9 +35,9 @@ fn post(uri: &str, token: &str, body: impl Into<Body>) -> Request<Body> {
 }
 
 /// A refusal a person can act on: 4xx, problem+json, a detail.
-fn assert_refused(uri: &str, (status, content_type, body): &(StatusCode, String, Value)) {
+fn assert_refused(uri: &str, (status, headers, body): &(StatusCode, HeaderMap, Value)) {
     assert!(status.is_client_error(), "{uri}: {status} {body}");
-    assert_eq!(content_type, "application/problem+json", "{uri}");
+    assert_eq!(headers["content-type"], "application/problem+json", "{uri}");
     assert!(
         !body["detail"].as_str().unwrap_or("").is_empty(),
         "{uri}: {body}"
@@ -113,7 +95,7 @@ async fn injections_in_every_filter_and_path_are_refused_or_inert(pool: PgPool) 
     for pattern in refused {
         for injection in INJECTIONS {
             let uri = pattern.replace("{}", &encode(injection));
-            let reply = send(&api, get(&uri, &admin)).await;
+            let reply = api.send(get(&uri, &admin)).await;
             assert_refused(&uri, &reply);
         }
     }
@@ -129,7 +111,7 @@ async fn injections_in_every_filter_and_path_are_refused_or_inert(pool: PgPool) 
     ] {
         for injection in INJECTIONS {
             let uri = pattern.replace("{}", &encode(injection));
-            let (status, _, body) = send(&api, get(&uri, &admin)).await;
+            let (status, _, body) = api.send(get(&uri, &admin)).await;
             assert!(
                 status == StatusCode::OK || status.is_client_error(),
                 "{uri}: {status} {body}"
@@ -140,7 +122,7 @@ async fn injections_in_every_filter_and_path_are_refused_or_inert(pool: PgPool) 
         }
     }
     // a token made of an injection is just a wrong token
-    let (status, _, _) = send(&api, get("/api/auth/me", INJECTIONS[0])).await;
+    let (status, _, _) = api.send(get("/api/auth/me", INJECTIONS[0])).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(digest(&pool).await, before, "nothing stored changed");
 }
@@ -180,7 +162,7 @@ async fn numbers_crs_and_bodies_out_of_bounds_are_refused(pool: PgPool) {
         "/tiles/sites/3/8/0.mvt",
         "/api/reports?as_of=99999-01-01",
     ] {
-        let reply = send(&api, get(uri, &editor)).await;
+        let reply = api.send(get(uri, &editor)).await;
         assert_refused(uri, &reply);
     }
 
@@ -228,7 +210,7 @@ async fn numbers_crs_and_bodies_out_of_bounds_are_refused(pool: PgPool) {
         ("10 MB polygon", Body::from(big)),
     ];
     for (what, body) in bodies {
-        let reply = send(&api, post("/api/sites/search", &editor, body)).await;
+        let reply = api.send(post("/api/sites/search", &editor, body)).await;
         assert_refused(what, &reply);
         if what == "10 MB polygon" {
             assert_eq!(reply.0, StatusCode::PAYLOAD_TOO_LARGE);
@@ -238,15 +220,13 @@ async fn numbers_crs_and_bodies_out_of_bounds_are_refused(pool: PgPool) {
             );
         }
     }
-    let create = send(
-        &api,
-        post(
+    let create = api
+        .send(post(
             "/api/projects",
             &editor,
             r#"{"code": "P-\u0000", "name": "x", "category": "water"}"#,
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_refused("a NUL in a code", &create);
     let method = Request::builder()
         .method(Method::DELETE)
@@ -254,7 +234,7 @@ async fn numbers_crs_and_bodies_out_of_bounds_are_refused(pool: PgPool) {
         .header("authorization", format!("Bearer {editor}"))
         .body(Body::empty())
         .unwrap();
-    let (status, _, _) = send(&api, method).await;
+    let (status, _, _) = api.send(method).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(digest(&pool).await, before, "nothing stored changed");
 }

@@ -8,13 +8,11 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use chrono::NaiveDate;
-use http_body_util::BodyExt;
 use remediation_tracker::domain::account::Role;
 use remediation_tracker::report::{self, Format, Lang, Report, render};
 use remediation_tracker::seed::seed;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tower::ServiceExt;
 
 fn june() -> NaiveDate {
     NaiveDate::from_ymd_opt(2025, 6, 30).unwrap()
@@ -69,15 +67,8 @@ const SEED_SENTENCES: [(&str, &str); 5] = [
 ];
 
 async fn get_raw(api: &Api, uri: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
-    let response = api
-        .router()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+    api.send_raw(Request::get(uri).body(Body::empty()).unwrap())
         .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, headers, bytes.to_vec())
 }
 
 #[sqlx::test]

@@ -5,26 +5,12 @@
 use crate::api::{Api, web_dir};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use http_body_util::BodyExt;
 use remediation_tracker::db::users;
 use remediation_tracker::domain::account::{self, Role};
 use remediation_tracker::error::AppError;
 use remediation_tracker::http::{AppState, HttpConfig};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tower::ServiceExt;
-
-async fn send(api: &Api, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
-    let response = api.router().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        headers,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 fn login_request(username: &str, password: &str) -> Request<Body> {
     Request::post("/api/auth/login")
@@ -49,7 +35,9 @@ async fn editor(pool: &PgPool) {
 async fn every_response_carries_the_security_headers(pool: PgPool) {
     let api = Api::new(pool);
     for uri in ["/", "/api/stats", "/api/nope", "/ogc", "/tiles/sites.json"] {
-        let (_, headers, _) = send(&api, Request::get(uri).body(Body::empty()).unwrap()).await;
+        let (_, headers, _) = api
+            .send(Request::get(uri).body(Body::empty()).unwrap())
+            .await;
         let csp = headers["content-security-policy"].to_str().unwrap();
         assert!(
             csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self';"),
@@ -68,7 +56,7 @@ async fn every_response_carries_the_security_headers(pool: PgPool) {
 async fn cookie_writes_from_other_sites_are_refused(pool: PgPool) {
     editor(&pool).await;
     let api = Api::new(pool.clone());
-    let (status, headers, _) = send(&api, login_request("li", "a long password")).await;
+    let (status, headers, _) = api.send(login_request("li", "a long password")).await;
     assert_eq!(status, StatusCode::OK);
     let session = headers["set-cookie"]
         .to_str()
@@ -94,21 +82,25 @@ async fn cookie_writes_from_other_sites_are_refused(pool: PgPool) {
             ))
             .unwrap()
     };
-    let (status, _, body) = send(&api, create(Some("https://evil.example"), None, "X-1")).await;
+    let (status, _, body) = api
+        .send(create(Some("https://evil.example"), None, "X-1"))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(
         body["detail"],
         "cross-site write refused: its Origin \"https://evil.example\" is not this site (gis.example)"
     );
-    let (status, _, _) = send(&api, create(None, Some("cross-site"), "X-2")).await;
+    let (status, _, _) = api.send(create(None, Some("cross-site"), "X-2")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _, body) = send(
-        &api,
-        create(Some("http://gis.example"), Some("same-origin"), "X-3"),
-    )
-    .await;
+    let (status, _, body) = api
+        .send(create(
+            Some("http://gis.example"),
+            Some("same-origin"),
+            "X-3",
+        ))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, _, _) = send(&api, create(None, None, "X-4")).await;
+    let (status, _, _) = api.send(create(None, None, "X-4")).await;
     assert_eq!(
         status,
         StatusCode::CREATED,
@@ -122,7 +114,7 @@ async fn cookie_writes_from_other_sites_are_refused(pool: PgPool) {
             json!({"username": "li", "password": "a long password"}).to_string(),
         ))
         .unwrap();
-    assert_eq!(send(&api, refused_login).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(api.send(refused_login).await.0, StatusCode::FORBIDDEN);
     let stored: Vec<String> = sqlx::query_scalar("SELECT code FROM project ORDER BY code")
         .fetch_all(&pool)
         .await
@@ -135,12 +127,12 @@ async fn repeated_failed_logins_lock_the_account(pool: PgPool) {
     editor(&pool).await;
     let api = Api::new(pool.clone());
     for _ in 0..5 {
-        let (status, _, body) = send(&api, login_request("li", "wrong password")).await;
+        let (status, _, body) = api.send(login_request("li", "wrong password")).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(body["detail"], "wrong username or password");
     }
     // locked now, even with the right password
-    let (status, headers, body) = send(&api, login_request("li", "a long password")).await;
+    let (status, headers, body) = api.send(login_request("li", "a long password")).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     let retry: i64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((840..=900).contains(&retry), "retry after {retry} s");
@@ -151,7 +143,7 @@ async fn repeated_failed_logins_lock_the_account(pool: PgPool) {
             .starts_with("too many failed logins for this account or address")
     );
     // another account is not locked by these failures
-    let (status, _, _) = send(&api, login_request("wang", "whatever")).await;
+    let (status, _, _) = api.send(login_request("wang", "whatever")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let attempts: Vec<(String, bool)> =
         sqlx::query_as("SELECT username, succeeded FROM login_attempt ORDER BY id")
@@ -185,7 +177,7 @@ async fn repeated_failed_logins_lock_the_account(pool: PgPool) {
     .execute(&mut *conn)
     .await
     .unwrap();
-    let (status, _, _) = send(&api, login_request("zhao", "another long one")).await;
+    let (status, _, _) = api.send(login_request("zhao", "another long one")).await;
     assert_eq!(status, StatusCode::OK);
     let edit = sqlx::query("UPDATE login_attempt SET succeeded = true")
         .execute(&pool)
@@ -245,7 +237,7 @@ async fn bearer_writes_pass_whatever_their_origin(pool: PgPool) {
             json!({"code": "B-1", "name": "项目", "category": "water"}).to_string(),
         ))
         .unwrap();
-    assert_eq!(send(&api, request).await.0, StatusCode::CREATED);
+    assert_eq!(api.send(request).await.0, StatusCode::CREATED);
 }
 
 #[sqlx::test]
@@ -262,7 +254,7 @@ async fn the_audit_lists_every_write_for_admins_only(pool: PgPool) {
             .header("content-type", "application/json")
             .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
             .unwrap();
-        send(&api, request)
+        api.send(request)
     };
     let (status, _, _) = call(
         Method::POST,
@@ -289,7 +281,7 @@ async fn the_audit_lists_every_write_for_admins_only(pool: PgPool) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    send(&api, login_request("nobody", "wrong password")).await;
+    api.send(login_request("nobody", "wrong password")).await;
 
     let (status, _, _) = call(Method::GET, "/api/audit", &viewer, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -368,9 +360,9 @@ async fn cors_is_closed_unless_read_origins_are_configured(pool: PgPool) {
             .unwrap()
     };
     let closed = Api::new(pool.clone());
-    let (_, headers, _) = send(&closed, read()).await;
+    let (_, headers, _) = closed.send(read()).await;
     assert!(!headers.contains_key("access-control-allow-origin"));
-    let (_, headers, _) = send(&closed, preflight("GET")).await;
+    let (_, headers, _) = closed.send(preflight("GET")).await;
     assert!(!headers.contains_key("access-control-allow-origin"));
 
     let config = HttpConfig {
@@ -378,19 +370,19 @@ async fn cors_is_closed_unless_read_origins_are_configured(pool: PgPool) {
         ..HttpConfig::new(web_dir())
     };
     let open = Api::with_state(AppState::new(pool, config));
-    let (status, headers, _) = send(&open, read()).await;
+    let (status, headers, _) = open.send(read()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         headers["access-control-allow-origin"],
         "https://webgis.example"
     );
-    let (_, headers, _) = send(&open, preflight("GET")).await;
+    let (_, headers, _) = open.send(preflight("GET")).await;
     assert_eq!(
         headers["access-control-allow-origin"],
         "https://webgis.example"
     );
     assert_eq!(headers["access-control-allow-methods"], "GET,HEAD");
-    let (_, headers, _) = send(&open, preflight("POST")).await;
+    let (_, headers, _) = open.send(preflight("POST")).await;
     let allowed = headers
         .get("access-control-allow-methods")
         .map(|v| v.to_str().unwrap().to_string());
@@ -402,7 +394,7 @@ async fn cors_is_closed_unless_read_origins_are_configured(pool: PgPool) {
         .header("origin", "https://evil.example")
         .body(Body::empty())
         .unwrap();
-    let (_, headers, _) = send(&open, other).await;
+    let (_, headers, _) = open.send(other).await;
     assert!(!headers.contains_key("access-control-allow-origin"));
 }
 
