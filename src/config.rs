@@ -175,6 +175,20 @@ pub struct ServeArgs {
     /// Minutes that failed logins count against a username or address.
     #[arg(long, env = "LOGIN_LOCK_MINUTES", default_value_t = 15)]
     pub login_lock_minutes: u32,
+    /// An OSM-style raster tile URL ({z}/{x}/{y}) offered as a basemap; empty: not offered.
+    #[arg(
+        long,
+        env = "BASEMAP_OSM_URL",
+        default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    )]
+    pub basemap_osm_url: String,
+    /// A Tianditu key (tk); with one, Tianditu's vector map and labels are offered.
+    #[arg(long, env = "TIANDITU_KEY", default_value = "", hide_env_values = true)]
+    pub tianditu_key: String,
+    /// A raster tile URL in GCJ-02 (AMap style) offered as a basemap; the data is shifted to
+    /// GCJ-02 for display on it. Empty: not offered.
+    #[arg(long, env = "BASEMAP_GCJ02_URL", default_value = "")]
+    pub basemap_gcj02_url: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -159,6 +159,11 @@ async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> anyhow::Result<()> {
             .collect(),
         login_max_failures: args.login_max_failures.max(1),
         login_lock: chrono::Duration::minutes(i64::from(args.login_lock_minutes.max(1))),
+        basemaps: http::Basemap::configured(
+            &args.basemap_osm_url,
+            &args.tianditu_key,
+            &args.basemap_gcj02_url,
+        ),
     };
     let state = http::AppState::new(pool, config);
     if state.config.tile_cache_bytes > 0 {

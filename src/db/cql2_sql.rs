@@ -7,8 +7,8 @@
 //! `category`, which hold when any linked project matches (unless the kind has an attribute of
 //! that name); and `geometry`.
 
-use crate::domain::SiteKind;
 use crate::domain::cql2::{Comparison, Expr, GeometryOperand, Literal, Operand, SpatialFunction};
+use crate::domain::{Audience, SiteKind};
 use geozero::wkt::Wkt;
 use geozero::{CoordDimensions, ToWkb};
 use sqlx::{Postgres, QueryBuilder};
@@ -85,11 +85,12 @@ pub struct FilterCrs {
 #[derive(Debug, Clone)]
 pub struct SiteCql2 {
     kind: SiteKind,
+    audience: Audience,
     expr: Expr,
     crs: FilterCrs,
 }
 
-fn column(kind: SiteKind, name: &str) -> Result<Column, String> {
+fn column(kind: SiteKind, audience: Audience, name: &str) -> Result<Column, String> {
     if let Some((_, sql, ty)) = SITE_COLUMNS.iter().find(|(n, _, _)| *n == name) {
         return Ok(Column::Direct(sql, *ty));
     }
@@ -98,7 +99,8 @@ fn column(kind: SiteKind, name: &str) -> Result<Column, String> {
     }
     // a kind's own attribute wins over a linked project's property of the same name
     // (a black-odor body's category is its own)
-    if let Some(spec) = kind.attributes().iter().find(|a| a.name == name) {
+    // a staff-only attribute is unknown to the public: filtering on it would reveal its values
+    if let Some(spec) = kind.visible_attributes(audience).find(|a| a.name == name) {
         return Ok(Column::Attribute(spec.name));
     }
     if let Some((_, sql)) = LINKED_COLUMNS.iter().find(|(n, _)| *n == name) {
@@ -155,8 +157,18 @@ fn check_type(name: &str, ty: ValueType, literal: &Literal) -> Result<(), String
 }
 
 impl SiteCql2 {
-    pub fn new(kind: SiteKind, expr: Expr, crs: FilterCrs) -> Result<Self, String> {
-        let filter = SiteCql2 { kind, expr, crs };
+    pub fn new(
+        kind: SiteKind,
+        audience: Audience,
+        expr: Expr,
+        crs: FilterCrs,
+    ) -> Result<Self, String> {
+        let filter = SiteCql2 {
+            kind,
+            audience,
+            expr,
+            crs,
+        };
         filter.push_expr(&mut QueryBuilder::new(""), &filter.expr)?;
         Ok(filter)
     }
@@ -197,7 +209,7 @@ impl SiteCql2 {
                 negated,
             } => {
                 let not = if *negated { "NOT " } else { "" };
-                match column(self.kind, property)? {
+                match column(self.kind, self.audience, property)? {
                     Column::Direct(sql, ValueType::Text) => {
                         q.push(format!("{sql} {not}LIKE "))
                             .push_bind(pattern.clone());
@@ -228,7 +240,7 @@ impl SiteCql2 {
                 negated,
             } => {
                 let not = if *negated { "NOT " } else { "" };
-                match column(self.kind, property)? {
+                match column(self.kind, self.audience, property)? {
                     Column::Direct(sql, ty) => {
                         check_type(property, ty, low)?;
                         check_type(property, ty, high)?;
@@ -262,7 +274,7 @@ impl SiteCql2 {
                 negated,
             } => {
                 let not = if *negated { "NOT " } else { "" };
-                let (prefix, suffix, as_json) = match column(self.kind, property)? {
+                let (prefix, suffix, as_json) = match column(self.kind, self.audience, property)? {
                     Column::Direct(sql, ty) => {
                         for v in values {
                             check_type(property, ty, v)?;
@@ -296,7 +308,8 @@ impl SiteCql2 {
                 }
                 q.push(")").push(suffix);
             }
-            Expr::IsNull { property, negated } => match column(self.kind, property)? {
+            Expr::IsNull { property, negated } => match column(self.kind, self.audience, property)?
+            {
                 Column::Direct(sql, _) => {
                     q.push(format!(
                         "{sql} IS {}NULL",
@@ -341,27 +354,32 @@ impl SiteCql2 {
                 q.push(format!(" {} ", op.sql()));
                 push_literal(q, b);
             }
-            (Operand::Property(name), Operand::Literal(value)) => match column(self.kind, name)? {
-                Column::Direct(sql, ty) => {
-                    check_type(name, ty, value)?;
-                    q.push(format!("{sql} {} ", op.sql()));
-                    push_literal(q, value);
+            (Operand::Property(name), Operand::Literal(value)) => {
+                match column(self.kind, self.audience, name)? {
+                    Column::Direct(sql, ty) => {
+                        check_type(name, ty, value)?;
+                        q.push(format!("{sql} {} ", op.sql()));
+                        push_literal(q, value);
+                    }
+                    Column::Attribute(attr) => {
+                        q.push("(s.attrs -> ")
+                            .push_bind(attr)
+                            .push(format!(") {} ", op.sql()));
+                        push_json_literal(q, value);
+                    }
+                    Column::Linked(sql) => {
+                        check_type(name, ValueType::Text, value)?;
+                        q.push(format!("{LINKED_FROM}{sql} {} ", op.sql()));
+                        push_literal(q, value);
+                        q.push(")");
+                    }
                 }
-                Column::Attribute(attr) => {
-                    q.push("(s.attrs -> ")
-                        .push_bind(attr)
-                        .push(format!(") {} ", op.sql()));
-                    push_json_literal(q, value);
-                }
-                Column::Linked(sql) => {
-                    check_type(name, ValueType::Text, value)?;
-                    q.push(format!("{LINKED_FROM}{sql} {} ", op.sql()));
-                    push_literal(q, value);
-                    q.push(")");
-                }
-            },
+            }
             (Operand::Property(a), Operand::Property(b)) => {
-                match (column(self.kind, a)?, column(self.kind, b)?) {
+                match (
+                    column(self.kind, self.audience, a)?,
+                    column(self.kind, self.audience, b)?,
+                ) {
                     (Column::Direct(x, tx), Column::Direct(y, ty)) if tx == ty => {
                         q.push(format!("{x} {} {y}", op.sql()));
                     }

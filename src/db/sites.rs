@@ -3,6 +3,7 @@
 
 use crate::db::listing::{push_any, push_order_and_page, push_text};
 use crate::db::spatial::{SpatialFilter, push_site_filter};
+use crate::domain::{Audience, SiteKind};
 use crate::import::StagedRow;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -40,6 +41,17 @@ pub struct Site {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Site {
+    /// The site as `audience` may see it: staff-only attributes go for the public.
+    pub fn for_audience(mut self, audience: Audience) -> Self {
+        if let (Ok(kind), Value::Object(attrs)) = (self.kind.parse::<SiteKind>(), &mut self.attrs.0)
+        {
+            kind.redact(attrs, audience);
+        }
+        self
+    }
 }
 
 /// The CRS geometries are written in: an SRID, whether the axes are swapped into the CRS's

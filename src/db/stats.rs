@@ -11,7 +11,19 @@ pub struct Stats {
     pub by_category: Vec<Count>,
     pub by_town: Vec<Count>,
     pub sites_by_kind: Vec<Count>,
+    /// black-odor water bodies by the stage of their most recently updated
+    /// project; `no_project` when none is linked, `unstaged` when it names no stage
+    pub black_odor_by_stage: Vec<Count>,
+    pub key_zones: ZoneStats,
     pub programmes: Vec<ProgrammeStats>,
+}
+
+/// The 3 km key zones and how many are cleared (归零): no problem site inside is still open
+/// (in progress or suspended), as `/api/zones/{id}/clearance` decides for one zone.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ZoneStats {
+    pub total: i64,
+    pub cleared: i64,
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -78,6 +90,29 @@ pub async fn stats(conn: &mut PgConnection) -> sqlx::Result<Stats> {
     )
     .fetch_all(&mut *conn)
     .await?;
+    let black_odor_by_stage = sqlx::query_as(
+        "SELECT coalesce(latest.stage, CASE WHEN latest.id IS NULL THEN 'no_project' ELSE 'unstaged' END) AS key,
+                NULL::text AS name, count(*) AS count
+         FROM site s
+         LEFT JOIN LATERAL (
+             SELECT p.id, p.stage FROM project_site ps JOIN project p ON p.id = ps.project_id
+             WHERE ps.site_id = s.id ORDER BY p.updated_at DESC, p.id DESC LIMIT 1
+         ) latest ON true
+         WHERE s.kind = 'black_odor_water' GROUP BY 1 ORDER BY count(*) DESC, 1",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let key_zones = sqlx::query_as(
+        "SELECT count(*) AS total,
+                count(*) FILTER (WHERE NOT EXISTS (
+                    SELECT 1 FROM site s
+                    WHERE s.kind <> 'key_zone' AND ST_Intersects(s.geom, z.zone_geom)
+                      AND s.remediation_state IN ('in_progress', 'suspended')
+                )) AS cleared
+         FROM site z WHERE z.kind = 'key_zone'",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let programmes = sqlx::query_as(
         "WITH counts AS (
              SELECT g.id, count(p.id) AS total,
@@ -105,6 +140,8 @@ pub async fn stats(conn: &mut PgConnection) -> sqlx::Result<Stats> {
         by_category,
         by_town,
         sites_by_kind,
+        black_odor_by_stage,
+        key_zones,
         programmes,
     })
 }

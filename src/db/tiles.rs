@@ -13,6 +13,10 @@ pub const BUFFER: i32 = 64;
 ///
 /// ST_AsMVTGeom clips to the tile plus its buffer and simplifies to half a tile pixel at this
 /// zoom (dropping what is smaller), so no separate simplification runs before it.
+///
+/// `shift` moves every geometry by that many Web Mercator metres before it is cut, for a map
+/// shown on a GCJ-02 basemap; the features come from the area the shift moves into the tile.
+#[allow(clippy::too_many_arguments)]
 pub async fn site_tile(
     pool: &PgPool,
     layer: &str,
@@ -20,16 +24,17 @@ pub async fn site_tile(
     z: u32,
     x: u32,
     y: u32,
+    shift: (f64, f64),
 ) -> sqlx::Result<Option<Vec<u8>>> {
     let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
     sqlx::query_scalar(
         "WITH tile AS (
              SELECT ST_TileEnvelope($1, $2, $3) AS env,
-                    ST_Transform(ST_TileEnvelope($1, $2, $3, margin => $7::float8 / $6), 4326) AS area
+                    ST_Transform(ST_Translate(ST_TileEnvelope($1, $2, $3, margin => $7::float8 / $6), -$8, -$9), 4326) AS area
          ),
          features AS (
              SELECT s.id, s.code, s.name, s.kind, s.remediation_state, s.project_status AS status,
-                    ST_AsMVTGeom(ST_Transform(coalesce(s.zone_geom, s.geom), 3857), tile.env, $6, $7, true) AS geom
+                    ST_AsMVTGeom(ST_Translate(ST_Transform(coalesce(s.zone_geom, s.geom), 3857), $8, $9), tile.env, $6, $7, true) AS geom
              FROM site s, tile
              WHERE (cardinality($4::text[]) = 0 OR s.kind = ANY($4))
                AND coalesce(s.zone_geom, s.geom) && tile.area
@@ -45,6 +50,8 @@ pub async fn site_tile(
     .bind(layer)
     .bind(EXTENT)
     .bind(BUFFER)
+    .bind(shift.0)
+    .bind(shift.1)
     .fetch_one(pool)
     .await
     .map(|tile: Option<Vec<u8>>| tile.filter(|bytes| !bytes.is_empty()))

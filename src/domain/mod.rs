@@ -9,5 +9,5 @@ pub mod site_kind;
 pub mod status;
 
 pub use coords::InputCrs;
-pub use site_kind::{GeomType, SiteKind};
+pub use site_kind::{Audience, GeomType, SiteKind};
 pub use status::ProjectStatus;

@@ -75,6 +75,16 @@ pub struct AttrSpec {
     pub name: &'static str,
     pub ty: AttrType,
     pub required: bool,
+    /// shown to logged-in users only: personal contact details and the like
+    pub staff_only: bool,
+}
+
+/// Who reads a site: staff (any logged-in user) see every attribute, the public only the
+/// attributes that are not staff-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Public,
+    Staff,
 }
 
 const fn req(name: &'static str, ty: AttrType) -> AttrSpec {
@@ -82,6 +92,7 @@ const fn req(name: &'static str, ty: AttrType) -> AttrSpec {
         name,
         ty,
         required: true,
+        staff_only: false,
     }
 }
 const fn opt(name: &'static str, ty: AttrType) -> AttrSpec {
@@ -89,6 +100,15 @@ const fn opt(name: &'static str, ty: AttrType) -> AttrSpec {
         name,
         ty,
         required: false,
+        staff_only: false,
+    }
+}
+const fn staff(name: &'static str, ty: AttrType) -> AttrSpec {
+    AttrSpec {
+        name,
+        ty,
+        required: false,
+        staff_only: true,
     }
 }
 
@@ -180,6 +200,8 @@ const ENTERPRISE_ATTRS: &[AttrSpec] = &[
     ),
     opt("credit_code", AttrType::Text),
     opt("address", AttrType::Text),
+    staff("contact_person", AttrType::Text),
+    staff("contact_phone", AttrType::Text),
 ];
 const FACILITY_ATTRS: &[AttrSpec] = &[
     req(
@@ -196,6 +218,18 @@ const FACILITY_ATTRS: &[AttrSpec] = &[
     ),
     opt("capacity", AttrType::Text),
 ];
+
+fn is_staff_only(kind: SiteKind, name: &str) -> bool {
+    kind.attributes()
+        .iter()
+        .any(|spec| spec.staff_only && spec.name == name)
+}
+
+/// Whether an attribute of this name is staff-only in any kind: a site's history may outlive
+/// the site, so its fields are redacted without knowing the kind.
+pub fn staff_only_in_any_kind(name: &str) -> bool {
+    SiteKind::ALL.iter().any(|&kind| is_staff_only(kind, name))
+}
 
 /// The kind names, for validating filters.
 pub const KIND_NAMES: [&str; 8] = [
@@ -256,6 +290,20 @@ impl SiteKind {
             SiteKind::Outfall => OUTFALL_ATTRS,
             SiteKind::Enterprise => ENTERPRISE_ATTRS,
             SiteKind::Facility => FACILITY_ATTRS,
+        }
+    }
+
+    /// The attributes `audience` may see (and filter on).
+    pub fn visible_attributes(self, audience: Audience) -> impl Iterator<Item = &'static AttrSpec> {
+        self.attributes()
+            .iter()
+            .filter(move |spec| audience == Audience::Staff || !spec.staff_only)
+    }
+
+    /// Removes from `attrs` what `audience` may not see.
+    pub fn redact(self, attrs: &mut Map<String, Value>, audience: Audience) {
+        if audience == Audience::Public {
+            attrs.retain(|name, _| !is_staff_only(self, name));
         }
     }
 

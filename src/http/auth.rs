@@ -26,6 +26,14 @@ pub const SESSION_COOKIE: &str = "rt_session";
 pub struct Caller(pub Option<CurrentUser>);
 
 impl Caller {
+    /// Any logged-in user is staff; everyone else reads as the public.
+    pub fn audience(&self) -> crate::domain::Audience {
+        match self.0 {
+            Some(_) => crate::domain::Audience::Staff,
+            None => crate::domain::Audience::Public,
+        }
+    }
+
     /// The user, if their role is at least `role`: 401 without a login, 403 below the role.
     pub fn require(self, role: Role) -> Result<CurrentUser, AppError> {
         match self.0 {
@@ -84,6 +92,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(session))
         .routes(routes!(create_token, list_tokens))
         .routes(routes!(revoke_token))
 }
@@ -190,6 +199,19 @@ async fn logout(
     security(("session" = []), ("bearer" = [])))]
 async fn me(caller: Caller) -> Result<Json<CurrentUser>, AppError> {
     caller.require(Role::Viewer).map(Json)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Session {
+    /// null when nobody is logged in
+    pub user: Option<CurrentUser>,
+}
+
+/// Who is logged in, if anyone: always 200, so a page can ask without an error answer.
+#[utoipa::path(get, path = "/auth/session", tag = "auth",
+    responses((status = 200, description = "OK", body = Session)))]
+async fn session(caller: Caller) -> Json<Session> {
+    Json(Session { user: caller.0 })
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -2,6 +2,7 @@
 //! the clear-out state (归零) of a key zone. Input coordinates may come in any accepted CRS.
 
 use super::AppState;
+use super::auth::Caller;
 use super::extract::{ApiQuery, parse_crs, parse_number, parse_radius, to_wgs84};
 use crate::db::locate::{self, Clearance, Located};
 use crate::db::projects::{self, Project, ProjectFilter};
@@ -104,6 +105,7 @@ pub struct ProjectMatches {
     responses((status = 200, description = "OK", body = SiteMatches), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
 async fn search_sites(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(query): ApiQuery<SearchQuery>,
     body: Bytes,
 ) -> Result<Json<SiteMatches>, AppError> {
@@ -116,6 +118,11 @@ async fn search_sites(
     };
     let mut conn = state.pool.acquire().await?;
     let (total, items) = sites::list(&mut conn, &filter, ("code", false), limit, 0).await?;
+    let audience = caller.audience();
+    let items = items
+        .into_iter()
+        .map(|s| s.for_audience(audience))
+        .collect();
     Ok(Json(SiteMatches { total, items }))
 }
 

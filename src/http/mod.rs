@@ -13,14 +13,17 @@ mod ogc;
 mod ogc_edit;
 mod projects;
 mod reports;
+mod settings;
 mod site_writes;
 mod sites;
 mod stats;
 mod tiles;
 
 pub use auth::{Caller, SESSION_COOKIE};
+pub use settings::Basemap;
 
 use crate::tile_cache::TileCache;
+use axum::http::HeaderValue;
 use axum::routing::get;
 use axum::{Json, Router};
 use sqlx::PgPool;
@@ -55,6 +58,8 @@ pub struct HttpConfig {
     /// `login_lock` that lock further attempts until the oldest of them is that old
     pub login_max_failures: u32,
     pub login_lock: chrono::Duration,
+    /// basemaps the map page offers besides none
+    pub basemaps: Vec<Basemap>,
 }
 
 impl HttpConfig {
@@ -71,6 +76,7 @@ impl HttpConfig {
             tile_render_concurrency: 8,
             login_max_failures: 5,
             login_lock: chrono::Duration::minutes(15),
+            basemaps: Vec::new(),
         }
     }
 }
@@ -176,6 +182,13 @@ async fn reads_need_login(
 
 pub fn app(state: AppState) -> Router {
     let web_dir = state.config.web_dir.clone();
+    // the configured URLs are checked to be header-safe text by the HeaderValue conversion; a
+    // URL that is not falls back to the policy without basemap hosts
+    let policy = HeaderValue::from_str(&settings::content_security_policy(&state.config.basemaps))
+        .unwrap_or_else(|_| {
+            HeaderValue::from_str(&settings::content_security_policy(&[]))
+                .unwrap_or(HeaderValue::from_static("default-src 'self'"))
+        });
     let problem_state = state.clone();
     let api = OpenApiRouter::new()
         .merge(auth::routes())
@@ -187,6 +200,7 @@ pub fn app(state: AppState) -> Router {
         .merge(stats::routes())
         .merge(reports::routes())
         .merge(audit::routes())
+        .merge(settings::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             reads_need_login,
@@ -224,9 +238,18 @@ pub fn app(state: AppState) -> Router {
         ))
         .with_state(state)
         .route_service("/", ServeFile::new(web_dir.join("index.html")))
+        .route_service("/dashboard", ServeFile::new(web_dir.join("dashboard.html")))
+        .route_service(
+            "/projects/{id}",
+            ServeFile::new(web_dir.join("project.html")),
+        )
         .nest_service(
             "/vendor/maplibre-gl",
             ServeDir::new(web_dir.join("node_modules/maplibre-gl/dist")),
+        )
+        .nest_service(
+            "/vendor/chart.js",
+            ServeDir::new(web_dir.join("node_modules/chart.js/dist")),
         )
         .fallback_service(ServeDir::new(web_dir.join("src")))
         .layer(axum::middleware::from_fn_with_state(
@@ -234,7 +257,10 @@ pub fn app(state: AppState) -> Router {
             guard::errors_as_problems,
         ))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(axum::middleware::from_fn(guard::security_headers));
+        .layer(axum::middleware::from_fn_with_state(
+            policy,
+            guard::security_headers,
+        ));
     match cors {
         Some(cors) => router.layer(cors),
         None => router,

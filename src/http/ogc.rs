@@ -4,6 +4,7 @@
 //! EPSG:4326, EPSG:4490, EPSG:4549 or EPSG:4528, and (Part 3) CQL2 text filters on the site
 //! collections. Items come from the queries of `/api/sites`. Editing (Part 4) is in `ogc_edit`.
 
+use super::auth::Caller;
 use super::extract::{ApiQuery, base_url as base, etag, parse_list, parse_page, parse_spatial};
 use super::{AppState, ogc_edit};
 use crate::db::cql2_sql::{FilterCrs, LINKED_COLUMNS, SITE_COLUMNS, SiteCql2};
@@ -13,7 +14,7 @@ use crate::db::spatial::SpatialFilter;
 use crate::domain::cql2;
 use crate::domain::site_kind::{AttrType, KIND_NAMES};
 use crate::domain::status::STATUS_NAMES;
-use crate::domain::{InputCrs, SiteKind};
+use crate::domain::{Audience, InputCrs, SiteKind};
 use crate::error::{AppError, Problem};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -332,7 +333,7 @@ async fn collection(
 /// What a collection's items can be filtered on: for sites, everything CQL2 filters accept
 /// (columns, linked-project properties, the kind's attributes, the geometry); for the other
 /// collections, the attribute parameters of `items`.
-fn queryable_properties(collection: Collection) -> Value {
+fn queryable_properties(collection: Collection, audience: Audience) -> Value {
     let linked = |name: &str| match name {
         "status" => {
             json!({ "type": "string", "enum": STATUS_NAMES, "description": "status of a linked project" })
@@ -362,7 +363,7 @@ fn queryable_properties(collection: Collection) -> Value {
             for (name, _) in LINKED_COLUMNS {
                 properties.insert(name.into(), linked(name));
             }
-            for spec in kind.attributes() {
+            for spec in kind.visible_attributes(audience) {
                 properties.insert(spec.name.into(), attribute_schema(spec.ty));
             }
             properties.insert(
@@ -388,7 +389,11 @@ fn attribute_schema(ty: AttrType) -> Value {
 
 /// The attribute filters items accept, as a JSON Schema.
 #[utoipa::path(get, path = "/ogc/collections/{id}/queryables", tag = "ogc", params(("id" = String, Path, description = "collection id")), responses((status = 200, description = "what filters can name, as JSON Schema", body = Object, content_type = "application/schema+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
-async fn queryables(Path(id): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
+async fn queryables(
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let collection = collection_of(&id)?;
     let base = base(&headers);
     let body = json!({
@@ -396,7 +401,7 @@ async fn queryables(Path(id): Path<String>, headers: HeaderMap) -> Result<Respon
         "$id": format!("{base}/ogc/collections/{id}/queryables"),
         "type": "object",
         "title": id,
-        "properties": queryable_properties(collection),
+        "properties": queryable_properties(collection, caller.audience()),
         "additionalProperties": false,
     });
     Ok((
@@ -465,7 +470,11 @@ pub struct ItemsQuery {
 }
 
 /// The `filter` of an items request, checked against the collection's queryables.
-fn parse_filter(query: &ItemsQuery, collection: Collection) -> Result<Option<SiteCql2>, AppError> {
+fn parse_filter(
+    query: &ItemsQuery,
+    collection: Collection,
+    audience: Audience,
+) -> Result<Option<SiteCql2>, AppError> {
     let Some(text) = &query.filter else {
         return Ok(None);
     };
@@ -486,7 +495,7 @@ fn parse_filter(query: &ItemsQuery, collection: Collection) -> Result<Option<Sit
         flip_axes: crs.output.flip_axes,
     };
     cql2::parse(text)
-        .and_then(|expr| SiteCql2::new(kind, expr, crs))
+        .and_then(|expr| SiteCql2::new(kind, audience, expr, crs))
         .map(Some)
         .map_err(|e| AppError::BadRequest(format!("filter: {e}")))
 }
@@ -529,6 +538,7 @@ fn bbox_in_x_first(bbox: &str, crs: &OfferedCrs) -> Result<String, AppError> {
 #[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "collection id"), ItemsQuery), responses((status = 200, description = "a page of features with numberMatched, numberReturned and next/prev links; Content-Crs names the CRS", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
 async fn items(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<ItemsQuery>,
@@ -563,7 +573,8 @@ async fn items(
     let towns = parse_list("town", query.town.as_deref(), None)?;
     let programmes = parse_list("programme", query.programme.as_deref(), None)?;
     let wanted = parse_list("properties", query.properties.as_deref(), None)?;
-    let cql2 = parse_filter(&query, collection)?;
+    let audience = caller.audience();
+    let cql2 = parse_filter(&query, collection, audience)?;
     // a bbox of up to a square degree bounds the cost of an exact count; without one, or with
     // a wider one, a province's worth of sites may match
     let estimate_above = match &spatial {
@@ -600,7 +611,11 @@ async fn items(
                 estimate_above,
             )
             .await?;
-            (matched, sites.into_iter().map(feature).collect())
+            let features = sites
+                .into_iter()
+                .map(|site| feature(site.for_audience(audience)))
+                .collect();
+            (matched, features)
         }
         other => {
             let filter = OtherFilter {
@@ -696,6 +711,7 @@ pub struct ItemQuery {
 #[utoipa::path(get, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path, description = "collection id"), ("feature_id" = String, Path), ItemQuery), responses((status = 200, description = "the feature; for sites, its version as ETag", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
 async fn item(
     State(state): State<AppState>,
+    caller: Caller,
     Path((id, feature_id)): Path<(String, String)>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<ItemQuery>,
@@ -713,7 +729,7 @@ async fn item(
                 .filter(|s| s.kind == kind.as_str())
                 .map(|site| {
                     version = Some(site.version);
-                    feature(site)
+                    feature(site.for_audience(caller.audience()))
                 })
         }
         other => {

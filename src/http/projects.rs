@@ -117,9 +117,17 @@ async fn list_projects(
     }))
 }
 
-/// A project with its version as ETag.
+/// A project with its version as ETag, and the statuses its lifecycle allows next as
+/// `allowed_transitions` (so that a client offers only those).
 fn with_etag(status: StatusCode, project: &Project) -> Response {
-    let mut response = (status, Json(project)).into_response();
+    let mut body = serde_json::to_value(project).unwrap_or(Value::Null);
+    if let (Value::Object(fields), Ok(current)) =
+        (&mut body, project.status.parse::<ProjectStatus>())
+    {
+        let next: Vec<&str> = current.allowed_next().iter().map(|s| s.as_str()).collect();
+        fields.insert("allowed_transitions".into(), Value::from(next));
+    }
+    let mut response = (status, Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&etag(project.version)) {
         response.headers_mut().insert(header::ETAG, value);
     }

@@ -6,6 +6,7 @@ use super::auth::Caller;
 use super::extract::{ApiJson, ApiQuery};
 use crate::db::report::{self as sql, ProgrammeReportEdit, ProgrammeTemplate, SectionTemplate};
 use crate::domain::account::Role;
+use crate::domain::{Audience, SiteKind};
 use crate::error::{AppError, Problem};
 use crate::report::{self, Format, Lang};
 use axum::Json;
@@ -151,6 +152,26 @@ fn check_templates(zh: &str, en: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Every counted kind exists and every counted attribute is one of its public ones: reports are
+/// read by anyone, so they must not count by a staff-only value.
+fn check_inventory(wanted: &[sql::InventoryWanted]) -> Result<(), AppError> {
+    for item in wanted {
+        let kind: SiteKind = item.kind.parse().map_err(|_| {
+            AppError::BadRequest(format!("inventory: there is no site kind {:?}", item.kind))
+        })?;
+        if let Some(attr) = &item.attr
+            && !kind
+                .visible_attributes(Audience::Public)
+                .any(|spec| spec.name == attr)
+        {
+            return Err(AppError::BadRequest(format!(
+                "inventory: {attr:?} is not a public attribute of {kind}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Replaces a section's title, intro templates and inventory (admin).
 #[utoipa::path(put, path = "/report-templates/sections/{code}", tag = "reports", params(("code" = String, Path)),
     request_body = SectionTemplate,
@@ -177,6 +198,7 @@ async fn put_section(
     if section.title_zh.trim().is_empty() {
         return Err(AppError::BadRequest("title_zh is empty".into()));
     }
+    check_inventory(&section.inventory.0)?;
     let mut conn = state.pool.acquire().await?;
     if !sql::update_section(&mut conn, &section).await? {
         return Err(AppError::NotFound(format!(

@@ -10,11 +10,12 @@ use super::extract::{
 use super::site_writes::{self, PropertyMode, SiteChange, not_found};
 use crate::db::events::{self, SiteEvent};
 use crate::db::sites::{self, SORTS, Site, SiteFilter};
-use crate::domain::SiteKind;
 use crate::domain::account::Role;
 use crate::domain::project::CATEGORIES;
 use crate::domain::site_kind::KIND_NAMES;
+use crate::domain::site_kind::staff_only_in_any_kind;
 use crate::domain::status::{REMEDIATION_STATES, STATUS_NAMES};
+use crate::domain::{Audience, SiteKind};
 use crate::error::{AppError, Problem};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -79,6 +80,7 @@ pub struct SitePage {
     responses((status = 200, description = "OK", body = SitePage), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
 async fn list_sites(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(query): ApiQuery<SiteQuery>,
 ) -> Result<Json<SitePage>, AppError> {
     let spatial = parse_spatial(
@@ -113,11 +115,15 @@ async fn list_sites(
     let (limit, offset) = parse_page(query.limit.as_deref(), query.offset.as_deref(), 50, 1000)?;
     let mut conn = state.pool.acquire().await?;
     let (total, items) = sites::list(&mut conn, &filter, sort, limit, offset).await?;
+    let audience = caller.audience();
     Ok(Json(SitePage {
         total,
         limit,
         offset,
-        items,
+        items: items
+            .into_iter()
+            .map(|s| s.for_audience(audience))
+            .collect(),
     }))
 }
 
@@ -134,12 +140,14 @@ fn with_etag(status: StatusCode, site: &Site) -> Response {
     responses((status = 200, description = "OK", body = Site), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")))]
 async fn get_site(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let mut conn = state.pool.acquire().await?;
     let site = sites::get(&mut conn, id)
         .await?
-        .ok_or_else(|| not_found(id))?;
+        .ok_or_else(|| not_found(id))?
+        .for_audience(caller.audience());
     Ok(with_etag(StatusCode::OK, &site))
 }
 
@@ -245,12 +253,20 @@ async fn edit_site(
     responses((status = 200, description = "OK", body = Vec<SiteEvent>), (status = 404, description = "no site with this id ever existed", body = Problem, content_type = "application/problem+json")))]
 async fn site_history(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<SiteEvent>>, AppError> {
     let mut conn = state.pool.acquire().await?;
-    let history = events::site_history(&mut conn, id).await?;
+    let mut history = events::site_history(&mut conn, id).await?;
     if history.is_empty() && sites::get(&mut conn, id).await?.is_none() {
         return Err(not_found(id));
+    }
+    if caller.audience() == Audience::Public {
+        for event in &mut history {
+            if let Value::Object(changes) = &mut event.changes.0 {
+                changes.retain(|field, _| !staff_only_in_any_kind(field));
+            }
+        }
     }
     Ok(Json(history))
 }

@@ -1036,7 +1036,7 @@ async fn reads_can_require_a_login(pool: PgPool) {
 #[sqlx::test]
 async fn stats_count_by_status_and_rate_against_targets(pool: PgPool) {
     fixtures(&pool).await;
-    let body = Api::new(pool).get("/api/stats").await.body;
+    let body = Api::new(pool.clone()).get("/api/stats").await.body;
     assert_eq!(body["total_projects"], 3);
     let status: Vec<(String, i64)> = body["by_status"]
         .as_array()
@@ -1072,6 +1072,23 @@ async fn stats_count_by_status_and_rate_against_targets(pool: PgPool) {
     assert_eq!(taihu["completion_rate"], 0.5);
     assert_eq!(taihu["target_start_rate"], 0.7);
     assert_eq!(taihu["start_target_met"], true);
+
+    // BO-1's project names no stage; KZ-1's 3 km reach BO-1, whose work is still open
+    assert_eq!(
+        body["black_odor_by_stage"],
+        json!([{"key": "unstaged", "name": null, "count": 1}])
+    );
+    assert_eq!(body["key_zones"], json!({"total": 1, "cleared": 0}));
+    sqlx::query("UPDATE project SET status = 'completed', stage = 'filled' WHERE code = 'P-1'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let body = Api::new(pool).get("/api/stats").await.body;
+    assert_eq!(
+        body["black_odor_by_stage"],
+        json!([{"key": "filled", "name": null, "count": 1}])
+    );
+    assert_eq!(body["key_zones"], json!({"total": 1, "cleared": 1}));
 }
 
 #[sqlx::test]
@@ -1109,6 +1126,8 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
         "/api/zones/{id}/clearance",
         "/api/stats",
         "/api/audit",
+        "/api/settings",
+        "/api/auth/session",
         "/api/reports",
         "/api/report-templates",
         "/api/report-templates/sections/{code}",
@@ -1125,7 +1144,7 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }
-    assert_eq!(paths.len(), 37);
+    assert_eq!(paths.len(), 39);
     let item = &doc["paths"]["/ogc/collections/{id}/items/{feature_id}"];
     for method in ["get", "put", "patch", "delete", "options"] {
         assert!(item[method].is_object(), "{method} of an OGC item");

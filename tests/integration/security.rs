@@ -417,3 +417,138 @@ async fn tile_renders_wait_for_a_turn(pool: PgPool) {
             .starts_with("the request took longer than 0.2 s")
     );
 }
+
+/// Every read that shows a site's attributes, as (uri, body text); `token` reads as that user.
+async fn site_reads(api: &Api, id: i64, token: Option<&str>) -> Vec<(String, String)> {
+    use axum::http::Method;
+    let uris = [
+        format!("/api/sites/{id}"),
+        "/api/sites?kind=enterprise".to_string(),
+        format!("/api/sites/{id}/history"),
+        "/ogc/collections/enterprise/items".to_string(),
+        format!("/ogc/collections/enterprise/items/{id}"),
+        "/ogc/collections/enterprise/queryables".to_string(),
+        "/api/layers/enterprise".to_string(),
+    ];
+    let mut texts = Vec::new();
+    for uri in uris {
+        let reply = api.call(Method::GET, &uri, token, None, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}");
+        texts.push((uri, reply.body.to_string()));
+    }
+    let area = json!({"type": "Polygon", "coordinates": [[[119.868, 31.804], [119.872, 31.804], [119.872, 31.806], [119.868, 31.806], [119.868, 31.804]]]});
+    let search = api
+        .call(Method::POST, "/api/sites/search", token, None, Some(area))
+        .await;
+    assert_eq!(search.body["total"], 1, "{}", search.body);
+    texts.push(("/api/sites/search".into(), search.body.to_string()));
+    texts
+}
+
+/// An enterprise's contact person and phone are staff-only: every interface leaves them out
+/// for anonymous readers (and refuses to filter on them) and shows them to any logged-in user.
+#[sqlx::test]
+async fn staff_only_attributes_never_reach_anonymous_readers(pool: PgPool) {
+    use crate::api::{fixtures, id_of, user_with_token};
+    use crate::tiles::{decode, fetch, tile_of};
+    use axum::http::Method;
+    fixtures(&pool).await;
+    let editor = user_with_token(&pool, "li", Role::Editor).await;
+    let viewer = user_with_token(&pool, "wang", Role::Viewer).await;
+    let admin = user_with_token(&pool, "zhao", Role::Admin).await;
+    let id = id_of(&pool, "site", "EN-1").await;
+    let api = Api::new(pool.clone());
+    let contacts =
+        json!({"properties": {"contact_person": "张三", "contact_phone": "13900000000"}});
+    let edit = api
+        .call(
+            Method::PATCH,
+            &format!("/api/sites/{id}"),
+            Some(&editor),
+            Some("\"1\""),
+            Some(contacts),
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
+    assert_eq!(edit.body["attrs"]["contact_phone"], "13900000000");
+
+    for (uri, text) in site_reads(&api, id, None).await {
+        assert!(
+            !text.contains("13900000000") && !text.contains("contact_"),
+            "{uri} shows a staff-only attribute: {text}"
+        );
+        // the reads still answer with the site (history records only what changed)
+        let names_site = !uri.contains("queryables") && !uri.contains("history");
+        assert_eq!(text.contains("国礼纺织"), names_site, "{uri}: {text}");
+    }
+    // staff see the values wherever attributes are shown (layers and queryables show none)
+    for (uri, text) in site_reads(&api, id, Some(&viewer)).await {
+        let shows_attributes = !uri.contains("layers") && !uri.contains("queryables");
+        assert_eq!(
+            text.contains("13900000000"),
+            shows_attributes,
+            "{uri}: {text}"
+        );
+    }
+    let queryables = api
+        .call(
+            Method::GET,
+            "/ogc/collections/enterprise/queryables",
+            Some(&viewer),
+            None,
+            None,
+        )
+        .await;
+    assert!(queryables.body["properties"]["contact_phone"].is_object());
+
+    // filtering on the attribute would reveal it one guess at a time
+    let filter = "/ogc/collections/enterprise/items?filter=contact_phone%20LIKE%20%27139%25%27";
+    let refused = api.get(filter).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.body["detail"],
+        "filter: \"contact_phone\" is not a queryable of enterprise (see the collection's queryables)"
+    );
+    let found = api
+        .call(Method::GET, filter, Some(&viewer), None, None)
+        .await;
+    assert_eq!(found.body["numberReturned"], 1, "{}", found.body);
+
+    // tiles carry only the public core of every site
+    let (x, y) = tile_of(119.87, 31.805, 14);
+    for layer in ["enterprise", "sites"] {
+        let (status, _, bytes) = fetch(&api, &format!("/tiles/{layer}/14/{x}/{y}.mvt"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, features) = decode(&bytes);
+        assert!(!features.is_empty());
+        for (_, tags) in features {
+            assert!(
+                tags.keys()
+                    .all(|k| ["code", "name", "kind", "status", "remediation_state"]
+                        .contains(&k.as_str())),
+                "{layer}: {tags:?}"
+            );
+        }
+    }
+
+    // reports are public, so a section cannot count sites by a staff-only value
+    let section = json!({
+        "code": "air", "position": 1, "title_zh": "大气", "title_en": "Air",
+        "template_zh": "", "template_en": "", "lists_unprogrammed": false,
+        "inventory": [{"kind": "enterprise", "attr": "contact_person"}],
+    });
+    let put = api
+        .call(
+            Method::PUT,
+            "/api/report-templates/sections/air",
+            Some(&admin),
+            None,
+            Some(section),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::BAD_REQUEST, "{}", put.body);
+    assert_eq!(
+        put.body["detail"],
+        "inventory: \"contact_person\" is not a public attribute of enterprise"
+    );
+}

@@ -193,3 +193,54 @@ async fn empty_tiles_bad_addresses_and_tilejson(pool: PgPool) {
         ["code", "id", "kind", "name", "remediation_state", "status"]
     );
 }
+
+/// On a GCJ-02 basemap the map asks for shifted tiles: the outfall then lies in the tile that
+/// holds its GCJ-02 position, not the one of its WGS84 position.
+#[sqlx::test]
+async fn shifted_tiles_put_sites_at_their_gcj02_position(pool: PgPool) {
+    use remediation_tracker::domain::coords::wgs84_to_gcj02;
+    fixtures(&pool).await;
+    let api = Api::new(pool.clone());
+    let (lon, lat) = wgs84_to_gcj02(119.86, 31.80);
+    let wgs_tile = tile_of(119.86, 31.80, 17);
+    let gcj_tile = tile_of(lon, lat, 17);
+    assert_ne!(wgs_tile, gcj_tile);
+    let codes = |bytes: &[u8]| -> Vec<String> {
+        decode(bytes)
+            .1
+            .into_iter()
+            .map(|(_, tags)| tags["code"].clone())
+            .collect()
+    };
+    let (x, y) = gcj_tile;
+    let (status, _, bytes) = fetch(
+        &api,
+        &format!("/tiles/outfall/17/{x}/{y}.mvt?shift=gcj02"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(codes(&bytes), ["OF-1"]);
+    let (status, _, _) = fetch(&api, &format!("/tiles/outfall/17/{x}/{y}.mvt"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (x, y) = wgs_tile;
+    let (status, _, bytes) = fetch(&api, &format!("/tiles/outfall/17/{x}/{y}.mvt"), None).await;
+    assert_eq!(
+        (status, codes(&bytes)),
+        (StatusCode::OK, vec!["OF-1".to_string()])
+    );
+    let (status, _, _) = fetch(
+        &api,
+        &format!("/tiles/outfall/17/{x}/{y}.mvt?shift=gcj02"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = fetch(
+        &api,
+        &format!("/tiles/outfall/17/{x}/{y}.mvt?shift=bd09"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
