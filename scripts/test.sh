@@ -18,6 +18,13 @@ cargo test --locked --all-targets
 
 say "starting the server with the sample data for the browser tests"
 target/debug/remediation-tracker seed --geodata geodata
+# the accounts the browser tests log in with (kept across runs)
+users=$(target/debug/remediation-tracker user list)
+for account in web-editor:editor web-viewer:viewer; do
+    name=${account%%:*}
+    grep -q "^$name\b" <<<"$users" ||
+        printf '%s-pass-1\n' "$name" | target/debug/remediation-tracker user add --username "$name" --role "${account##*:}"
+done
 port=${WEB_TEST_PORT:-18765}
 target/debug/remediation-tracker serve --bind "127.0.0.1:$port" --web-dir web >target/web-test-server.log 2>&1 &
 server=$!
@@ -36,4 +43,4 @@ validate(document)
 print(f"OpenAPI {document['openapi']} document valid: {len(document['paths'])} paths")
 PY
 say "running the browser tests"
-(cd web && BASE_URL="http://127.0.0.1:$port" node --test tests/)
+(cd web && BASE_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 tests/)

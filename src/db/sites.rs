@@ -150,6 +150,8 @@ pub struct SiteFilter {
     pub project_statuses: Vec<String>,
     pub programmes: Vec<String>,
     pub categories: Vec<String>,
+    /// sites linked to this project
+    pub project_id: Option<i64>,
     /// an OGC API CQL2 filter
     pub cql2: Option<super::cql2_sql::SiteCql2>,
 }
@@ -190,6 +192,11 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SiteFilter) {
         push_any(q, "g.code", &f.programmes);
         push_any(q, "p.category", &f.categories);
         q.push(")");
+    }
+    if let Some(project_id) = f.project_id {
+        q.push(" AND EXISTS (SELECT 1 FROM project_site ps WHERE ps.site_id = s.id AND ps.project_id = ")
+            .push_bind(project_id)
+            .push(")");
     }
     if let Some(cql2) = &f.cql2 {
         q.push(" AND ");

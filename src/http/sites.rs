@@ -49,6 +49,8 @@ pub struct SiteQuery {
     programme: Option<String>,
     /// comma-separated town codes
     town: Option<String>,
+    /// sites linked to this project id
+    project: Option<i64>,
     /// text in the name or code
     q: Option<String>,
     updated_since: Option<String>,
@@ -109,6 +111,7 @@ async fn list_sites(
         project_statuses: parse_list("status", query.status.as_deref(), Some(&STATUS_NAMES))?,
         programmes: parse_list("programme", query.programme.as_deref(), None)?,
         categories: parse_list("category", query.category.as_deref(), Some(&CATEGORIES))?,
+        project_id: query.project,
         ..SiteFilter::default()
     };
     let sort = parse_sort(query.sort.as_deref(), &SORTS, default_sort)?;

@@ -1,0 +1,258 @@
+// What every page shares: the API client (problem+json errors, a busy bar while requests run),
+// safe element building (text only, never HTML), status colours and badges, progress bars,
+// the project history timeline, and the header with language switch and user menu.
+import { t, label, language, setLanguage } from '/i18n.js';
+
+export const STATUS_COLOURS = {
+  planned: '#94a3b8', preparing: '#0ea5e9', in_progress: '#f59e0b', completed: '#22c55e',
+  accepted: '#15803d', suspended: '#dc2626', cancelled: '#6b7280',
+};
+export const STATE_COLOURS = { none: '#94a3b8', in_progress: '#f59e0b', done: '#16a34a', suspended: '#dc2626' };
+export const STATUSES = Object.keys(STATUS_COLOURS);
+export const CATEGORIES = ['air', 'water', 'soil', 'ecology', 'safety'];
+export const KINDS = ['river', 'black_odor_water', 'contaminated_plot', 'key_zone', 'monitoring_section', 'outfall', 'enterprise', 'facility'];
+
+/** An error answer of the API: its status and its problem document. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem ?? {};
+  }
+}
+
+let running = 0;
+function busy(delta) {
+  running += delta;
+  const bar = document.getElementById('busy');
+  if (bar) bar.hidden = running === 0;
+  document.body.dataset.busy = String(running > 0);
+}
+
+/**
+ * Calls the API. `body` is sent as JSON; `etag` as If-Match. Resolves to { data, etag };
+ * rejects with an ApiError that carries the server's message.
+ */
+export async function api(path, { method = 'GET', body, etag, raw = false } = {}) {
+  const headers = {};
+  if (body !== undefined) headers['content-type'] = raw ? 'application/geo+json' : 'application/json';
+  if (etag) headers['if-match'] = etag;
+  busy(1);
+  try {
+    let response;
+    try {
+      response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+    } catch {
+      throw new ApiError(0, { detail: t('networkError') });
+    }
+    const text = await response.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+    if (!response.ok) throw new ApiError(response.status, typeof data === 'object' ? data : { detail: `HTTP ${response.status}` });
+    return { data, etag: response.headers.get('etag') };
+  } finally {
+    busy(-1);
+  }
+}
+
+/** Builds an element; children are nodes or text (text is always text, never markup). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'style') node.style.cssText = value;
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function statusBadge(status) {
+  return el('span', { class: 'badge', style: `--badge:${STATUS_COLOURS[status] ?? '#64748b'}`, 'data-status': status }, label('status', status));
+}
+
+export function progressBar(percent) {
+  const value = Math.max(0, Math.min(100, Number(percent) || 0));
+  return el('span', { class: 'progress', role: 'progressbar', 'aria-valuenow': value, 'aria-valuemin': 0, 'aria-valuemax': 100, title: `${value}%` },
+    el('span', { class: 'progress-fill', style: `width:${value}%` }), el('span', { class: 'progress-text' }, `${value}%`));
+}
+
+export function formatTime(iso) {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString(language() === 'en' ? 'en-GB' : 'zh-CN', { timeZone: 'Asia/Shanghai', dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function formatDistance(metres) {
+  if (metres === undefined || metres === null) return '—';
+  return metres < 1000 ? `${Math.round(metres)} m` : `${(metres / 1000).toFixed(2)} km`;
+}
+
+export function projectName(p) {
+  return language() === 'en' && p.name_en ? p.name_en : p.name;
+}
+
+/** One line per change of a history event: "field: before → after". */
+function changeLines(event) {
+  if (event.kind === 'status') return [];
+  const changes = event.changes ?? {};
+  return Object.entries(changes).filter(([, c]) => c && typeof c === 'object' && 'after' in c).map(([field, c]) => {
+    const show = (v) => (v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    return `${label('field', field)}: ${show(c.before)} → ${show(c.after)}`;
+  });
+}
+
+/** A project's history, newest first, as a timeline. */
+export function timeline(events) {
+  if (!events.length) return el('p', { class: 'empty' }, t('noHistory'));
+  const items = [...events].reverse().map((e) => {
+    const title = e.kind === 'status'
+      ? [e.from_status ? statusBadge(e.from_status) : '', ' → ', statusBadge(e.to_status)]
+      : [label('event', e.kind)];
+    return el('li', { class: `event event-${e.kind}` },
+      el('div', { class: 'event-head' }, el('time', { datetime: e.at }, formatTime(e.at)), ' · ', el('span', { class: 'actor' }, e.actor)),
+      el('div', { class: 'event-title' }, ...title),
+      e.note ? el('div', { class: 'event-note' }, e.note) : null,
+      ...changeLines(e).map((line) => el('div', { class: 'event-change' }, line)));
+  });
+  return el('ol', { class: 'timeline' }, items);
+}
+
+/** Status text under the header: loading, done, or an error people can act on. */
+export function notify(text, kind = 'info') {
+  const box = document.getElementById('notice');
+  if (!box) return;
+  box.textContent = text;
+  box.dataset.kind = kind;
+  box.hidden = !text;
+}
+
+let currentUser = null;
+export function user() { return currentUser; }
+export function canEdit() { return currentUser && (currentUser.role === 'editor' || currentUser.role === 'admin'); }
+
+async function loadUser() {
+  try {
+    currentUser = (await api('/api/auth/session')).data.user;
+  } catch {
+    currentUser = null;
+  }
+}
+
+function renderUserMenu(onChange) {
+  const menu = document.getElementById('user-menu');
+  if (!menu) return;
+  if (!currentUser) {
+    menu.replaceChildren(el('button', { type: 'button', id: 'login-open', onclick: () => openLogin(onChange) }, t('login')));
+    return;
+  }
+  menu.replaceChildren(
+    el('span', { class: 'user-name', id: 'user-name' }, `${currentUser.username} · ${t(`role_${currentUser.role}`)}`),
+    el('button', { type: 'button', id: 'logout', onclick: async () => {
+      try { await api('/api/auth/logout', { method: 'POST' }); } catch (e) { notify(e.message, 'error'); }
+      currentUser = null;
+      renderUserMenu(onChange);
+      onChange();
+    } }, t('logout')));
+}
+
+function openLogin(onChange) {
+  const dialog = document.getElementById('login-dialog');
+  const form = dialog.querySelector('form');
+  const error = dialog.querySelector('.form-error');
+  error.textContent = '';
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    if (event.submitter?.value === 'cancel') { dialog.close(); return; }
+    const data = new FormData(form);
+    try {
+      await api('/api/auth/login', { method: 'POST', body: { username: data.get('username'), password: data.get('password') } });
+      form.reset();
+      dialog.close();
+      await loadUser();
+      renderUserMenu(onChange);
+      onChange();
+    } catch (e) {
+      error.textContent = e.status === 401 ? t('loginFailed') : e.message;
+    }
+  };
+  dialog.showModal();
+  form.querySelector('input[name=username]').focus();
+}
+
+/** Fills the data-i18n texts of the page. */
+export function renderTexts() {
+  document.querySelectorAll('[data-i18n]').forEach((node) => { node.textContent = t(node.dataset.i18n); });
+  document.querySelectorAll('[data-i18n-placeholder]').forEach((node) => { node.placeholder = t(node.dataset.i18nPlaceholder); });
+  document.querySelectorAll('[data-i18n-label]').forEach((node) => { node.setAttribute('aria-label', t(node.dataset.i18nLabel)); });
+  const switcher = document.getElementById('lang');
+  if (switcher) switcher.textContent = t('switchTo');
+}
+
+/**
+ * Sets up the header: language switch and user menu. `onChange` re-renders the page's own
+ * parts after a language switch, a login or a logout.
+ */
+export async function initChrome(pageTitleKey, onChange) {
+  setLanguage(language());
+  const rerender = () => {
+    renderTexts();
+    document.title = `${t(pageTitleKey)} · remediation-tracker`;
+    renderUserMenu(rerender);
+    onChange();
+  };
+  document.getElementById('lang')?.addEventListener('click', () => {
+    setLanguage(language() === 'en' ? 'zh-CN' : 'en');
+    rerender();
+  });
+  renderTexts();
+  document.title = `${t(pageTitleKey)} · remediation-tracker`;
+  await loadUser();
+  renderUserMenu(rerender);
+}
+
+/** Rows as a CSV download (with a BOM so that Excel reads the Chinese text as UTF-8). */
+export function downloadCsv(filename, header, rows) {
+  const cell = (v) => {
+    const text = v === null || v === undefined ? '' : String(v);
+    // a leading =, +, - or @ would make a spreadsheet run the cell as a formula
+    const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
+    return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  const text = [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n');
+  const url = URL.createObjectURL(new Blob(['\ufeff', text], { type: 'text/csv;charset=utf-8' }));
+  const link = el('a', { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Today in China, where the bureau's dates are counted. */
+function chinaToday() {
+  return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+/** Points the links of the `#report` form at the report of its date in the page's language. */
+export function renderReportLinks() {
+  const input = document.getElementById('report-date');
+  if (!input.dataset.wired) {
+    input.dataset.wired = 'true';
+    input.addEventListener('input', renderReportLinks);
+    document.getElementById('report').addEventListener('submit', (e) => e.preventDefault());
+  }
+  input.max = chinaToday();
+  if (!input.value) input.value = chinaToday();
+  const lang = language() === 'en' ? 'en' : 'zh';
+  const valid = input.checkValidity();
+  document.querySelectorAll('#report a[data-format]').forEach((a) => {
+    const query = new URLSearchParams({ as_of: input.value, format: a.dataset.format, lang });
+    a.href = `/api/reports?${query}`;
+    a.toggleAttribute('aria-disabled', !valid);
+  });
+}

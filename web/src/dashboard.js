@@ -1,0 +1,128 @@
+// The dashboard: KPI cards and charts of /api/stats (Chart.js, loaded as its UMD bundle), a
+// click on a chart opens the map filtered to what was clicked, CSV of the figures, report links.
+import { t, label, language } from '/i18n.js';
+import { api, el, notify, initChrome, downloadCsv, renderReportLinks, STATUS_COLOURS, CATEGORIES } from '/common.js';
+
+const { Chart } = window;
+const charts = {};
+// a handle for the browser tests (and anyone curious in the console)
+window.dashboardCharts = charts;
+let stats = null;
+
+const percent = (rate) => (rate === null || rate === undefined ? '—' : `${(rate * 100).toFixed(1)}%`);
+const short = (text) => (text.length > 12 ? `${text.slice(0, 11)}…` : text);
+const count = (list, key) => list.find((c) => c.key === key)?.count ?? 0;
+
+function kpi(id, value, caption, extra) {
+  return el('div', { class: 'kpi', id }, el('div', { class: 'value', 'data-value': value }, String(value)), el('div', { class: 'label' }, caption), extra);
+}
+
+function renderKpis() {
+  const box = document.getElementById('kpis');
+  box.removeAttribute('aria-busy');
+  const started = ['in_progress', 'completed', 'accepted'].reduce((n, s) => n + count(stats.by_status, s), 0);
+  const done = count(stats.by_status, 'completed') + count(stats.by_status, 'accepted');
+  const blackOdor = count(stats.sites_by_kind, 'black_odor_water');
+  const targets = stats.programmes.filter((p) => p.target_start_rate !== null).map((p) =>
+    kpi(`kpi-programme-${p.code}`, percent(p.start_rate), `${language() === 'en' ? p.code : p.name} · ${t('startRate')}`,
+      el('div', { class: p.start_target_met ? 'muted' : 'error' },
+        `${t('target')} ${percent(p.target_start_rate)} · ${p.start_target_met ? t('met') : t('notMet')} · ${p.started}/${p.total}`)));
+  box.replaceChildren(
+    kpi('kpi-total', stats.total_projects, t('kpiProjects')),
+    kpi('kpi-started', started, t('kpiStarted')),
+    kpi('kpi-done', done, t('kpiDone')),
+    kpi('kpi-zones', `${stats.key_zones.cleared}/${stats.key_zones.total}`, t('kpiZones'),
+      el('div', { class: 'muted' }, t('zonesCleared', { c: stats.key_zones.cleared, n: stats.key_zones.total }))),
+    kpi('kpi-black-odor', blackOdor, t('kpiBlackOdor')),
+    ...targets);
+}
+
+/** A chart whose clicks open the map with `filter` set to the clicked item's key. */
+function chart(id, config, keys, filter) {
+  charts[id]?.destroy();
+  const canvas = document.getElementById(id);
+  charts[id] = new Chart(canvas, {
+    ...config,
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      plugins: { legend: { display: config.type === 'doughnut', position: 'right' } },
+      onClick: filter ? (_, elements) => {
+        if (!elements.length) return;
+        location.href = `/#${new URLSearchParams({ [filter]: keys[elements[0].index] })}`;
+      } : undefined,
+      onHover: (event, elements) => { event.native.target.style.cursor = filter && elements.length ? 'pointer' : ''; },
+      ...config.options,
+    },
+  });
+  canvas.dataset.keys = keys.join(',');
+  canvas.dataset.values = config.data.datasets[0].data.join(',');
+}
+
+function renderCharts() {
+  const byStatus = stats.by_status;
+  chart('chart-status', {
+    type: 'doughnut',
+    data: { labels: byStatus.map((c) => label('status', c.key)), datasets: [{ data: byStatus.map((c) => c.count), backgroundColor: byStatus.map((c) => STATUS_COLOURS[c.key]) }] },
+  }, byStatus.map((c) => c.key), 'status');
+
+  const programmes = stats.programmes;
+  chart('chart-programmes', {
+    type: 'bar',
+    data: {
+      labels: programmes.map((p) => short(language() === 'en' ? p.code : p.name)),
+      datasets: [
+        { label: t('startRate'), data: programmes.map((p) => Math.round((p.start_rate ?? 0) * 1000) / 10), backgroundColor: programmes.map((p) => (p.start_target_met === false ? '#f59e0b' : '#0f766e')) },
+        { label: t('target'), type: 'line', data: programmes.map((p) => (p.target_start_rate === null ? null : p.target_start_rate * 100)), borderColor: '#dc2626', borderDash: [6, 4], pointStyle: 'line', pointRadius: 12, showLine: false },
+      ],
+    },
+    options: { indexAxis: 'y', scales: { x: { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } } }, plugins: { legend: { display: true } } },
+  }, programmes.map((p) => p.code), 'programme');
+
+  const stages = stats.black_odor_by_stage;
+  chart('chart-black-odor', {
+    type: 'bar',
+    data: { labels: stages.map((c) => label('stage', c.key)), datasets: [{ data: stages.map((c) => c.count), backgroundColor: '#1f2937' }] },
+    options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+  }, stages.map((c) => c.key), null);
+
+  const categories = CATEGORIES.map((c) => ({ key: c, count: count(stats.by_category, c) }));
+  chart('chart-category', {
+    type: 'bar',
+    data: { labels: categories.map((c) => label('category', c.key)), datasets: [{ data: categories.map((c) => c.count), backgroundColor: '#0ea5e9' }] },
+    options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+  }, categories.map((c) => c.key), 'category');
+
+  const towns = stats.by_town;
+  chart('chart-towns', {
+    type: 'bar',
+    data: { labels: towns.map((c) => c.name ?? c.key), datasets: [{ data: towns.map((c) => c.count), backgroundColor: '#a855f7' }] },
+    options: { indexAxis: 'y', scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
+  }, towns.map((c) => c.key), 'town');
+}
+
+function downloadStats() {
+  const rows = [];
+  for (const [section, list] of [['status', stats.by_status], ['category', stats.by_category], ['town', stats.by_town], ['site_kind', stats.sites_by_kind], ['black_odor_stage', stats.black_odor_by_stage]]) {
+    for (const c of list) rows.push([section, c.key, c.name ?? '', c.count, '', '']);
+  }
+  rows.push(['key_zones', 'cleared', '', stats.key_zones.cleared, stats.key_zones.total, '']);
+  for (const p of stats.programmes) rows.push(['programme', p.code, p.name, p.started, p.total, p.start_rate ?? '', p.target_start_rate ?? '']);
+  downloadCsv('stats.csv', ['section', 'key', 'name', 'count', 'total', 'rate', 'target'], rows.map((r) => r.slice(0, 7)));
+}
+
+function render() {
+  renderReportLinks();
+  if (!stats) return;
+  renderKpis();
+  renderCharts();
+}
+
+document.getElementById('download-stats').addEventListener('click', downloadStats);
+await initChrome('dashboardTitle', render);
+try {
+  stats = (await api('/api/stats')).data;
+  render();
+  document.body.dataset.ready = 'true';
+} catch (e) {
+  notify(t('failed', { e: e.message }), 'error');
+}
