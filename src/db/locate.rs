@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use sqlx::PgConnection;
+use std::collections::HashMap;
 
 /// At most this many sites are listed around a point, nearest first.
 pub const MAX_LOCATED_SITES: i64 = 500;
@@ -198,4 +199,49 @@ pub async fn clearance(conn: &mut PgConnection, zone_id: i64) -> sqlx::Result<Op
         cleared: open_count == 0,
         open_sites,
     }))
+}
+
+/// Geodesic metres from the centre (centroid) of a drawn area (WKB in `srid`) to each listed
+/// site, by site id.
+pub async fn site_distances_from_area_centre(
+    conn: &mut PgConnection,
+    wkb: &[u8],
+    srid: i32,
+    site_ids: &[i64],
+) -> sqlx::Result<HashMap<i64, f64>> {
+    let rows: Vec<(i64, f64)> = sqlx::query_as(
+        "WITH centre AS (SELECT ST_Centroid(ST_Transform(ST_GeomFromWKB($1, $2), 4326))::geography AS c)
+         SELECT s.id, ST_Distance(coalesce(s.zone_geom, s.geom)::geography, centre.c)
+         FROM site s, centre WHERE s.id = ANY($3)",
+    )
+    .bind(wkb)
+    .bind(srid)
+    .bind(site_ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// For each listed project, geodesic metres from the centre of a drawn area to the nearest of
+/// its sites inside the area, by project id.
+pub async fn project_distances_from_area_centre(
+    conn: &mut PgConnection,
+    wkb: &[u8],
+    srid: i32,
+    project_ids: &[i64],
+) -> sqlx::Result<HashMap<i64, f64>> {
+    let rows: Vec<(i64, f64)> = sqlx::query_as(
+        "WITH area AS (SELECT ST_Transform(ST_GeomFromWKB($1, $2), 4326) AS a),
+              centre AS (SELECT ST_Centroid(a)::geography AS c FROM area)
+         SELECT ps.project_id, min(ST_Distance(s.geom::geography, centre.c))
+         FROM project_site ps JOIN site s ON s.id = ps.site_id, area, centre
+         WHERE ps.project_id = ANY($3) AND ST_Intersects(s.geom, area.a)
+         GROUP BY ps.project_id",
+    )
+    .bind(wkb)
+    .bind(srid)
+    .bind(project_ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
 }

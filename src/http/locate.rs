@@ -96,10 +96,19 @@ pub struct SiteMatches {
 #[derive(Serialize, ToSchema)]
 pub struct ProjectMatches {
     pub total: i64,
-    pub items: Vec<Project>,
+    pub items: Vec<ProjectMatch>,
 }
 
-/// Sites intersecting a GeoJSON Polygon or MultiPolygon.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectMatch {
+    #[serde(flatten)]
+    pub project: Project,
+    /// geodesic metres from the area's centre to the nearest of the project's sites inside it
+    pub distance_m: Option<f64>,
+}
+
+/// Sites intersecting a GeoJSON Polygon or MultiPolygon, each with its geodesic distance from
+/// the area's centre as `distance_m`.
 #[utoipa::path(post, path = "/sites/search", tag = "location", params(SearchQuery),
     request_body(content = Object, description = "GeoJSON Polygon or MultiPolygon (or a Feature with one)"),
     responses((status = 200, description = "OK", body = SiteMatches), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
@@ -118,15 +127,26 @@ async fn search_sites(
     };
     let mut conn = state.pool.acquire().await?;
     let (total, items) = sites::list(&mut conn, &filter, ("code", false), limit, 0).await?;
+    let ids: Vec<i64> = items.iter().map(|s| s.id).collect();
+    let distances = match &filter.spatial {
+        Some(SpatialFilter::Intersects { wkb, srid }) => {
+            locate::site_distances_from_area_centre(&mut conn, wkb, *srid, &ids).await?
+        }
+        _ => Default::default(),
+    };
     let audience = caller.audience();
     let items = items
         .into_iter()
-        .map(|s| s.for_audience(audience))
+        .map(|mut site| {
+            site.distance_m = distances.get(&site.id).copied();
+            site.for_audience(audience)
+        })
         .collect();
     Ok(Json(SiteMatches { total, items }))
 }
 
-/// Projects with a site intersecting a GeoJSON Polygon or MultiPolygon.
+/// Projects with a site intersecting a GeoJSON Polygon or MultiPolygon, each with the distance
+/// from the area's centre to the nearest of its sites inside.
 #[utoipa::path(post, path = "/projects/search", tag = "location", params(SearchQuery),
     request_body(content = Object, description = "GeoJSON Polygon or MultiPolygon (or a Feature with one)"),
     responses((status = 200, description = "OK", body = ProjectMatches), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
@@ -144,6 +164,20 @@ async fn search_projects(
     };
     let mut conn = state.pool.acquire().await?;
     let (total, items) = projects::list(&mut conn, &filter, ("code", false), limit, 0).await?;
+    let ids: Vec<i64> = items.iter().map(|p| p.id).collect();
+    let distances = match &filter.spatial {
+        Some(SpatialFilter::Intersects { wkb, srid }) => {
+            locate::project_distances_from_area_centre(&mut conn, wkb, *srid, &ids).await?
+        }
+        _ => Default::default(),
+    };
+    let items = items
+        .into_iter()
+        .map(|project| ProjectMatch {
+            distance_m: distances.get(&project.id).copied(),
+            project,
+        })
+        .collect();
     Ok(Json(ProjectMatches { total, items }))
 }
 

@@ -366,10 +366,21 @@ async fn near_bbox_town_and_polygon_filters(pool: PgPool) {
         codes(&reply.body["items"]),
         ["BO-1", "EN-1", "KZ-1", "OF-1", "RV-1"]
     );
+    // geodesic metres from the area's centre (119.87, 31.805); KZ-1's zone covers it
+    let metres = |items: &Value| -> Vec<i64> {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["distance_m"].as_f64().expect("a distance").round() as i64)
+            .collect()
+    };
+    assert_eq!(metres(&reply.body["items"]), [1097, 0, 0, 1097, 554]);
     let reply = api
         .call(Method::POST, "/api/projects/search", None, None, Some(area))
         .await;
     assert_eq!(codes(&reply.body["items"]), ["P-1", "P-2"]);
+    assert_eq!(metres(&reply.body["items"]), [1097, 1097]);
 }
 
 #[sqlx::test]

@@ -1,5 +1,5 @@
 //! The binary as a user runs it: import errors on stderr with a non-zero exit, export to a file,
-//! and `serve` answering and shutting down cleanly on SIGTERM.
+//! and `serve` answering and shutting down cleanly on SIGTERM, finishing a write in flight.
 
 use sqlx::PgPool;
 use std::process::{Command, Stdio};
@@ -99,14 +99,14 @@ async fn export_writes_a_file(pool: PgPool) {
     );
 }
 
-#[sqlx::test]
-async fn serve_answers_and_stops_on_sigterm(pool: PgPool) {
+/// Starts `serve` on a free port against the test's database; returns once /readyz answers 200.
+fn start_server(pool: &PgPool) -> (std::process::Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args([
             "serve",
             "--bind",
@@ -114,7 +114,7 @@ async fn serve_answers_and_stops_on_sigterm(pool: PgPool) {
             "--web-dir",
             concat!(env!("CARGO_MANIFEST_DIR"), "/web"),
         ])
-        .env("DATABASE_URL", url_of(&pool))
+        .env("DATABASE_URL", url_of(pool))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -132,24 +132,117 @@ async fn serve_answers_and_stops_on_sigterm(pool: PgPool) {
     };
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
     assert!(body.ends_with(r#"{"status":"ready"}"#), "{body}");
+    (child, port)
+}
 
-    let killed = Command::new("kill")
+fn terminate(child: &std::process::Child) {
+    let signalled = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
-    assert!(killed.success());
+    assert!(signalled.success());
+}
+
+/// Waits for the process to exit by itself after SIGTERM.
+fn exit_status(child: &mut std::process::Child) -> std::process::ExitStatus {
     let started = Instant::now();
-    let status = loop {
+    loop {
         if let Some(status) = child.try_wait().unwrap() {
-            break status;
+            return status;
         }
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "the server did not stop on SIGTERM"
         );
         std::thread::sleep(Duration::from_millis(50));
-    };
+    }
+}
+
+#[sqlx::test]
+async fn serve_answers_and_stops_on_sigterm(pool: PgPool) {
+    let (mut child, _) = start_server(&pool);
+    terminate(&child);
+    let status = exit_status(&mut child);
     assert!(status.success(), "exit status {status}");
+}
+
+/// A transition waits on a row lock held here when SIGTERM arrives. The server stops accepting,
+/// finishes that request once the lock goes, answers it, and only then exits.
+#[sqlx::test]
+async fn sigterm_lets_a_write_in_flight_finish(pool: PgPool) {
+    use crate::api::{fixtures, id_of, user_with_token};
+    use remediation_tracker::domain::account::Role;
+    use std::io::{Read, Write};
+    fixtures(&pool).await;
+    let token = user_with_token(&pool, "li", Role::Editor).await;
+    let id = id_of(&pool, "project", "P-3").await;
+    let (mut child, port) = start_server(&pool);
+
+    let mut lock = pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM project WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let body = r#"{"to":"preparing","note":"可研批复","version":1}"#;
+    let request = format!(
+        "POST /api/projects/{id}/transitions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let client = std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    });
+    // the request is in flight once its statement waits for the lock
+    let started = Instant::now();
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
+    while sqlx::query_scalar::<_, i64>(waiting)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        == 0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the write never reached the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    terminate(&child);
+    // no new connection is taken while the old request still waits
+    let started = Instant::now();
+    while http_get(port, "/healthz").is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "still accepting after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "exited with a request in flight"
+    );
+    lock.commit().await.unwrap();
+
+    let response = client.join().unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains(r#""status":"preparing""#), "{response}");
+    let status = exit_status(&mut child);
+    assert!(status.success(), "exit status {status}");
+    let events: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM project_event WHERE project_id = $1 AND kind = 'status' AND to_status = 'preparing'",
+    )
+    .bind(id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(events, 1);
 }
 
 /// A minimal HTTP/1.1 GET, so the test needs no HTTP client crate.

@@ -552,3 +552,63 @@ async fn staff_only_attributes_never_reach_anonymous_readers(pool: PgPool) {
         "inventory: \"contact_person\" is not a public attribute of enterprise"
     );
 }
+
+/// A transition whose history event cannot be stored (a trigger injected here refuses it) fails
+/// as a whole: the project keeps its status and version, no event is left, the answer says only
+/// that something went wrong, and the next write goes through.
+#[sqlx::test]
+async fn a_write_that_fails_midway_leaves_nothing_half_written(pool: PgPool) {
+    use crate::api::{fixtures, id_of, user_with_token};
+    use axum::http::Method;
+    fixtures(&pool).await;
+    let editor = user_with_token(&pool, "li", Role::Editor).await;
+    let id = id_of(&pool, "project", "P-3").await;
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.note = 'fail here' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER refuse_event BEFORE INSERT ON project_event FOR EACH ROW EXECUTE FUNCTION refuse_event();",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let api = Api::new(pool.clone());
+    let uri = format!("/api/projects/{id}/transitions");
+    let failed = api
+        .call(
+            Method::POST,
+            &uri,
+            Some(&editor),
+            Some("\"1\""),
+            Some(json!({"to": "preparing", "note": "fail here"})),
+        )
+        .await;
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        !failed.body.to_string().contains("injected"),
+        "{}",
+        failed.body
+    );
+    let state: (String, i32, i64) = sqlx::query_as(
+        "SELECT status, version, (SELECT count(*) FROM project_event WHERE project_id = p.id) FROM project p WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(state, ("planned".to_string(), 1, 0));
+
+    let done = api
+        .call(
+            Method::POST,
+            &uri,
+            Some(&editor),
+            Some("\"1\""),
+            Some(json!({"to": "preparing", "note": "可研批复"})),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(
+        (done.body["status"].clone(), done.body["version"].clone()),
+        (json!("preparing"), json!(2))
+    );
+}

@@ -114,8 +114,12 @@ map.addControl(new maplibregl.NavigationControl(), 'top-right');
 window.remediationMap = map;
 map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
 map.addControl(new maplibregl.AttributionControl({ compact: true }), 'bottom-right');
-// a basemap host that cannot be reached (an offline network) leaves the data map working
-map.on('error', (e) => { if (!String(e.error?.message ?? '').includes('basemap')) notify(t('failed', { e: e.error?.message ?? '' }), 'error'); });
+// a basemap host that cannot be reached (an offline network) leaves the data map working: say
+// so once, in words, instead of an error per tile
+map.on('error', (e) => {
+  if (String(e.sourceId ?? '').startsWith('basemap-')) notify(t('basemapFailed'), 'info');
+  else notify(t('failed', { e: e.error?.message ?? '' }), 'error');
+});
 
 // ---- display CRS: on a GCJ-02 basemap everything is drawn shifted to GCJ-02 ----
 
@@ -308,7 +312,10 @@ async function loadLayers() {
   await applyFilters();
   writeUrl();
   // lets tests (and anyone curious) know the first complete render has happened
-  map.once('idle', () => { document.body.dataset.ready = 'true'; });
+  map.once('idle', () => {
+    document.body.dataset.readyMs = String(Math.round(performance.now()));
+    document.body.dataset.ready = 'true';
+  });
 }
 
 // ---- overlays: highlight, query shape, polygon draft ----

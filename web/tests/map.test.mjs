@@ -131,6 +131,9 @@ test('a drawn polygon lists the sites inside it', async () => {
   assert.deepEqual(shown, found.items.map((s) => s.id).sort((a, b) => a - b));
   const body = (await api(`/api/sites?q=${BODY.code}`)).items[0];
   assert.ok(shown.includes(body.id));
+  // each with its distance from the area's centre, as the API gives it
+  const distance = found.items.find((s) => s.id === body.id).distance_m;
+  assert.equal(await page.textContent(`#query-sites [data-site="${body.id}"] .distance`), distance < 1000 ? `${Math.round(distance)} m` : `${(distance / 1000).toFixed(2)} km`);
   assert.deepEqual(problems, []);
   await page.close();
 });
