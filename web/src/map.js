@@ -108,6 +108,8 @@ const map = new maplibregl.Map({
   localIdeographFontFamily: '"Noto Sans CJK SC", "Microsoft YaHei", sans-serif',
   attributionControl: false,
   doubleClickZoom: false,
+  // draw new tiles at once rather than fading them in
+  fadeDuration: 0,
 });
 map.addControl(new maplibregl.NavigationControl(), 'top-right');
 // a handle for the browser tests (and anyone curious in the console)
@@ -263,8 +265,24 @@ async function applyFilters() {
 
 // ---- loading the layers ----
 
-async function loadLayers() {
+/**
+ * The data the first render needs, requested as soon as the module runs, in parallel with
+ * MapLibre's start-up and the session check: settings and counts, then every layer small
+ * enough for GeoJSON (the rest come as tiles).
+ */
+const firstData = (async () => {
+  const admin = api('/api/layers/admin_area');
   const [{ data: settings }, { data: stats }] = await Promise.all([api('/api/settings'), api('/api/stats')]);
+  const count = (id) => stats.sites_by_kind.find((c) => c.key === id)?.count ?? 0;
+  const small = LAYERS.filter((l) => count(l.id) <= settings.geojson_max_features);
+  const layers = await Promise.all(small.map(async (l) => [l.id, (await api(`/api/layers/${l.id}`)).data]));
+  return { settings, stats, admin: (await admin).data, layers };
+})();
+// a failure is reported where the data is awaited
+firstData.catch(() => {});
+
+async function loadLayers() {
+  const { settings, stats, admin, layers } = await firstData;
   page.settings = settings;
   page.stats = stats;
   for (const c of stats.sites_by_kind) page.counts[c.key] = c.count;
@@ -273,14 +291,11 @@ async function loadLayers() {
   renderFilterChoices();
   renderLayerList();
 
-  const admin = (await api('/api/layers/admin_area')).data;
   page.rawData.admin_area = admin;
   map.addSource('admin_area', { type: 'geojson', data: admin });
   OUTLINE_STYLES.forEach((style, i) => map.addLayer({ id: `admin_area-${i}`, source: 'admin_area', ...style }));
 
-  const small = LAYERS.filter((l) => page.counts[l.id] <= settings.geojson_max_features);
-  const geojson = await Promise.all(small.map(async (l) => [l.id, (await api(`/api/layers/${l.id}`)).data]));
-  for (const [id, data] of geojson) page.rawData[id] = data;
+  for (const [id, data] of layers) page.rawData[id] = data;
   for (const layer of LAYERS) {
     page.tiled[layer.id] = !page.rawData[layer.id];
     if (page.tiled[layer.id]) {
