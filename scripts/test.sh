@@ -43,4 +43,4 @@ validate(document)
 print(f"OpenAPI {document['openapi']} document valid: {len(document['paths'])} paths")
 PY
 say "running the browser tests"
-(cd web && BASE_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 tests/)
+(cd web && BASE_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 --test-timeout=180000 tests/)

@@ -504,6 +504,7 @@ async function runLocate(params) {
     zones: data.key_zones.map((z) => z.name),
   };
   drawQueryShape();
+  foldResults(false);
   renderResults();
   return data;
 }
@@ -531,6 +532,7 @@ async function queryPolygon() {
   page.draft = [];
   page.query = { point: null, shape: area, sites: sites.data.items, projects: projects.data.items };
   setMode('point');
+  foldResults(false);
   renderResults();
 }
 
@@ -740,9 +742,18 @@ document.addEventListener('keydown', (e) => {
 const mapLoaded = new Promise((resolve) => { map.on('load', resolve); });
 await initChrome('title', renderAll);
 renderAll();
+function foldResults(folded) {
+  document.getElementById('results').classList.toggle('folded', folded);
+  document.getElementById('results-toggle').setAttribute('aria-expanded', String(!folded));
+}
+document.getElementById('results-toggle').addEventListener('click', () => {
+  foldResults(!document.getElementById('results').classList.contains('folded'));
+});
+// on a phone the map comes first: the panel and the results start folded
 if (window.matchMedia('(max-width: 600px)').matches) {
   document.getElementById('panel').classList.add('collapsed');
   document.getElementById('panel-toggle').setAttribute('aria-expanded', 'false');
+  foldResults(true);
 }
 await mapLoaded;
 loadLayers().catch((err) => {

@@ -52,8 +52,11 @@ test('viewers see no edit controls; an editor moves a project on and the timelin
 
   // link a site picked on the mini-map, then unlink it again
   const linkedBefore = await page.$$eval('#site-list [data-site]', (rows) => rows.map((r) => Number(r.dataset.site)));
-  await page.evaluate(() => window.remediationMap.jumpTo({ zoom: 13 }));
-  await page.evaluate(() => new Promise((resolve) => window.remediationMap.once('idle', resolve)));
+  await page.evaluate(() => new Promise((resolve) => {
+    window.remediationMap.once('idle', resolve);
+    window.remediationMap.jumpTo({ zoom: 13 });
+    window.remediationMap.triggerRepaint();
+  }));
   const target = await page.evaluate((linked) => {
     const map = window.remediationMap;
     const hit = map.queryRenderedFeatures({ layers: ['all-sites-point'] }).find((f) => !linked.includes(Number(f.id)));
@@ -144,4 +147,17 @@ test('the dashboard shows the figures of /api/stats, and a chart click opens the
   assert.ok(statuses.length > 0 && statuses.every((s) => s === 'in_progress'), statuses.join());
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test('the dashboard and a project page fit a 390 px phone', async () => {
+  const phone = { width: 390, height: 844 };
+  const project = (await api('/api/projects?limit=1')).items[0];
+  for (const [path, shot] of [['/dashboard', 'dashboard-phone.png'], [`/projects/${project.id}`, 'project-phone.png']]) {
+    const { page, problems } = await open(browser, path, phone);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.equal(overflow, 0, path);
+    await page.screenshot({ path: join(ARTIFACTS, shot), fullPage: true });
+    assert.deepEqual(problems, [], path);
+    await page.close();
+  }
 });

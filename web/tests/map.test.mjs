@@ -15,8 +15,11 @@ before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 async function zoomTo(page, center, zoom) {
-  await page.evaluate(([c, z]) => window.remediationMap.jumpTo({ center: c, zoom: z }), [center, zoom]);
-  await idle(page);
+  await page.evaluate(([c, z]) => new Promise((resolve) => {
+    window.remediationMap.once('idle', resolve);
+    window.remediationMap.jumpTo({ center: c, zoom: z });
+    window.remediationMap.triggerRepaint();
+  }), [center, zoom]);
 }
 
 test('the map draws every sample layer with its feature count', async () => {
