@@ -10,7 +10,6 @@ export const STATUS_COLOURS = {
 export const STATE_COLOURS = { none: '#94a3b8', in_progress: '#f59e0b', done: '#16a34a', suspended: '#dc2626' };
 export const STATUSES = Object.keys(STATUS_COLOURS);
 export const CATEGORIES = ['air', 'water', 'soil', 'ecology', 'safety'];
-export const KINDS = ['river', 'black_odor_water', 'contaminated_plot', 'key_zone', 'monitoring_section', 'outfall', 'enterprise', 'facility'];
 
 /** An error answer of the API: its status and its problem document. */
 export class ApiError extends Error {
@@ -33,9 +32,9 @@ function busy(delta) {
  * Calls the API. `body` is sent as JSON; `etag` as If-Match. Resolves to { data, etag };
  * rejects with an ApiError that carries the server's message.
  */
-export async function api(path, { method = 'GET', body, etag, raw = false } = {}) {
+export async function api(path, { method = 'GET', body, etag } = {}) {
   const headers = {};
-  if (body !== undefined) headers['content-type'] = raw ? 'application/geo+json' : 'application/json';
+  if (body !== undefined) headers['content-type'] = 'application/json';
   if (etag) headers['if-match'] = etag;
   busy(1);
   try {
@@ -79,8 +78,31 @@ export function statusBadge(status) {
 
 export function progressBar(percent) {
   const value = Math.max(0, Math.min(100, Number(percent) || 0));
-  return el('span', { class: 'progress', role: 'progressbar', 'aria-valuenow': value, 'aria-valuemin': 0, 'aria-valuemax': 100, title: `${value}%` },
+  return el('span', { class: 'progress', role: 'progressbar', 'aria-label': t('progress'), 'aria-valuenow': value, 'aria-valuemin': 0, 'aria-valuemax': 100, title: `${value}%` },
     el('span', { class: 'progress-fill', style: `width:${value}%` }), el('span', { class: 'progress-text' }, `${value}%`));
+}
+
+/** Extends a LngLatBounds by every position of a GeoJSON geometry. */
+export function extendBounds(bounds, geometry) {
+  const visit = (c) => (typeof c[0] === 'number' ? bounds.extend(c) : c.forEach(visit));
+  if (geometry?.type === 'GeometryCollection') geometry.geometries.forEach((g) => extendBounds(bounds, g));
+  else if (geometry) visit(geometry.coordinates);
+  return bounds;
+}
+
+/** A site as a row of a list: name, kind, code, remediation state, and `extra` at the end. */
+export function siteSummary(site, extra = null, attrs = {}) {
+  return el('li', { class: 'result', 'data-site': site.id, ...attrs },
+    el('div', { class: 'result-line' }, el('span', { class: 'result-name' }, site.name), el('span', { class: 'kind' }, t(site.kind))),
+    el('div', { class: 'result-line' }, el('span', { class: 'muted' }, site.code),
+      el('span', { class: 'state', style: `--state:${STATE_COLOURS[site.remediation_state]}` }, t(`state_${site.remediation_state}`)), extra));
+}
+
+/** Rows of label and value as a two-column table; empty values are left out. */
+export function factTable(rows) {
+  return el('table', { class: 'attrs' }, el('tbody', {}, rows.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) =>
+    el('tr', {}, el('th', { scope: 'row' }, k),
+      el('td', {}, v instanceof Node ? v : Array.isArray(v) ? v.join('、') : typeof v === 'object' ? JSON.stringify(v) : String(v))))));
 }
 
 export function formatTime(iso) {
@@ -133,7 +155,6 @@ export function notify(text, kind = 'info') {
 }
 
 let currentUser = null;
-export function user() { return currentUser; }
 export function canEdit() { return currentUser && (currentUser.role === 'editor' || currentUser.role === 'admin'); }
 
 async function loadUser() {
@@ -161,8 +182,26 @@ function renderUserMenu(onChange) {
     } }, t('logout')));
 }
 
+/** The login dialog, built once per page. */
+function loginDialog() {
+  let dialog = document.getElementById('login-dialog');
+  if (dialog) return dialog;
+  dialog = el('dialog', { id: 'login-dialog', class: 'login-dialog', 'aria-labelledby': 'login-title' },
+    el('form', { method: 'dialog' },
+      el('h2', { id: 'login-title', 'data-i18n': 'login' }, t('login')),
+      el('label', { class: 'stack' }, el('span', { 'data-i18n': 'username' }, t('username')), el('input', { name: 'username', autocomplete: 'username', required: true })),
+      el('label', { class: 'stack' }, el('span', { 'data-i18n': 'password' }, t('password')),
+        el('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
+      el('p', { class: 'form-error', role: 'alert' }),
+      el('div', { class: 'buttons' },
+        el('button', { type: 'submit', value: 'login', 'data-i18n': 'login' }, t('login')),
+        el('button', { type: 'submit', value: 'cancel', formnovalidate: true, 'data-i18n': 'cancel' }, t('cancel')))));
+  document.body.append(dialog);
+  return dialog;
+}
+
 function openLogin(onChange) {
-  const dialog = document.getElementById('login-dialog');
+  const dialog = loginDialog();
   const form = dialog.querySelector('form');
   const error = dialog.querySelector('.form-error');
   error.textContent = '';
@@ -220,8 +259,8 @@ export async function initChrome(pageTitleKey, onChange) {
 export function downloadCsv(filename, header, rows) {
   const cell = (v) => {
     const text = v === null || v === undefined ? '' : String(v);
-    // a leading =, +, - or @ would make a spreadsheet run the cell as a formula
-    const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
+    // a leading =, +, -, @, tab or carriage return would make a spreadsheet run the cell as a formula
+    const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
     return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   const text = [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n');
@@ -254,5 +293,6 @@ export function renderReportLinks() {
     const query = new URLSearchParams({ as_of: input.value, format: a.dataset.format, lang });
     a.href = `/api/reports?${query}`;
     a.toggleAttribute('aria-disabled', !valid);
+    a.tabIndex = valid ? 0 : -1;
   });
 }

@@ -56,6 +56,12 @@ function chart(id, config, keys, filter) {
   });
   canvas.dataset.keys = keys.join(',');
   canvas.dataset.values = config.data.datasets[0].data.join(',');
+  // the same figures as links, for the keyboard and screen readers
+  const links = canvas.closest('.card').querySelector('.chart-links') ?? canvas.closest('.card').appendChild(el('ul', { class: 'chart-links' }));
+  links.replaceChildren(...keys.map((key, i) => {
+    const text = `${config.data.labels[i]}: ${config.data.datasets[0].data[i] ?? '—'}`;
+    return el('li', {}, filter ? el('a', { href: `/#${new URLSearchParams({ [filter]: key })}` }, text) : text);
+  }));
 }
 
 function renderCharts() {
@@ -119,6 +125,7 @@ function render() {
 
 document.getElementById('download-stats').addEventListener('click', downloadStats);
 await initChrome('dashboardTitle', render);
+renderReportLinks();
 try {
   stats = (await api('/api/stats')).data;
   render();

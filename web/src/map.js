@@ -6,6 +6,7 @@ import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, label, language } from '/i18n.js';
 import {
   api, el, statusBadge, progressBar, timeline, notify, initChrome, downloadCsv, formatDistance, projectName, renderReportLinks,
+  extendBounds, siteSummary, factTable,
   STATE_COLOURS, STATUS_COLOURS, STATUSES, CATEGORIES,
 } from '/common.js';
 import { toGcj02, mapGeometry, mapFeatures } from '/gcj02.js';
@@ -71,7 +72,14 @@ const page = {
   query: null,
   siteCache: new Map(),
   loaded: false,
+  failure: null,
+  total: 0,
+  // what the side panel shows, to show it again after a login or logout
+  details: null,
 };
+
+// each kind of request counts its calls, so that an answer to an older one is dropped
+const tickets = { filters: 0, query: 0, details: 0, hover: 0, search: 0, view: 0 };
 
 // ---- the URL keeps the view, the filters, hidden layers and the basemap ----
 
@@ -137,12 +145,17 @@ function tileUrl(kind) {
   return `${location.origin}/tiles/${kind}/{z}/{x}/{y}.mvt${shift}`;
 }
 
+/** A GeoJSON layer's data as drawn: shifted to GCJ-02 on a GCJ-02 basemap. */
+function displayData(id) {
+  return gcjDisplay() ? mapFeatures(page.rawData[id], toGcj02) : page.rawData[id];
+}
+
 function refreshSourcesForCrs() {
   for (const id of ['admin_area', ...LAYERS.map((l) => l.id)]) {
     const source = map.getSource(id);
     if (!source) continue;
     if (page.tiled[id]) source.setTiles([tileUrl(id)]);
-    else source.setData(gcjDisplay() ? mapFeatures(page.rawData[id], toGcj02) : page.rawData[id]);
+    else source.setData(displayData(id));
   }
   clearQuery();
 }
@@ -215,7 +228,8 @@ function setVisible(id, on) {
   document.body.dataset.idle = 'false';
   map.once('idle', () => { document.body.dataset.idle = 'true'; });
   const layer = LAYERS.find((l) => l.id === id);
-  layer.styles.forEach((_, i) => map.setLayoutProperty(`${id}-${i}`, 'visibility', on ? 'visible' : 'none'));
+  // before the layers are added, the choice is applied when they are
+  layer.styles.forEach((_, i) => map.getLayer(`${id}-${i}`) && map.setLayoutProperty(`${id}-${i}`, 'visibility', on ? 'visible' : 'none'));
   writeUrl();
 }
 
@@ -234,6 +248,7 @@ function filterQuery() {
 /** Restricts the site layers to the sites the filters match (fetched by id, up to a cap). */
 async function applyFilters() {
   writeUrl();
+  const ticket = ++tickets.filters;
   const query = filterQuery();
   if ([...query.keys()].length === 0) {
     page.filterIds = null;
@@ -244,6 +259,7 @@ async function applyFilters() {
       query.set('limit', '1000');
       query.set('offset', String(offset));
       const { data } = await api(`/api/sites?${query}`);
+      if (ticket !== tickets.filters) return;
       total = data.total;
       ids.push(...data.items.map((s) => s.id));
       if (ids.length >= total || data.items.length === 0) break;
@@ -271,12 +287,12 @@ async function applyFilters() {
  * enough for GeoJSON (the rest come as tiles).
  */
 const firstData = (async () => {
-  const admin = api('/api/layers/admin_area');
-  const [{ data: settings }, { data: stats }] = await Promise.all([api('/api/settings'), api('/api/stats')]);
+  const [{ data: settings }, { data: stats }, { data: admin }] = await Promise.all([
+    api('/api/settings'), api('/api/stats'), api('/api/layers/admin_area')]);
   const count = (id) => stats.sites_by_kind.find((c) => c.key === id)?.count ?? 0;
   const small = LAYERS.filter((l) => count(l.id) <= settings.geojson_max_features);
   const layers = await Promise.all(small.map(async (l) => [l.id, (await api(`/api/layers/${l.id}`)).data]));
-  return { settings, stats, admin: (await admin).data, layers };
+  return { settings, stats, admin, layers };
 })();
 // a failure is reported where the data is awaited
 firstData.catch(() => {});
@@ -292,7 +308,7 @@ async function loadLayers() {
   renderLayerList();
 
   page.rawData.admin_area = admin;
-  map.addSource('admin_area', { type: 'geojson', data: admin });
+  map.addSource('admin_area', { type: 'geojson', data: displayData('admin_area') });
   OUTLINE_STYLES.forEach((style, i) => map.addLayer({ id: `admin_area-${i}`, source: 'admin_area', ...style }));
 
   for (const [id, data] of layers) page.rawData[id] = data;
@@ -301,7 +317,7 @@ async function loadLayers() {
     if (page.tiled[layer.id]) {
       map.addSource(layer.id, { type: 'vector', tiles: [tileUrl(layer.id)], minzoom: 0, maxzoom: 16 });
     } else {
-      map.addSource(layer.id, { type: 'geojson', data: page.rawData[layer.id], promoteId: 'id' });
+      map.addSource(layer.id, { type: 'geojson', data: displayData(layer.id), promoteId: 'id' });
     }
     layer.styles.forEach((style, i) => {
       map.addLayer({
@@ -309,21 +325,23 @@ async function loadLayers() {
         layout: { visibility: page.visible[layer.id] ? 'visible' : 'none' },
       });
       map.on('mouseenter', `${layer.id}-${i}`, () => { if (page.mode === 'point') map.getCanvas().style.cursor = 'pointer'; });
-      map.on('mouseleave', `${layer.id}-${i}`, () => { map.getCanvas().style.cursor = ''; });
+      map.on('mouseleave', `${layer.id}-${i}`, () => { map.getCanvas().style.cursor = page.mode === 'point' ? '' : 'crosshair'; });
     });
   }
   addOverlayLayers();
   setOutlines(page.outlines);
+  document.getElementById('outlines').checked = page.outlines;
+  // the sources above are already in the basemap's CRS; this adds its raster layers
   if (page.basemap !== 'none') setBasemap(page.basemap);
 
   if (!initialView) {
     const bounds = new maplibregl.LngLatBounds();
-    admin.features.forEach((f) => f.geometry.coordinates.flat(2).forEach((c) => bounds.extend(c)));
+    admin.features.forEach((f) => extendBounds(bounds, f.geometry));
     if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 30, duration: 0 });
   }
-  const total = Object.values(page.counts).reduce((a, b) => a + b, 0);
-  document.getElementById('status').textContent = t('loaded', { n: total });
+  page.total = Object.values(page.counts).reduce((a, b) => a + b, 0);
   page.loaded = true;
+  renderStatus();
   await applyFilters();
   writeUrl();
   // lets tests (and anyone curious) know the first complete render has happened
@@ -348,6 +366,7 @@ function addOverlayLayers() {
 }
 
 function setHighlight(geometries) {
+  tickets.hover += 1;
   const source = map.getSource('highlight');
   if (!source) return;
   const features = (geometries ?? []).filter(Boolean).map((g) => ({ type: 'Feature', properties: {}, geometry: toDisplay(g) }));
@@ -391,18 +410,17 @@ function refreshResults() {
   resultsTimer = setTimeout(() => { if (!page.query) loadProjectsInView().catch((e) => notify(e.message, 'error')); }, 250);
 }
 
-let viewRequest = 0;
 async function loadProjectsInView() {
   const bounds = map.getBounds();
   const params = filterQuery();
   params.set('bbox', [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map((v) => v.toFixed(6)).join(','));
   params.set('crs', displayCrs());
   params.set('limit', '50');
-  const ticket = ++viewRequest;
+  const ticket = ++tickets.view;
   const body = document.getElementById('results-body');
   body.setAttribute('aria-busy', 'true');
   const { data } = await api(`/api/projects?${params}`);
-  if (ticket !== viewRequest || page.query) return;
+  if (ticket !== tickets.view || page.query) return;
   page.viewResults = data;
   // which request the list shows, for tests and for anyone reading the page
   body.dataset.query = params.toString();
@@ -411,7 +429,7 @@ async function loadProjectsInView() {
 
 function projectRow(p, distance) {
   return el('li', { class: 'result', tabindex: 0, 'data-project': p.id,
-    onmouseenter: () => highlightProject(p.id), onfocus: () => highlightProject(p.id), onmouseleave: () => setHighlight(null),
+    onmouseenter: () => highlightProject(p.id), onfocus: () => highlightProject(p.id), onmouseleave: () => setHighlight(null), onblur: () => setHighlight(null),
     onclick: () => showProject(p.id), onkeydown: (e) => { if (e.key === 'Enter') showProject(p.id); } },
   el('div', { class: 'result-line' }, el('span', { class: 'result-name' }, projectName(p)), statusBadge(p.status)),
   el('div', { class: 'result-line' }, el('span', { class: 'muted' }, p.code), progressBar(p.progress),
@@ -419,13 +437,11 @@ function projectRow(p, distance) {
 }
 
 function siteRow(s) {
-  return el('li', { class: 'result', tabindex: 0, 'data-site': s.id,
-    onmouseenter: () => highlightSite(s), onfocus: () => highlightSite(s), onmouseleave: () => setHighlight(null),
-    onclick: () => showSite(s.id, true), onkeydown: (e) => { if (e.key === 'Enter') showSite(s.id, true); } },
-  el('div', { class: 'result-line' }, el('span', { class: 'result-name' }, s.name), el('span', { class: 'kind' }, t(s.kind))),
-  el('div', { class: 'result-line' }, el('span', { class: 'muted' }, s.code),
-    el('span', { class: 'state', style: `--state:${STATE_COLOURS[s.remediation_state]}` }, t(`state_${s.remediation_state}`)),
-    el('span', { class: 'distance' }, formatDistance(s.distance_m))));
+  return siteSummary(s, el('span', { class: 'distance' }, formatDistance(s.distance_m)), {
+    tabindex: 0, onmouseenter: () => highlightSite(s), onfocus: () => highlightSite(s),
+    onmouseleave: () => setHighlight(null), onblur: () => setHighlight(null),
+    onclick: () => showSite(s.id, true), onkeydown: (e) => { if (e.key === 'Enter') showSite(s.id, true); },
+  });
 }
 
 function renderResults() {
@@ -474,8 +490,19 @@ async function siteGeometry(id) {
   return page.siteCache.get(id).geometry;
 }
 
-async function highlightSite(site) {
-  setHighlight([site.geometry ?? await siteGeometry(site.id)]);
+/** Highlights what `geometries` resolves to, unless the pointer left (or moved on) meanwhile. */
+async function highlightWhenReady(geometries) {
+  const ticket = ++tickets.hover;
+  try {
+    const found = await geometries;
+    if (ticket === tickets.hover) setHighlight(found);
+  } catch (e) {
+    notify(e.message, 'error');
+  }
+}
+
+function highlightSite(site) {
+  highlightWhenReady(site.geometry ? Promise.resolve([site.geometry]) : siteGeometry(site.id).then((g) => [g]));
 }
 
 const projectSites = new Map();
@@ -484,15 +511,16 @@ async function sitesOfProject(id) {
   return projectSites.get(id);
 }
 
-async function highlightProject(id) {
-  const sites = await sitesOfProject(id);
-  setHighlight(sites.map((s) => s.geometry));
+function highlightProject(id) {
+  highlightWhenReady(sitesOfProject(id).then((sites) => sites.map((s) => s.geometry)));
 }
 
 // ---- location queries ----
 
 async function runLocate(params) {
+  const ticket = ++tickets.query;
   const { data } = await api(`/api/locate?${params}`);
+  if (ticket !== tickets.query) return data;
   const point = [data.lon, data.lat];
   const circle = Number(params.get('radius')) > 0 ? circlePolygon(point, data.radius_m) : null;
   page.query = {
@@ -525,10 +553,12 @@ async function queryPolygon() {
   const ring = [...page.draft, page.draft[0]];
   const area = { type: 'Polygon', coordinates: [ring] };
   const crs = displayCrs();
+  const ticket = ++tickets.query;
   const [sites, projects] = await Promise.all([
     api(`/api/sites/search?crs=${crs}&limit=1000`, { method: 'POST', body: area }),
     api(`/api/projects/search?crs=${crs}&limit=1000`, { method: 'POST', body: area }),
   ]);
+  if (ticket !== tickets.query) return;
   page.draft = [];
   page.query = { point: null, shape: area, sites: sites.data.items, projects: projects.data.items };
   setMode('point');
@@ -547,6 +577,7 @@ function setMode(mode) {
 }
 
 function clearQuery() {
+  tickets.query += 1;
   page.query = null;
   drawQueryShape();
   setHighlight(null);
@@ -569,18 +600,15 @@ async function goToCoordinates(event) {
 
 // ---- the side panel of a site or project ----
 
-function openDetails(title) {
+/** Opens the side panel for `shown` ({ kind, id }); returns its body and the ticket of this opening. */
+function openDetails(title, shown) {
+  page.details = shown;
   const details = document.getElementById('details');
   details.hidden = false;
   document.getElementById('details-title').textContent = title;
   const body = document.getElementById('details-body');
   body.replaceChildren(el('p', { class: 'muted' }, t('loading')));
-  return body;
-}
-
-function attributeTable(rows) {
-  return el('table', { class: 'attrs' }, el('tbody', {}, rows.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) =>
-    el('tr', {}, el('th', { scope: 'row' }, k), el('td', {}, Array.isArray(v) ? v.join('、') : typeof v === 'object' ? JSON.stringify(v) : String(v))))));
+  return [body, ++tickets.details];
 }
 
 async function projectCard(p) {
@@ -592,18 +620,20 @@ async function projectCard(p) {
 }
 
 async function showSite(id, fly = false) {
-  const body = openDetails(t('details'));
+  const [body, ticket] = openDetails(t('details'), { kind: 'site', id });
   try {
     const site = (await api(`/api/sites/${id}`)).data;
+    if (ticket !== tickets.details) return;
     page.siteCache.set(id, site);
     document.getElementById('details-title').textContent = language() === 'en' && site.name_en ? site.name_en : site.name;
     setHighlight([site.geometry]);
     if (fly) flyToGeometries([site.geometry]);
     const projects = (await api(`/api/projects?site=${id}&limit=100`)).data.items;
     const cards = await Promise.all(projects.map(projectCard));
+    if (ticket !== tickets.details) return;
     body.replaceChildren(
-      attributeTable([[t('kind'), t(site.kind)], [t('code'), site.code], [t('town'), site.town_name ?? site.town_code],
-        [t('state'), t(`state_${site.remediation_state}`)], ...Object.entries(site.attrs ?? {})]),
+      factTable([[t('kind'), t(site.kind)], [t('code'), site.code], [t('town'), site.town_name ?? site.town_code],
+        [t('state'), t(`state_${site.remediation_state}`)], ...Object.entries(site.attrs ?? {}).map(([k, v]) => [label('attr', k), v])]),
       site.placeholder ? el('p', { class: 'note' }, t('placeholder')) : null,
       el('h3', {}, `${t('linkedProjects')} (${projects.length})`),
       projects.length ? el('div', { class: 'cards' }, cards) : el('p', { class: 'empty' }, t('noProjects')));
@@ -614,14 +644,15 @@ async function showSite(id, fly = false) {
 }
 
 async function showProject(id) {
-  const body = openDetails(t('details'));
+  const [body, ticket] = openDetails(t('details'), { kind: 'project', id });
   try {
     const project = (await api(`/api/projects/${id}`)).data;
-    document.getElementById('details-title').textContent = projectName(project);
     const sites = await sitesOfProject(id);
+    const card = await projectCard(project);
+    if (ticket !== tickets.details) return;
+    document.getElementById('details-title').textContent = projectName(project);
     setHighlight(sites.map((s) => s.geometry));
     flyToGeometries(sites.map((s) => s.geometry));
-    const card = await projectCard(project);
     card.querySelector('details')?.setAttribute('open', '');
     body.replaceChildren(card,
       el('h3', {}, `${t('linkedSites')} (${sites.length})`),
@@ -634,30 +665,36 @@ async function showProject(id) {
 
 function flyToGeometries(geometries) {
   const bounds = new maplibregl.LngLatBounds();
-  for (const g of geometries.filter(Boolean)) mapGeometry(toDisplay(g), (position) => { bounds.extend(position); return position; });
+  for (const g of geometries.filter(Boolean)) extendBounds(bounds, toDisplay(g));
   if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 80, maxZoom: 15, duration: 600 });
 }
 
 // ---- search ----
 
 let searchTimer = 0;
-let searchTicket = 0;
+function closeSearch() {
+  tickets.search += 1;
+  document.getElementById('search-results').hidden = true;
+  document.getElementById('search').setAttribute('aria-expanded', 'false');
+}
+
 function onSearchInput() {
   clearTimeout(searchTimer);
-  searchTimer = setTimeout(runSearch, 250);
+  searchTimer = setTimeout(() => runSearch().catch((e) => notify(e.message, 'error')), 250);
 }
 
 async function runSearch() {
   const input = document.getElementById('search');
   const list = document.getElementById('search-results');
   const q = input.value.trim();
-  if (!q) { list.hidden = true; input.setAttribute('aria-expanded', 'false'); return; }
-  const ticket = ++searchTicket;
+  if (!q) { closeSearch(); return; }
+  const ticket = ++tickets.search;
   const query = new URLSearchParams({ q, limit: '8' });
   const [sites, projects] = await Promise.all([api(`/api/sites?${query}`), api(`/api/projects?${query}`)]);
-  if (ticket !== searchTicket) return;
-  const option = (text, sub, action) => el('li', { role: 'option', tabindex: -1, onclick: () => { list.hidden = true; action(); },
-    onkeydown: (e) => { if (e.key === 'Enter') { list.hidden = true; action(); } } }, el('span', {}, text), el('span', { class: 'muted' }, sub));
+  if (ticket !== tickets.search) return;
+  const choose = (action) => { closeSearch(); action(); };
+  const option = (text, sub, action) => el('li', { role: 'option', tabindex: -1, onclick: () => choose(action),
+    onkeydown: (e) => onOptionKey(e, () => choose(action)) }, el('span', {}, text), el('span', { class: 'muted' }, sub));
   const items = [
     ...projects.data.items.map((p) => option(projectName(p), `${t('searchProjects')} · ${p.code}`, () => showProject(p.id))),
     ...sites.data.items.map((s) => option(s.name, `${t(s.kind)} · ${s.code}`, () => showSite(s.id, true))),
@@ -668,28 +705,50 @@ async function runSearch() {
 }
 
 function onSearchKey(e) {
-  const list = document.getElementById('search-results');
-  const options = [...list.querySelectorAll('[role=option]')];
+  const options = [...document.getElementById('search-results').querySelectorAll('[role=option]')];
   if (e.key === 'ArrowDown' && options.length) { e.preventDefault(); options[0].focus(); }
   if (e.key === 'Enter' && options.length) { e.preventDefault(); options[0].click(); }
-  if (e.key === 'Escape') list.hidden = true;
+  if (e.key === 'Escape') closeSearch();
+}
+
+/** Up and down move between the options, Enter picks one, Escape goes back to the box. */
+function onOptionKey(e, pick) {
+  const option = e.currentTarget;
+  if (e.key === 'Enter') pick();
+  else if (e.key === 'ArrowDown') { e.preventDefault(); option.nextElementSibling?.focus(); }
+  else if (e.key === 'ArrowUp') { e.preventDefault(); (option.previousElementSibling ?? document.getElementById('search')).focus(); }
+  else if (e.key === 'Escape') { closeSearch(); document.getElementById('search').focus(); }
 }
 
 // ---- wiring ----
 
+function renderStatus() {
+  const status = document.getElementById('status');
+  status.textContent = page.failure ? t('failed', { e: page.failure }) : page.loaded ? t('loaded', { n: page.total }) : t('loading');
+  status.classList.toggle('error', Boolean(page.failure));
+}
+
+/** Everything the language, a login or a logout changes. */
 function renderAll() {
+  renderStatus();
   renderLayerList();
   renderLegend();
   renderReportLinks();
   renderFilterChoices();
   renderFilterSummary();
-  if (page.settings) renderBasemapChooser();
+  renderBasemapChooser();
   setMode(page.mode);
   if (page.loaded) renderResults();
+  // what the panel shows may depend on who is logged in (staff-only attributes)
+  if (page.details && !document.getElementById('details').hidden) {
+    if (page.details.kind === 'site') showSite(page.details.id);
+    else showProject(page.details.id);
+  }
 }
 
 map.on('click', (e) => {
-  const layers = LAYERS.flatMap((l) => l.styles.map((_, i) => `${l.id}-${i}`)).filter((id) => map.getLayer(id));
+  // a key zone's fill covers everything inside it: a click there asks what is here
+  const layers = LAYERS.flatMap((l) => l.styles.map((_, i) => `${l.id}-${i}`)).filter((id) => id !== 'key_zone-0' && map.getLayer(id));
   if (page.mode === 'polygon') {
     page.draft.push([e.lngLat.lng, e.lngLat.lat]);
     drawQueryShape();
@@ -726,6 +785,8 @@ document.getElementById('results-back').addEventListener('click', clearQuery);
 document.getElementById('export-csv').addEventListener('click', exportResults);
 document.getElementById('details-close').addEventListener('click', () => {
   document.getElementById('details').hidden = true;
+  page.details = null;
+  tickets.details += 1;
   setHighlight(null);
 });
 document.getElementById('search').addEventListener('input', onSearchInput);
@@ -757,6 +818,6 @@ if (window.matchMedia('(max-width: 600px)').matches) {
 }
 await mapLoaded;
 loadLayers().catch((err) => {
-  document.getElementById('status').textContent = t('failed', { e: err.message });
-  document.getElementById('status').classList.add('error');
+  page.failure = err.message;
+  renderStatus();
 });

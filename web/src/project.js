@@ -2,8 +2,10 @@
 // editors status transitions (only the allowed ones, each with a note), progress, field edits and
 // linking sites by picking them on the mini-map. A stale edit shows both versions side by side.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
-import { t, label, language } from '/i18n.js';
-import { api, el, statusBadge, progressBar, timeline, notify, initChrome, canEdit, projectName, STATE_COLOURS } from '/common.js';
+import { t, label } from '/i18n.js';
+import {
+  api, el, statusBadge, progressBar, timeline, notify, initChrome, canEdit, projectName, formatTime, extendBounds, siteSummary, factTable,
+} from '/common.js';
 
 const projectId = Number(location.pathname.split('/').filter(Boolean)[1]);
 const EDITABLE = ['name', 'responsible_unit', 'stage', 'planned_start', 'planned_end', 'actual_start', 'actual_end', 'description'];
@@ -30,17 +32,18 @@ async function load() {
 }
 
 function facts(p) {
+  const funding = [p.funding_amount === null || p.funding_amount === undefined ? null : `${p.funding_amount} ${t('tenThousandYuan')}`, p.funding_source]
+    .filter(Boolean).join(' · ');
   const rows = [
     [t('code'), p.code], [t('category'), label('category', p.category)], [t('programme'), p.programme_name ?? '—'],
     [t('status'), statusBadge(p.status)], [t('progress'), progressBar(p.progress)],
     [label('field', 'stage'), p.stage ? label('stage', p.stage) : '—'], [t('responsibleUnit'), p.responsible_unit ?? '—'], [t('town'), p.town_name ?? '—'],
-    [t('funding'), p.funding_amount !== null && p.funding_amount !== undefined ? `${p.funding_amount} 万元 · ${p.funding_source ?? ''}` : (p.funding_source ?? '—')],
+    [t('funding'), funding || '—'],
     [t('plannedDates'), `${p.planned_start ?? '—'} ~ ${p.planned_end ?? '—'}`], [t('actualDates'), `${p.actual_start ?? '—'} ~ ${p.actual_end ?? '—'}`],
-    [t('description'), p.description ?? '—'], [t('updatedAt'), new Date(p.updated_at).toLocaleString(language() === 'en' ? 'en-GB' : 'zh-CN', { timeZone: 'Asia/Shanghai' })],
-    [t('version'), String(p.version)],
+    [t('description'), p.description ?? '—'], [t('updatedAt'), formatTime(p.updated_at)], [t('version'), String(p.version)],
   ];
-  if (p.status_reason) rows.splice(4, 0, [t('reason'), p.status_reason]);
-  return el('table', { class: 'attrs' }, el('tbody', {}, rows.map(([k, v]) => el('tr', {}, el('th', { scope: 'row' }, k), el('td', {}, v)))));
+  if (p.status_reason) rows.splice(4, 0, [t('suspendReason'), p.status_reason]);
+  return factTable(rows);
 }
 
 function render() {
@@ -59,11 +62,8 @@ function render() {
 }
 
 function renderSiteList() {
-  const items = page.sites.map((s) => el('li', { class: 'result', 'data-site': s.id },
-    el('div', { class: 'result-line' }, el('span', { class: 'result-name' }, s.name), el('span', { class: 'kind' }, t(s.kind))),
-    el('div', { class: 'result-line' }, el('span', { class: 'muted' }, s.code),
-      el('span', { class: 'state', style: `--state:${STATE_COLOURS[s.remediation_state]}` }, t(`state_${s.remediation_state}`)),
-      canEdit() ? el('button', { type: 'button', class: 'unlink', onclick: () => unlink(s) }, t('unlink')) : null)));
+  const items = page.sites.map((s) => siteSummary(s,
+    canEdit() ? el('button', { type: 'button', class: 'unlink', onclick: () => unlink(s) }, t('unlink')) : null));
   const picked = page.picked && canEdit() && !page.sites.some((s) => s.id === page.picked.id)
     ? el('li', { class: 'pick' }, el('button', { type: 'button', id: 'link-picked', class: 'primary', onclick: () => link(page.picked) }, t('linkSite', { n: page.picked.name })))
     : null;
@@ -141,6 +141,9 @@ function send(change, etag) {
 async function write(change, etag = page.etag) {
   notify('');
   document.getElementById('conflict').hidden = true;
+  // one write at a time: a second click would only meet the first one as a conflict
+  const buttons = [...document.querySelectorAll('#edit-body button, #site-list button')];
+  buttons.forEach((b) => { b.disabled = true; });
   try {
     await send(change, etag);
     page.picked = null;
@@ -149,6 +152,9 @@ async function write(change, etag = page.etag) {
   } catch (e) {
     if (e.status === 412 && e.problem.current) showConflict(change, e.problem.current);
     else notify(e.message, 'error');
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+    document.getElementById('transition-apply')?.toggleAttribute('disabled', !document.querySelector('#transition-form [aria-pressed=true]'));
   }
 }
 
@@ -165,6 +171,14 @@ function intended(change) {
   }
 }
 
+function fieldName(field) {
+  switch (field) {
+    case 'note': return t('note');
+    case 'link': case 'unlink': return t(field);
+    default: return label('field', field);
+  }
+}
+
 function shown(project, field) {
   if (field === 'status') return label('status', project.status);
   if (field === 'progress') return `${project.progress}%`;
@@ -176,9 +190,9 @@ function showConflict(change, current) {
   const box = document.getElementById('conflict');
   const mine = intended(change);
   const fields = [...new Set(['status', 'progress', ...Object.keys(mine).filter((f) => f !== 'note' && f !== 'link' && f !== 'unlink')])];
-  const theirs = el('table', {}, el('tbody', {}, fields.map((f) => el('tr', {}, el('th', { scope: 'row' }, label('field', f)), el('td', {}, String(shown(current, f)))))));
+  const theirs = el('table', {}, el('tbody', {}, fields.map((f) => el('tr', {}, el('th', { scope: 'row' }, fieldName(f)), el('td', {}, String(shown(current, f)))))));
   const yours = el('table', {}, el('tbody', {}, Object.entries(mine).map(([f, v]) => el('tr', {},
-    el('th', { scope: 'row' }, f === 'note' ? t('note') : label('field', f)),
+    el('th', { scope: 'row' }, fieldName(f)),
     el('td', { class: f in current && String(shown(current, f)) !== String(v ?? '—') ? 'differs' : '' }, String(v ?? '—'))))));
   box.replaceChildren(
     el('h2', { id: 'conflict-title' }, t('conflictTitle')),
@@ -191,6 +205,7 @@ function showConflict(change, current) {
       el('button', { type: 'button', id: 'conflict-discard', onclick: () => { box.hidden = true; load(); } }, t('discard'))));
   box.hidden = false;
   box.scrollIntoView({ block: 'nearest' });
+  box.querySelector('#conflict-retry').focus();
 }
 
 // ---- the mini-map ----
@@ -241,10 +256,9 @@ function drawSites() {
   source.setData({ type: 'FeatureCollection', features: page.sites.map((s) => ({ type: 'Feature', id: s.id, properties: { name: s.name }, geometry: s.geometry })) });
   map.getSource('picked')?.setData({ type: 'FeatureCollection', features: [] });
   const bounds = new maplibregl.LngLatBounds();
-  const extend = (c) => (typeof c[0] === 'number' ? bounds.extend(c) : c.forEach(extend));
-  page.sites.forEach((s) => extend(s.geometry.coordinates));
+  page.sites.forEach((s) => extendBounds(bounds, s.geometry));
   if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 40, maxZoom: 15, duration: 0 });
 }
 
 await initChrome('projectTitle', render);
-await Promise.all([load(), setUpMap()]);
+await Promise.all([load(), setUpMap().catch((e) => notify(e.message, 'error'))]);

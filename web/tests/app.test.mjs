@@ -59,8 +59,14 @@ test('viewers see no edit controls; an editor moves a project on and the timelin
   }));
   const target = await page.evaluate((linked) => {
     const map = window.remediationMap;
-    const hit = map.queryRenderedFeatures({ layers: ['all-sites-point'] }).find((f) => !linked.includes(Number(f.id)));
-    return hit && { id: Number(hit.id), name: hit.properties.name, at: map.project(hit.geometry.coordinates) };
+    const { width, height } = map.getCanvas().getBoundingClientRect();
+    // a point well inside the canvas, away from the zoom buttons (rendered features include the
+    // tiles' buffer beyond the edges)
+    const inside = ({ x, y }) => x > 20 && x < width - 60 && y > 20 && y < height - 20;
+    return map.queryRenderedFeatures({ layers: ['all-sites-point'] })
+      .filter((f) => !linked.includes(Number(f.id)))
+      .map((f) => ({ id: Number(f.id), name: f.properties.name, at: map.project(f.geometry.coordinates) }))
+      .find((f) => inside(f.at));
   }, linkedBefore);
   assert.ok(target, 'an unlinked site is drawn on the mini-map');
   const box = await page.locator('#mini-map').boundingBox();
