@@ -185,6 +185,11 @@ pub struct ServeArgs {
     /// A Tianditu key (tk); with one, Tianditu's vector map and labels are offered.
     #[arg(long, env = "TIANDITU_KEY", default_value = "", hide_env_values = true)]
     pub tianditu_key: String,
+    /// Seconds a report request, and each statement of its build, may run: reports read every
+    /// project's history, so they get longer than REQUEST_TIMEOUT_SECS and
+    /// DB_STATEMENT_TIMEOUT_SECS allow other requests.
+    #[arg(long, env = "REPORT_TIMEOUT_SECS", default_value_t = 600)]
+    pub report_timeout_secs: u64,
     /// A raster tile URL in GCJ-02 (AMap style) offered as a basemap; the data is shifted to
     /// GCJ-02 for display on it. Empty: not offered.
     #[arg(long, env = "BASEMAP_GCJ02_URL", default_value = "")]

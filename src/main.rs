@@ -59,7 +59,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 summary.admin_areas, summary.sites, summary.programmes, summary.projects
             );
         }
-        Command::Serve(args) => serve(pool, args).await?,
+        Command::Serve(args) => {
+            // a report build runs its statements on a pool of its own, with a longer bound; one
+            // build runs at a time and reads on two connections at once
+            let report_pool = db::connect_lazy(
+                &cli.database_url,
+                2,
+                Duration::from_secs(cli.db_acquire_timeout_secs),
+                Some(Duration::from_secs(args.report_timeout_secs.max(1))),
+            )
+            .context("invalid DATABASE_URL")?;
+            serve(pool, report_pool, args).await?
+        }
         Command::Import {
             kind,
             crs,
@@ -138,7 +149,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(
+    pool: sqlx::PgPool,
+    report_pool: sqlx::PgPool,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
     db::migrate(&pool)
         .await
         .context("applying migrations at start-up")?;
@@ -149,6 +164,7 @@ async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> anyhow::Result<()> {
         require_login_for_read: args.require_login_for_read,
         tile_cache_bytes: args.tile_cache_mb.saturating_mul(1 << 20),
         request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+        report_timeout: Duration::from_secs(args.report_timeout_secs.max(1)),
         max_body_bytes: args.max_body_mb.clamp(1, 1024) << 20,
         tile_render_concurrency: args.tile_render_concurrency.max(1),
         cors_read_origins: args
@@ -165,7 +181,7 @@ async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> anyhow::Result<()> {
             &args.basemap_gcj02_url,
         ),
     };
-    let state = http::AppState::new(pool, config);
+    let state = http::AppState::new(pool, config).with_report_pool(report_pool);
     if state.config.tile_cache_bytes > 0 {
         state.start_tile_cache();
     }

@@ -79,7 +79,11 @@ pub async fn request_timeout(
     request: Request,
     next: Next,
 ) -> Response {
-    let limit = state.config.request_timeout;
+    let limit = if request.uri().path() == "/api/reports" {
+        state.config.report_timeout
+    } else {
+        state.config.request_timeout
+    };
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => AppError::Busy(format!(

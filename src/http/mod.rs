@@ -47,6 +47,8 @@ pub struct HttpConfig {
     pub tile_cache_bytes: usize,
     /// a request running longer is stopped with a 503
     pub request_timeout: std::time::Duration,
+    /// the same for report downloads, which replay every project's history
+    pub report_timeout: std::time::Duration,
     /// origins of browser-based GIS clients allowed to read cross-origin (GET/HEAD only);
     /// empty: CORS closed; ["*"]: any origin
     pub cors_read_origins: Vec<String>,
@@ -71,6 +73,7 @@ impl HttpConfig {
             require_login_for_read: false,
             tile_cache_bytes: 64 << 20,
             request_timeout: std::time::Duration::from_secs(60),
+            report_timeout: std::time::Duration::from_secs(600),
             max_body_bytes: 2 << 20,
             cors_read_origins: Vec::new(),
             tile_render_concurrency: 8,
@@ -83,7 +86,10 @@ impl HttpConfig {
 
 #[derive(Clone)]
 pub struct AppState {
+    /// requests' connections, each statement bounded by DB_STATEMENT_TIMEOUT_SECS
     pub pool: PgPool,
+    /// report builds' connections, with their own (longer) statement bound
+    pub report_pool: PgPool,
     pub config: Arc<HttpConfig>,
     pub tiles: Arc<TileCache>,
     /// Reports read every project's history: one is built at a time, so that a burst of report
@@ -98,12 +104,19 @@ impl AppState {
         let buffer_fraction =
             f64::from(crate::db::tiles::BUFFER) / f64::from(crate::db::tiles::EXTENT);
         AppState {
+            report_pool: pool.clone(),
             pool,
             tiles: Arc::new(TileCache::new(config.tile_cache_bytes, buffer_fraction)),
             report_builds: Arc::new(tokio::sync::Semaphore::new(1)),
             tile_renders: Arc::new(tokio::sync::Semaphore::new(config.tile_render_concurrency)),
             config: Arc::new(config),
         }
+    }
+
+    /// Builds reports on `pool` (its connections carry the statement bound for reports).
+    pub fn with_report_pool(mut self, pool: PgPool) -> Self {
+        self.report_pool = pool;
+        self
     }
 
     /// Starts the listener that keeps the tile cache fresh; caching begins once it is connected.

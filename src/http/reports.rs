@@ -97,7 +97,7 @@ async fn get_report(
         .await
         .map_err(|_| busy())?
         .map_err(|_| busy())?;
-    let built = report::build(&state.pool, as_of, since, lang)
+    let built = report::build(&state.report_pool, as_of, since, lang)
         .await
         .map_err(|e| match e {
             report::ReportError::Template(message) => AppError::Unprocessable(message),

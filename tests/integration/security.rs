@@ -612,3 +612,61 @@ async fn a_write_that_fails_midway_leaves_nothing_half_written(pool: PgPool) {
         (json!("preparing"), json!(2))
     );
 }
+
+/// Requests and report builds have statement bounds of their own. With the requests' bound at
+/// 200 ms and `project` locked here, statistics are cut off with a 503, while a report (on the
+/// report pool, unbounded in this test) waits out the lock for longer than that and answers.
+#[sqlx::test]
+async fn report_builds_have_a_statement_bound_of_their_own(pool: PgPool) {
+    use crate::api::fixtures;
+    fixtures(&pool).await;
+    let bounded = pool
+        .connect_options()
+        .as_ref()
+        .clone()
+        .options([("statement_timeout", "200ms")]);
+    let requests = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(bounded)
+        .await
+        .unwrap();
+    let state = AppState::new(requests, HttpConfig::new(web_dir())).with_report_pool(pool.clone());
+    let api = Api::with_state(state);
+
+    let mut lock = pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE project IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let stats = api.get("/api/stats").await;
+    assert_eq!(
+        stats.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        stats.body
+    );
+
+    let report = tokio::spawn({
+        let router = api.router();
+        async move {
+            use tower::ServiceExt;
+            let request = Request::get("/api/reports?as_of=2025-06-30&format=json")
+                .body(Body::empty())
+                .unwrap();
+            router.oneshot(request).await.unwrap().status()
+        }
+    });
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
+    while sqlx::query_scalar::<_, i64>(waiting)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        == 0
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // well past the requests' bound
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    lock.commit().await.unwrap();
+    assert_eq!(report.await.unwrap(), StatusCode::OK);
+}
