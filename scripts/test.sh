@@ -26,7 +26,9 @@ for account in web-editor:editor web-viewer:viewer; do
         printf '%s-pass-1\n' "$name" | target/debug/remediation-tracker user add --username "$name" --role "${account##*:}"
 done
 port=${WEB_TEST_PORT:-18765}
-target/debug/remediation-tracker serve --bind "127.0.0.1:$port" --web-dir web >target/web-test-server.log 2>&1 &
+# a GCJ-02 basemap on a host the browser tests answer themselves (there is no internet in CI)
+BASEMAP_GCJ02_URL='http://gcj02-basemap.test/{z}/{x}/{y}.png' \
+    target/debug/remediation-tracker serve --bind "127.0.0.1:$port" --web-dir web >target/web-test-server.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

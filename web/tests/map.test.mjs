@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { launch, open, api, drawnPixels, idle, screenPoint, BASE_URL, ARTIFACTS } from './browser.mjs';
 import { toGcj02 } from '../src/gcj02.js';
@@ -180,6 +181,51 @@ test('filters restrict the map and the list, and the URL keeps them with the vie
   assert.equal(zoom, 13.5);
   assert.deepEqual([...problems, ...again.problems], []);
   await again.page.close();
+  await page.close();
+});
+
+test('on a GCJ-02 basemap every layer is shifted to line up, also when the URL restores it', async () => {
+  const tile = readFileSync(fileURLToPath(new URL('./basemap-tile.png', import.meta.url)));
+  const serveTiles = (page) => page.route('http://gcj02-basemap.test/**', (route) => route.fulfill({ body: tile, contentType: 'image/png' }));
+  const { page, problems } = await open(browser);
+  await serveTiles(page);
+  const offered = await page.$$eval('#basemap option', (o) => o.map((n) => n.value));
+  assert.ok(offered.includes('gcj02'), offered.join());
+  await page.selectOption('#basemap', 'gcj02');
+  await page.waitForFunction(() => location.hash.includes('basemap=gcj02'));
+  const shifted = toGcj02(BODY.point);
+
+  // reopened from its URL, the page draws the body at its GCJ-02 position
+  const again = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  again.on('console', (m) => { if (m.type() === 'error' && !/GPU stall/.test(m.text())) problems.push(m.text()); });
+  again.on('pageerror', (e) => problems.push(e.message));
+  await serveTiles(again);
+  await again.goto(page.url());
+  await again.waitForSelector('body[data-ready="true"]');
+  await zoomTo(again, shifted, 17);
+  const onShifted = await screenPoint(again, shifted);
+  await again.mouse.click(onShifted.x, onShifted.y);
+  await again.waitForSelector('#details .project-card');
+  assert.equal(await again.textContent('#details-title'), BODY.name);
+  assert.ok(await again.evaluate(() => window.remediationMap.getLayer('basemap-0') !== undefined));
+
+  // a 3 km circle clicked there asks with crs=gcj02 and finds what the API finds for that point
+  await again.click('#details-close');
+  await again.check('input[name=mode][value=circle]');
+  await again.fill('#radius', '3000');
+  const [request] = await Promise.all([
+    again.waitForRequest((r) => r.url().includes('/api/locate')),
+    again.mouse.click(onShifted.x, onShifted.y),
+  ]);
+  const asked = new URL(request.url()).searchParams;
+  assert.equal(asked.get('crs'), 'gcj02');
+  await again.waitForSelector('#query-projects');
+  const shown = await again.$$eval('#query-projects [data-project]', (rows) => rows.map((r) => Number(r.dataset.project)));
+  const located = await api(`/api/locate?lon=${asked.get('lon')}&lat=${asked.get('lat')}&crs=gcj02&radius=3000`);
+  assert.deepEqual(shown, located.projects.map((p) => p.id));
+  assert.ok(shown.includes((await api(`/api/projects?q=${BODY.project}`)).items[0].id));
+  assert.deepEqual(problems, []);
+  await again.close();
   await page.close();
 });
 
