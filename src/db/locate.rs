@@ -211,7 +211,7 @@ pub async fn site_distances_from_area_centre(
 ) -> sqlx::Result<HashMap<i64, f64>> {
     let rows: Vec<(i64, f64)> = sqlx::query_as(
         "WITH centre AS (SELECT ST_Centroid(ST_Transform(ST_GeomFromWKB($1, $2), 4326))::geography AS c)
-         SELECT s.id, ST_Distance(coalesce(s.zone_geom, s.geom)::geography, centre.c)
+         SELECT s.id, ST_Distance(s.geom::geography, centre.c)
          FROM site s, centre WHERE s.id = ANY($3)",
     )
     .bind(wkb)
