@@ -611,6 +611,12 @@ function openDetails(title, shown) {
   return [body, ++tickets.details];
 }
 
+/** An attribute value in words: enumerated codes and booleans through the catalogue. */
+function attributeValue(value) {
+  if (Array.isArray(value)) return value.map(attributeValue).join('、');
+  return typeof value === 'string' || typeof value === 'boolean' ? label('value', String(value)) : value;
+}
+
 async function projectCard(p) {
   const history = (await api(`/api/projects/${p.id}/history`)).data;
   return el('article', { class: 'project-card', 'data-project': p.id },
@@ -633,7 +639,7 @@ async function showSite(id, fly = false) {
     if (ticket !== tickets.details) return;
     body.replaceChildren(
       factTable([[t('kind'), t(site.kind)], [t('code'), site.code], [t('town'), site.town_name ?? site.town_code],
-        [t('state'), t(`state_${site.remediation_state}`)], ...Object.entries(site.attrs ?? {}).map(([k, v]) => [label('attr', k), v])]),
+        [t('state'), t(`state_${site.remediation_state}`)], ...Object.entries(site.attrs ?? {}).map(([k, v]) => [label('attr', k), attributeValue(v)])]),
       site.placeholder ? el('p', { class: 'note' }, t('placeholder')) : null,
       el('h3', {}, `${t('linkedProjects')} (${projects.length})`),
       projects.length ? el('div', { class: 'cards' }, cards) : el('p', { class: 'empty' }, t('noProjects')));
