@@ -200,20 +200,7 @@ async fn sigterm_lets_a_write_in_flight_finish(pool: PgPool) {
         response
     });
     // the request is in flight once its statement waits for the lock
-    let started = Instant::now();
-    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
-    while sqlx::query_scalar::<_, i64>(waiting)
-        .fetch_one(&pool)
-        .await
-        .unwrap()
-        == 0
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the write never reached the lock"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::common::until_a_statement_waits_on_a_lock(&pool).await;
     terminate(&child);
     // no new connection is taken while the old request still waits
     let started = Instant::now();

@@ -152,3 +152,22 @@ pub async fn digest(pool: &PgPool) -> String {
 pub fn geodata_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata")
 }
+
+/// Returns once a session of this test's database waits on a lock (a request in flight that
+/// the test holds back); fails after 20 s.
+pub async fn until_a_statement_waits_on_a_lock(pool: &PgPool) {
+    let started = std::time::Instant::now();
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
+    while sqlx::query_scalar::<_, i64>(waiting)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        == 0
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no statement reached the lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -656,15 +656,7 @@ async fn report_builds_have_a_statement_bound_of_their_own(pool: PgPool) {
             router.oneshot(request).await.unwrap().status()
         }
     });
-    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
-    while sqlx::query_scalar::<_, i64>(waiting)
-        .fetch_one(&pool)
-        .await
-        .unwrap()
-        == 0
-    {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    crate::common::until_a_statement_waits_on_a_lock(&pool).await;
     // well past the requests' bound
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     lock.commit().await.unwrap();

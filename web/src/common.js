@@ -277,14 +277,26 @@ function chinaToday() {
   return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
 }
 
+/** The report form's date and download links, built into the page's empty `#report` once. */
+function buildReportForm(form) {
+  const input = el('input', { id: 'report-date', type: 'date', min: '1990-01-01', required: true, oninput: renderReportLinks });
+  form.append(
+    el('label', { for: 'report-date', 'data-i18n': 'reportDate' }, t('reportDate')),
+    input,
+    el('div', { class: 'report-links' },
+      el('a', { 'data-format': 'html', target: '_blank', rel: 'noopener' }, 'HTML'),
+      el('a', { 'data-format': 'md', download: true }, 'Markdown'),
+      el('a', { 'data-format': 'csv', download: true }, 'CSV'),
+      el('a', { 'data-format': 'xlsx', download: true }, 'Excel')),
+    el('p', { class: 'note', 'data-i18n': 'reportNote' }, t('reportNote')));
+  form.addEventListener('submit', (e) => e.preventDefault());
+}
+
 /** Points the links of the `#report` form at the report of its date in the page's language. */
 export function renderReportLinks() {
+  const form = document.getElementById('report');
+  if (!form.firstChild) buildReportForm(form);
   const input = document.getElementById('report-date');
-  if (!input.dataset.wired) {
-    input.dataset.wired = 'true';
-    input.addEventListener('input', renderReportLinks);
-    document.getElementById('report').addEventListener('submit', (e) => e.preventDefault());
-  }
   input.max = chinaToday();
   if (!input.value) input.value = chinaToday();
   const lang = language() === 'en' ? 'en' : 'zh';
