@@ -25,9 +25,9 @@ pub struct Cli {
     )]
     pub database_url: String,
 
-    /// Maximum number of pooled database connections.
-    #[arg(long, env = "DB_MAX_CONNECTIONS", global = true, default_value_t = 16)]
-    pub db_max_connections: u32,
+    /// Maximum number of pooled database connections [default: four per CPU core].
+    #[arg(long, env = "DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
 
     /// Seconds to wait for a pooled connection before giving up.
     #[arg(
@@ -49,6 +49,19 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The database pool size: as configured, or four connections per CPU core. PostgreSQL does
+    /// the most work with a few active connections per core; beyond that, requests wait in its
+    /// CPU scheduler rather than in the pool's queue, and the slowest wait longest
+    /// (bench/RESULTS.md: p99 at 32 clients on 2 cores, pools of 8, 12 and 16).
+    pub fn pool_size(&self) -> u32 {
+        self.db_max_connections.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            u32::try_from(4 * cores).unwrap_or(u32::MAX)
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,9 +171,9 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub cors_read_origins: Vec<String>,
-    /// Tiles rendered at once; further uncached tile requests wait (keep it below the pool size).
-    #[arg(long, env = "TILE_RENDER_CONCURRENCY", default_value_t = 8)]
-    pub tile_render_concurrency: usize,
+    /// Tiles rendered at once; further uncached tile requests wait [default: half the pool].
+    #[arg(long, env = "TILE_RENDER_CONCURRENCY")]
+    pub tile_render_concurrency: Option<usize>,
     /// Megabytes a request body may have (413 past it). Imports run from the command line and
     /// have no limit.
     #[arg(long, env = "MAX_BODY_MB", default_value_t = 2)]

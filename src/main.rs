@@ -12,6 +12,11 @@ use sqlx::Connection;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
+// Every request allocates rows, strings and JSON on two tokio threads; glibc's allocator spent
+// about a quarter of the server's CPU time on that under load (bench/RESULTS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
@@ -33,7 +38,7 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let pool = db::connect_lazy(
         &cli.database_url,
-        cli.db_max_connections,
+        cli.pool_size(),
         Duration::from_secs(cli.db_acquire_timeout_secs),
         // the server bounds each statement; commands (imports, reports) run as long as they need
         matches!(cli.command, Command::Serve(_))
@@ -166,7 +171,10 @@ async fn serve(
         request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
         report_timeout: Duration::from_secs(args.report_timeout_secs.max(1)),
         max_body_bytes: args.max_body_mb.clamp(1, 1024) << 20,
-        tile_render_concurrency: args.tile_render_concurrency.max(1),
+        tile_render_concurrency: args
+            .tile_render_concurrency
+            .unwrap_or(pool.options().get_max_connections() as usize / 2)
+            .max(1),
         cors_read_origins: args
             .cors_read_origins
             .iter()

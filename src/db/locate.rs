@@ -1,5 +1,6 @@
 //! SQL of the location queries: what is at or near a point, and a key zone's clear-out state.
 
+use crate::db::spatial::circle_box;
 use serde::Serialize;
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -40,6 +41,66 @@ pub struct NearbySite {
     pub remediation_state: String,
 }
 
+/// A nearby site and one of its projects, if it has any.
+#[derive(sqlx::FromRow)]
+struct NearbyRow {
+    #[sqlx(flatten)]
+    site: NearbySite,
+    project_id: Option<i64>,
+    project_code: Option<String>,
+    project_name: Option<String>,
+    project_status: Option<String>,
+    project_progress: Option<i16>,
+    project_responsible_unit: Option<String>,
+}
+
+/// Splits the rows, nearest site first, into the sites and their projects: each project once,
+/// with its listed sites in the sites' order, ordered by its nearest site, then code.
+fn sites_and_projects(rows: Vec<NearbyRow>) -> (Vec<NearbySite>, Vec<NearbyProject>) {
+    let mut sites: Vec<NearbySite> = Vec::new();
+    let mut projects: Vec<NearbyProject> = Vec::new();
+    let mut project_at: HashMap<i64, usize> = HashMap::new();
+    for row in rows {
+        let site_id = row.site.id;
+        let distance_m = row.site.distance_m;
+        if sites.last().map(|s| s.id) != Some(site_id) {
+            sites.push(row.site);
+        }
+        let (Some(id), Some(code), Some(name), Some(status), Some(progress)) = (
+            row.project_id,
+            row.project_code,
+            row.project_name,
+            row.project_status,
+            row.project_progress,
+        ) else {
+            continue;
+        };
+        match project_at.get(&id) {
+            Some(&at) => projects[at].site_ids.push(site_id),
+            None => {
+                project_at.insert(id, projects.len());
+                projects.push(NearbyProject {
+                    id,
+                    code,
+                    name,
+                    status,
+                    progress,
+                    responsible_unit: row.project_responsible_unit,
+                    distance_m,
+                    site_ids: vec![site_id],
+                });
+            }
+        }
+    }
+    // first seen at its nearest site already; a stable sort keeps that and breaks ties by code
+    projects.sort_by(|a, b| {
+        a.distance_m
+            .total_cmp(&b.distance_m)
+            .then_with(|| a.code.cmp(&b.code))
+    });
+    (sites, projects)
+}
+
 #[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct CoveringZone {
     pub id: i64,
@@ -60,7 +121,7 @@ pub struct NearbyProject {
     pub responsible_unit: Option<String>,
     /// distance of its nearest listed site
     pub distance_m: f64,
-    /// its listed sites
+    /// its listed sites, nearest first
     pub site_ids: Vec<i64>,
 }
 
@@ -78,16 +139,38 @@ pub async fn locate(
     .bind(lat)
     .fetch_optional(&mut *conn)
     .await?;
-    let sites: Vec<NearbySite> = sqlx::query_as(
-        "WITH pt AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography AS g)
-         SELECT s.id, s.kind, s.code, s.name, ST_Distance(s.geom::geography, pt.g) AS distance_m,
-                s.remediation_state
-         FROM site s, pt
-         WHERE s.kind <> 'key_zone' AND ST_DWithin(s.geom::geography, pt.g, $3)
-         ORDER BY distance_m, s.code LIMIT $4",
+    let search = circle_box(lon, lat, radius_m);
+    // The sites and their projects in one statement, one row per link (or per unlinked site).
+    // As in the site lists (db/sites.rs), the box finds the candidates through the 2D index and
+    // each candidate's distance is computed once (OFFSET 0 keeps it so). Most sites have no
+    // project: for them the lateral lookup asks the index for NULL, which it answers at once.
+    let rows: Vec<NearbyRow> = sqlx::query_as(
+        "WITH nearby AS (
+             SELECT * FROM (
+                 SELECT s.id, s.kind, s.code, s.name, s.remediation_state,
+                        s.project_status IS NOT NULL AS linked,
+                        ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography) AS distance_m
+                 FROM site s
+                 WHERE s.kind <> 'key_zone' AND s.geom && ST_MakeEnvelope($3, $4, $5, $6, 4326)
+                 OFFSET 0) candidate
+             WHERE distance_m <= $7
+             ORDER BY distance_m, code LIMIT $8)
+         SELECT n.id, n.kind, n.code, n.name, n.remediation_state, n.distance_m,
+                p.id AS project_id, p.code AS project_code, p.name AS project_name,
+                p.status AS project_status, p.progress AS project_progress,
+                p.responsible_unit AS project_responsible_unit
+         FROM nearby n LEFT JOIN LATERAL (
+             SELECT p.id, p.code, p.name, p.status, p.progress, p.responsible_unit
+             FROM project_site ps JOIN project p ON p.id = ps.project_id
+             WHERE ps.site_id = CASE WHEN n.linked THEN n.id END) p ON true
+         ORDER BY n.distance_m, n.code, p.id",
     )
     .bind(lon)
     .bind(lat)
+    .bind(search.min_lon)
+    .bind(search.min_lat)
+    .bind(search.max_lon)
+    .bind(search.max_lat)
     .bind(radius_m)
     .bind(MAX_LOCATED_SITES)
     .fetch_all(&mut *conn)
@@ -103,19 +186,7 @@ pub async fn locate(
     .bind(lat)
     .fetch_all(&mut *conn)
     .await?;
-    let site_ids: Vec<i64> = sites.iter().map(|s| s.id).collect();
-    let distances: Vec<f64> = sites.iter().map(|s| s.distance_m).collect();
-    let projects: Vec<NearbyProject> = sqlx::query_as(
-        "WITH found AS (SELECT * FROM UNNEST($1::int8[], $2::float8[]) AS f(site_id, distance_m))
-         SELECT p.id, p.code, p.name, p.status, p.progress, p.responsible_unit,
-                min(f.distance_m) AS distance_m, array_agg(f.site_id ORDER BY f.distance_m, f.site_id) AS site_ids
-         FROM found f JOIN project_site ps ON ps.site_id = f.site_id JOIN project p ON p.id = ps.project_id
-         GROUP BY p.id ORDER BY distance_m, p.code",
-    )
-    .bind(&site_ids)
-    .bind(&distances)
-    .fetch_all(&mut *conn)
-    .await?;
+    let (sites, projects) = sites_and_projects(rows);
     Ok(Located {
         lon,
         lat,
@@ -244,4 +315,54 @@ pub async fn project_distances_from_area_centre(
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(site: (i64, &str, f64), project: Option<(i64, &str)>) -> NearbyRow {
+        NearbyRow {
+            site: NearbySite {
+                id: site.0,
+                kind: "enterprise".into(),
+                code: site.1.into(),
+                name: site.1.into(),
+                distance_m: site.2,
+                remediation_state: "none".into(),
+            },
+            project_id: project.map(|p| p.0),
+            project_code: project.map(|p| p.1.into()),
+            project_name: project.map(|p| p.1.into()),
+            project_status: project.map(|_| "in_progress".into()),
+            project_progress: project.map(|_| 40),
+            project_responsible_unit: None,
+        }
+    }
+
+    #[test]
+    fn each_site_and_each_project_comes_once_in_distance_order() {
+        let rows = vec![
+            row((7, "S-7", 0.0), Some((2, "P-B"))),
+            row((7, "S-7", 0.0), Some((3, "P-A"))),
+            row((5, "S-5", 120.0), None),
+            row((9, "S-9", 300.0), Some((2, "P-B"))),
+            row((4, "S-4", 450.0), Some((1, "P-C"))),
+        ];
+        let (sites, projects) = sites_and_projects(rows);
+        let site_ids: Vec<i64> = sites.iter().map(|s| s.id).collect();
+        assert_eq!(site_ids, [7, 5, 9, 4]);
+        let listed: Vec<(&str, f64, Vec<i64>)> = projects
+            .iter()
+            .map(|p| (p.code.as_str(), p.distance_m, p.site_ids.clone()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("P-A", 0.0, vec![7]),
+                ("P-B", 0.0, vec![7, 9]),
+                ("P-C", 450.0, vec![4])
+            ]
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! edits of attributes and geometry, guarded by the site's version.
 
 use crate::db::listing::{push_any, push_order_and_page, push_text};
-use crate::db::spatial::{SpatialFilter, push_site_filter};
+use crate::db::spatial::{SpatialFilter, push_circle_box, push_site_filter};
 use crate::domain::{Audience, SiteKind};
 use crate::import::StagedRow;
 use chrono::{DateTime, Utc};
@@ -74,34 +74,32 @@ impl Default for OutputCrs {
     }
 }
 
-fn push_select(
+/// Pushes the select list of a site row; `s` is the site, `a` its town. With `distance`, the
+/// FROM clause provides `s.distance_m`.
+fn push_columns(
     q: &mut QueryBuilder<'_, Postgres>,
-    distance_from: Option<(f64, f64)>,
+    distance: bool,
     output: OutputCrs,
     count_rows: bool,
 ) {
+    // project_status is null exactly when a site has no linked project (the link triggers keep
+    // it), as most sites have not: their count needs no lookup in project_site
     q.push(
         "SELECT s.id, s.kind, s.code, s.name, s.name_en, s.town_code, a.name AS town_name, s.placeholder, s.attrs,
                 s.radius_m, s.remediation_state,
-                (SELECT count(*) FROM project_site ps WHERE ps.site_id = s.id) AS project_count, ",
+                CASE WHEN s.project_status IS NULL THEN 0
+                     ELSE (SELECT count(*) FROM project_site ps WHERE ps.site_id = s.id) END AS project_count, ",
     );
     q.push(if count_rows {
         "count(*) OVER () AS full_count, "
     } else {
         "0::int8 AS full_count, "
     });
-    match distance_from {
-        Some((lon, lat)) => {
-            q.push("ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint(")
-                .push_bind(lon)
-                .push(", ")
-                .push_bind(lat)
-                .push("), 4326)::geography) AS distance_m, ");
-        }
-        None => {
-            q.push("NULL::float8 AS distance_m, ");
-        }
-    }
+    q.push(if distance {
+        "s.distance_m, "
+    } else {
+        "NULL::float8 AS distance_m, "
+    });
     // ST_Transform to the geometry's own SRID returns it as it is
     q.push("ST_AsGeoJSON(");
     if output.flip_axes {
@@ -113,11 +111,12 @@ fn push_select(
     if output.flip_axes {
         q.push(")");
     }
-    q.push(", ").push_bind(output.decimals).push(
-        ")::jsonb AS geometry, s.version, s.created_at, s.updated_at
-         FROM site s LEFT JOIN admin_area a ON a.code = s.town_code",
-    );
+    q.push(", ")
+        .push_bind(output.decimals)
+        .push(")::jsonb AS geometry, s.version, s.created_at, s.updated_at");
 }
+
+const FROM_SITE_AND_TOWN: &str = " FROM site s LEFT JOIN admin_area a ON a.code = s.town_code";
 
 pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Site>> {
     get_in(conn, id, OutputCrs::default()).await
@@ -130,8 +129,10 @@ pub async fn get_in(
     output: OutputCrs,
 ) -> sqlx::Result<Option<Site>> {
     let mut q = QueryBuilder::new("");
-    push_select(&mut q, None, output, false);
-    q.push(" WHERE s.id = ").push_bind(id);
+    push_columns(&mut q, false, output, false);
+    q.push(FROM_SITE_AND_TOWN)
+        .push(" WHERE s.id = ")
+        .push_bind(id);
     q.build_query_as().fetch_optional(conn).await
 }
 
@@ -165,7 +166,9 @@ pub const SORTS: [(&str, &str); 6] = [
     ("distance", "distance_m"),
 ];
 
-fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SiteFilter) {
+/// Pushes the WHERE clause of `f`. With `near_as_box`, a `near` filter is only its box: the
+/// caller measures the distance of the rows and keeps those within the radius.
+fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SiteFilter, near_as_box: bool) {
     q.push(" WHERE true");
     push_any(q, "s.kind", &f.kinds);
     push_any(q, "s.town_code", &f.towns);
@@ -180,7 +183,12 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SiteFilter) {
     }
     if let Some(spatial) = &f.spatial {
         q.push(" AND ");
-        push_site_filter(q, spatial, "s");
+        match spatial {
+            SpatialFilter::Near { lon, lat, radius_m } if near_as_box => {
+                push_circle_box(q, "s", *lon, *lat, *radius_m)
+            }
+            _ => push_site_filter(q, spatial, "s"),
+        }
     }
     push_any(q, "s.remediation_state", &f.states);
     if !f.project_statuses.is_empty() || !f.programmes.is_empty() || !f.categories.is_empty() {
@@ -234,7 +242,7 @@ pub async fn list(
 /// The planner's estimate of how many sites match, from EXPLAIN: no row is read.
 async fn estimated_matches(conn: &mut PgConnection, f: &SiteFilter) -> sqlx::Result<i64> {
     let mut q = QueryBuilder::new("EXPLAIN (FORMAT JSON) SELECT 1 FROM site s");
-    push_filter(&mut q, f);
+    push_filter(&mut q, f, false);
     let plan: Json<Value> = q.build_query_scalar().fetch_one(conn).await?;
     Ok(plan.0[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0) as i64)
 }
@@ -254,15 +262,33 @@ pub async fn list_counted(
         Some(threshold) => Some(estimated_matches(conn, f).await?).filter(|e| *e > threshold),
         None => None,
     };
-    let from = match &f.spatial {
-        Some(SpatialFilter::Near { lon, lat, .. }) => Some((*lon, *lat)),
+    let near = match &f.spatial {
+        Some(SpatialFilter::Near { lon, lat, radius_m }) => Some((*lon, *lat, *radius_m)),
         _ => None,
     };
     let mut q = QueryBuilder::new("");
-    push_select(&mut q, from, f.output, estimate.is_none());
-    push_filter(&mut q, f);
+    push_columns(&mut q, near.is_some(), f.output, estimate.is_none());
+    match near {
+        Some((lon, lat, radius_m)) => {
+            // Each candidate's distance is computed once, in the subquery, and both filtered on
+            // and returned outside it; OFFSET 0 keeps PostgreSQL from folding the subquery into
+            // the outer query, which would compute the distance twice.
+            q.push(" FROM (SELECT s.*, ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint(")
+                .push_bind(lon)
+                .push(", ")
+                .push_bind(lat)
+                .push("), 4326)::geography) AS distance_m FROM site s");
+            push_filter(&mut q, f, true);
+            q.push(" OFFSET 0) s LEFT JOIN admin_area a ON a.code = s.town_code WHERE s.distance_m <= ")
+                .push_bind(radius_m);
+        }
+        None => {
+            q.push(FROM_SITE_AND_TOWN);
+            push_filter(&mut q, f, false);
+        }
+    }
     // distance exists only with a point to measure from
-    let sort = if sort.0 == "distance" && from.is_none() {
+    let sort = if sort.0 == "distance" && near.is_none() {
         ("code", sort.1)
     } else {
         sort
@@ -278,7 +304,7 @@ pub async fn list_counted(
         None if offset == 0 => 0,
         None => {
             let mut count = QueryBuilder::new("SELECT count(*) FROM site s");
-            push_filter(&mut count, f);
+            push_filter(&mut count, f, false);
             count.build_query_scalar().fetch_one(conn).await?
         }
     };

@@ -6,6 +6,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use remediation_tracker::db::spatial::circle_box;
 use remediation_tracker::db::users;
 use remediation_tracker::domain::account::{self, Role};
 use remediation_tracker::domain::coords::wgs84_to_gcj02;
@@ -235,6 +236,53 @@ async fn locate_lists_town_sites_zones_and_projects(pool: PgPool) {
     assert_eq!(codes(&body["sites"]), ["OF-1", "RV-1", "EN-1", "BO-1"]);
     assert_eq!(codes(&body["projects"]), ["P-2", "P-1"]);
     assert_eq!(body["projects"][1]["responsible_unit"], "新闸街道");
+}
+
+/// Distance searches start from `circle_box`: a point at the search radius in any direction,
+/// as PostGIS's own geodesic puts it (`ST_Project` on the spheroid), must lie inside the box,
+/// at the equator, in Jiangsu, near the poles and for every radius the API takes.
+#[sqlx::test]
+async fn the_search_box_holds_every_point_at_the_radius(pool: PgPool) {
+    let mut checked = 0;
+    for lat in [
+        -89.9, -70.0, -45.0, 0.0, 20.0, 31.78, 34.9, 60.0, 80.0, 89.0,
+    ] {
+        for radius_m in [1.0, 200.0, 3000.0, 50_000.0] {
+            let lon = 119.95;
+            let b = circle_box(lon, lat, radius_m);
+            let ring: Vec<(f64, f64)> = sqlx::query_as(
+                "SELECT ST_X(p::geometry), ST_Y(p::geometry) FROM generate_series(0, 355, 5) az,
+                 ST_Project(ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography, $3, radians(az)) p",
+            )
+            .bind(lon)
+            .bind(lat)
+            .bind(radius_m)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            for (x, y) in ring {
+                assert!(
+                    (b.min_lon..=b.max_lon).contains(&x) && (b.min_lat..=b.max_lat).contains(&y),
+                    "{radius_m} m from ({lon}, {lat}) reaches ({x}, {y}), outside {b:?}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 10 * 4 * 72);
+    // and in Jiangsu it is barely larger than the circle: 1 % taller, 1-2 % wider
+    let b = circle_box(119.95, 31.78, 3000.0);
+    let (east, north): (f64, f64) = sqlx::query_as(
+        "SELECT ST_X(ST_Project(c, 3000, radians(90))::geometry), ST_Y(ST_Project(c, 3000, 0)::geometry)
+         FROM (SELECT ST_SetSRID(ST_MakePoint(119.95, 31.78), 4326)::geography AS c) q",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let wider = (b.max_lon - 119.95) / (east - 119.95);
+    let taller = (b.max_lat - 31.78) / (north - 31.78);
+    assert!((1.0..1.02).contains(&wider), "{wider}");
+    assert!((1.0..1.015).contains(&taller), "{taller}");
 }
 
 #[sqlx::test]
