@@ -74,18 +74,22 @@ impl Default for OutputCrs {
     }
 }
 
-/// Pushes the select list of a site row; `s` is the site, `a` its town. With `distance`, the
-/// FROM clause provides `s.distance_m`.
+/// Pushes the select list of a site row `s`. With `distance`, the FROM clause provides
+/// `s.distance_m`.
+///
+/// The town's name, the project count and the GeoJSON are expressions of their own rather than
+/// joins, so that PostgreSQL computes them for the rows of the page only, after the sort and
+/// LIMIT, not for every row matched. project_status is null exactly when a site has no linked
+/// project (the link triggers keep it), as most sites have not: their count needs no lookup.
 fn push_columns(
     q: &mut QueryBuilder<'_, Postgres>,
     distance: bool,
     output: OutputCrs,
     count_rows: bool,
 ) {
-    // project_status is null exactly when a site has no linked project (the link triggers keep
-    // it), as most sites have not: their count needs no lookup in project_site
     q.push(
-        "SELECT s.id, s.kind, s.code, s.name, s.name_en, s.town_code, a.name AS town_name, s.placeholder, s.attrs,
+        "SELECT s.id, s.kind, s.code, s.name, s.name_en, s.town_code,
+                (SELECT a.name FROM admin_area a WHERE a.code = s.town_code) AS town_name, s.placeholder, s.attrs,
                 s.radius_m, s.remediation_state,
                 CASE WHEN s.project_status IS NULL THEN 0
                      ELSE (SELECT count(*) FROM project_site ps WHERE ps.site_id = s.id) END AS project_count, ",
@@ -116,8 +120,6 @@ fn push_columns(
         .push(")::jsonb AS geometry, s.version, s.created_at, s.updated_at");
 }
 
-const FROM_SITE_AND_TOWN: &str = " FROM site s LEFT JOIN admin_area a ON a.code = s.town_code";
-
 pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Site>> {
     get_in(conn, id, OutputCrs::default()).await
 }
@@ -130,9 +132,7 @@ pub async fn get_in(
 ) -> sqlx::Result<Option<Site>> {
     let mut q = QueryBuilder::new("");
     push_columns(&mut q, false, output, false);
-    q.push(FROM_SITE_AND_TOWN)
-        .push(" WHERE s.id = ")
-        .push_bind(id);
+    q.push(" FROM site s WHERE s.id = ").push_bind(id);
     q.build_query_as().fetch_optional(conn).await
 }
 
@@ -279,11 +279,11 @@ pub async fn list_counted(
                 .push_bind(lat)
                 .push("), 4326)::geography) AS distance_m FROM site s");
             push_filter(&mut q, f, true);
-            q.push(" OFFSET 0) s LEFT JOIN admin_area a ON a.code = s.town_code WHERE s.distance_m <= ")
+            q.push(" OFFSET 0) s WHERE s.distance_m <= ")
                 .push_bind(radius_m);
         }
         None => {
-            q.push(FROM_SITE_AND_TOWN);
+            q.push(" FROM site s");
             push_filter(&mut q, f, false);
         }
     }
