@@ -57,10 +57,12 @@ impl Cli {
     /// CPU scheduler rather than in the pool's queue, and the slowest wait longest
     /// (bench/RESULTS.md: p99 at 32 clients on 2 cores, pools of 8, 12 and 16).
     pub fn pool_size(&self) -> u32 {
-        self.db_max_connections.unwrap_or_else(|| {
-            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-            u32::try_from(4 * cores).unwrap_or(u32::MAX)
-        })
+        self.db_max_connections
+            .unwrap_or_else(|| {
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+                u32::try_from(4 * cores).unwrap_or(u32::MAX)
+            })
+            .max(1)
     }
 }
 

@@ -12,7 +12,7 @@ use sqlx::Connection;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
-// Every request allocates rows, strings and JSON on two tokio threads; glibc's allocator spent
+// Every request allocates rows, strings and JSON on the tokio threads; glibc's allocator spent
 // about a quarter of the server's CPU time on that under load (bench/RESULTS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -152,7 +152,7 @@ mod tests {
         // a degree of longitude at 31.8°N is about 94.7 km
         let width_m = (b.max_lon - b.min_lon) * 94_700.0;
         assert!(width_m > 6000.0 && width_m < 6200.0, "{width_m}");
-        assert!((b.min_lon + b.max_lon) / 2.0 - 119.95 < 1e-12);
+        assert!(((b.min_lon + b.max_lon) / 2.0 - 119.95).abs() < 1e-12);
     }
 
     #[test]
