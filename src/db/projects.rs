@@ -82,16 +82,18 @@ impl Project {
     }
 }
 
+// The town's name and the site count are select-list expressions rather than joins, so that
+// PostgreSQL computes them for the rows of a page only, after the sort and LIMIT.
 const SELECT_PROJECT: &str = "SELECT p.id, p.code, p.name, p.name_en, p.category, g.code AS programme, g.name AS programme_name,
-        p.status, p.stage, p.status_reason, p.progress, p.responsible_unit, p.town_code, a.name AS town_name,
+        p.status, p.stage, p.status_reason, p.progress, p.responsible_unit, p.town_code,
+        (SELECT a.name FROM admin_area a WHERE a.code = p.town_code) AS town_name,
         p.funding_source, p.funding_amount::float8 AS funding_amount, p.planned_start, p.planned_end,
         p.actual_start, p.actual_end, p.description, p.placeholder, p.attrs, p.version,
         (SELECT count(*) FROM project_site ps WHERE ps.project_id = p.id) AS site_count,
         count(*) OVER () AS full_count,
         p.created_at, p.updated_at
     FROM project p
-    LEFT JOIN programme g ON g.id = p.programme_id
-    LEFT JOIN admin_area a ON a.code = p.town_code";
+    LEFT JOIN programme g ON g.id = p.programme_id";
 
 pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Project>> {
     sqlx::query_as(&format!("{SELECT_PROJECT} WHERE p.id = $1"))
