@@ -5,7 +5,7 @@
 # projects each linked to 1-5 random sites, with statuses spread over the lifecycle; the site
 # table is then clustered on its spatial index. Safe to re-run: it starts afresh.
 #
-#   bench/dataset.sh            (about two minutes on 2 cores)
+#   bench/dataset.sh            (about three minutes on 2 cores, once the release build exists)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${DATABASE_URL:-postgres://tracker:tracker@127.0.0.1:5432/remediation_tracker}
