@@ -4,7 +4,8 @@
 # CLIENTS concurrent clients for SECONDS, twice: undisturbed, then with PostgreSQL restarted at half
 # time. Each run uses a fresh server (release build) and reports per-route req/s and p50/p99, the
 # 5xx count, the server's peak RSS, and lost updates: acknowledged writes without their history
-# event. Restarting PostgreSQL needs root (pg_ctlcluster).
+# event. The server runs with its default pool size unless DB_MAX_CONNECTIONS is set. Restarting
+# PostgreSQL needs root (pg_ctlcluster).
 #
 #   bench/mixed_load.sh [SECONDS] [CLIENTS]        defaults: 120 s, 64 clients
 #
@@ -25,8 +26,7 @@ printf 'bench password\n' | DATABASE_URL=$BENCH_URL "$BIN" user add --username b
 
 run() { # name [restart-at]
     local name=$1 restart=${2:-}
-    RUST_LOG=warn DATABASE_URL=$BENCH_URL DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-16} \
-        "$BIN" serve --bind "127.0.0.1:$PORT" --web-dir web >"$SCRATCH/server-$name.log" 2>&1 &
+    RUST_LOG=warn DATABASE_URL=$BENCH_URL "$BIN" serve --bind "127.0.0.1:$PORT" --web-dir web >"$SCRATCH/server-$name.log" 2>&1 &
     local server=$!
     for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
     local token
