@@ -15,6 +15,8 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -64,18 +66,18 @@ async fn locate_point(
     Ok(Json(locate::locate(&mut conn, lon, lat, radius).await?))
 }
 
-/// Parses a search body: a GeoJSON Polygon or MultiPolygon (or a Feature holding one) in `crs`;
-/// PostGIS then checks its validity.
+/// Parses a search body: a GeoJSON Polygon or MultiPolygon (or a Feature holding one) in `crs`,
+/// as WKB in its SRID; PostGIS then checks its validity on the connection the search goes on to use.
 async fn search_area(
     state: &AppState,
     body: &Bytes,
     crs: InputCrs,
-) -> Result<SpatialFilter, AppError> {
+) -> Result<(PoolConnection<Postgres>, Vec<u8>, i32), AppError> {
     let wkb = search_area_wkb(body, crs).map_err(AppError::BadRequest)?;
     let srid = crs.postgis_srid().unwrap_or(4326);
     let mut conn = state.pool.acquire().await?;
     super::site_writes::check_geometry(&mut conn, &wkb, srid).await?;
-    Ok(SpatialFilter::Intersects { wkb, srid })
+    Ok((conn, wkb, srid))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -119,21 +121,18 @@ async fn search_sites(
     body: Bytes,
 ) -> Result<Json<SiteMatches>, AppError> {
     let crs = parse_crs(query.crs.as_deref())?;
-    let area = search_area(&state, &body, crs).await?;
+    let (mut conn, wkb, srid) = search_area(&state, &body, crs).await?;
     let (limit, _) = super::extract::parse_page(query.limit.as_deref(), None, 200, 1000)?;
     let filter = SiteFilter {
-        spatial: Some(area),
+        spatial: Some(SpatialFilter::Intersects {
+            wkb: wkb.clone(),
+            srid,
+        }),
         ..SiteFilter::default()
     };
-    let mut conn = state.pool.acquire().await?;
     let (total, items) = sites::list(&mut conn, &filter, ("code", false), limit, 0).await?;
     let ids: Vec<i64> = items.iter().map(|s| s.id).collect();
-    let distances = match &filter.spatial {
-        Some(SpatialFilter::Intersects { wkb, srid }) => {
-            locate::site_distances_from_area_centre(&mut conn, wkb, *srid, &ids).await?
-        }
-        _ => Default::default(),
-    };
+    let distances = locate::site_distances_from_area_centre(&mut conn, &wkb, srid, &ids).await?;
     let audience = caller.audience();
     let items = items
         .into_iter()
@@ -156,21 +155,18 @@ async fn search_projects(
     body: Bytes,
 ) -> Result<Json<ProjectMatches>, AppError> {
     let crs = parse_crs(query.crs.as_deref())?;
-    let area = search_area(&state, &body, crs).await?;
+    let (mut conn, wkb, srid) = search_area(&state, &body, crs).await?;
     let (limit, _) = super::extract::parse_page(query.limit.as_deref(), None, 200, 1000)?;
     let filter = ProjectFilter {
-        spatial: Some(area),
+        spatial: Some(SpatialFilter::Intersects {
+            wkb: wkb.clone(),
+            srid,
+        }),
         ..ProjectFilter::default()
     };
-    let mut conn = state.pool.acquire().await?;
     let (total, items) = projects::list(&mut conn, &filter, ("code", false), limit, 0).await?;
     let ids: Vec<i64> = items.iter().map(|p| p.id).collect();
-    let distances = match &filter.spatial {
-        Some(SpatialFilter::Intersects { wkb, srid }) => {
-            locate::project_distances_from_area_centre(&mut conn, wkb, *srid, &ids).await?
-        }
-        _ => Default::default(),
-    };
+    let distances = locate::project_distances_from_area_centre(&mut conn, &wkb, srid, &ids).await?;
     let items = items
         .into_iter()
         .map(|project| ProjectMatch {
