@@ -154,6 +154,11 @@ export function notify(text, kind = 'info') {
   box.hidden = !text;
 }
 
+/** For work started by an event: its failure becomes the notice rather than an unhandled rejection. */
+export function reportFailure(promise) {
+  return promise.catch((e) => notify(e.message, 'error'));
+}
+
 let currentUser = null;
 export function canEdit() { return currentUser && (currentUser.role === 'editor' || currentUser.role === 'admin'); }
 
