@@ -68,8 +68,14 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Apply pending database migrations.
-    Migrate,
+    /// Create the database if missing and apply pending migrations; run it as the database's
+    /// owner. With --grant-to, the app's role gets the data rights it needs and nothing more.
+    Migrate {
+        /// A role to grant SELECT, INSERT, UPDATE and DELETE on every table (and the sequences and
+        /// functions they use) after migrating: the role `serve` connects as.
+        #[arg(long, env = "APP_DATABASE_ROLE")]
+        grant_to: Option<String>,
+    },
     /// Load the sample data set from the geodata folder; rows already present are left alone.
     Seed {
         /// Folder with the sample GeoJSON, programmes.json and projects.json.
@@ -158,9 +164,41 @@ pub struct ServeArgs {
     /// Hours a login session lasts.
     #[arg(long, env = "SESSION_HOURS", default_value_t = 12)]
     pub session_hours: u32,
-    /// Mark the session cookie Secure (set when served over HTTPS).
+    /// Mark the session cookie Secure; always on when PUBLIC_URL is https.
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
+    /// The URL clients reach this server at, the base of every absolute link it writes (OGC
+    /// API, TileJSON); https turns on Secure cookies and HSTS [default: http://BIND_ADDR].
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Reverse proxies (addresses or CIDR blocks, comma separated) whose X-Forwarded-For,
+    /// X-Forwarded-Proto and X-Forwarded-Host are believed. Empty: none is.
+    #[arg(
+        long,
+        env = "TRUSTED_PROXIES",
+        default_value = "",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
+    /// Password checks (argon2) run at once; further logins wait up to 10 s, then get 503
+    /// [default: one per CPU core].
+    #[arg(long, env = "LOGIN_CONCURRENCY")]
+    pub login_concurrency: Option<usize>,
+    /// Seconds from the first byte of a request until its header must be complete.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may wait for a request, or for the client to read a response,
+    /// before it is closed.
+    #[arg(long, env = "IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
+    /// Connections open at once; further clients wait in the listen backlog.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// A database URL of the schema's owner: with it, `serve` applies pending migrations at
+    /// start (and grants the serving role its rights); without it, `serve` never changes the
+    /// schema and runs with the least privilege of DATABASE_URL.
+    #[arg(long, env = "MIGRATE_DATABASE_URL", hide_env_values = true)]
+    pub migrate_database_url: Option<String>,
     /// Megabytes of rendered vector tiles kept in memory (0 turns the tile cache off).
     #[arg(long, env = "TILE_CACHE_MB", default_value_t = 64)]
     pub tile_cache_mb: usize,

@@ -147,6 +147,10 @@ impl From<sqlx::Error> for AppError {
         {
             return AppError::Unavailable;
         }
+        if code.as_deref() == Some("54000") {
+            // program_limit_exceeded: e.g. a value too large for an index entry
+            return AppError::BadRequest("a value is too long to be stored".into());
+        }
         if code.as_deref() == Some("57014") {
             // statement_timeout cancelled it
             return AppError::Busy(

@@ -2,6 +2,7 @@
 //! unchanged) or CSV (one row per feature, geometry as WKT, attributes as JSON).
 
 use crate::config::ExportFormat;
+use crate::csv_out::SpreadsheetCsv;
 use crate::db::export::{ExportRow, rows};
 use crate::import::ImportTarget;
 use futures_util::TryStreamExt;
@@ -27,7 +28,7 @@ pub async fn export(
             writer.finish()?;
         }
         ExportFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut *out);
+            let mut writer = SpreadsheetCsv::new(&mut *out);
             let ref_name = match target {
                 ImportTarget::Site(_) => "town_code",
                 ImportTarget::AdminArea => "parent_code",
@@ -36,7 +37,7 @@ pub async fn export(
                 ImportTarget::Site(_) => "placeholder",
                 ImportTarget::AdminArea => "approximate",
             };
-            writer.write_record([
+            writer.row([
                 "code",
                 "name",
                 "name_en",
@@ -49,7 +50,7 @@ pub async fn export(
                 "geometry_wkt",
             ])?;
             while let Some(row) = stream.try_next().await? {
-                writer.write_record([
+                writer.row([
                     row.code.as_str(),
                     &row.name,
                     row.name_en.as_deref().unwrap_or(""),

@@ -3,6 +3,8 @@
 
 /// Command-line flags and configuration with environment fallbacks.
 pub mod config;
+/// The CSV writer of downloads, safe to open in a spreadsheet.
+pub mod csv_out;
 /// Database pool, migrations, and the SQL of each aggregate.
 pub mod db;
 /// Pure domain types and rules.

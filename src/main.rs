@@ -46,7 +46,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     )
     .context("invalid DATABASE_URL")?;
     match cli.command {
-        Command::Migrate => {
+        Command::Migrate { grant_to } => {
             if db::create_database_if_missing(&cli.database_url)
                 .await
                 .context("creating the database")?
@@ -55,9 +55,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             db::migrate(&pool).await.context("applying migrations")?;
             eprintln!("migrations applied");
+            if let Some(role) = grant_to {
+                db::grant_app_role(&pool, &role)
+                    .await
+                    .with_context(|| format!("granting the app's rights to role {role}"))?;
+                eprintln!("role {role} may read and write the data, and change nothing else");
+            }
         }
         Command::Seed { geodata } => {
-            db::migrate(&pool).await.context("applying migrations")?;
+            if !db::schema_present(&pool)
+                .await
+                .context("connecting to the database")?
+            {
+                anyhow::bail!(
+                    "the database has no schema yet: run `remediation-tracker migrate` as its owner first"
+                );
+            }
             let summary = seed::seed(&pool, &geodata).await?;
             eprintln!(
                 "seed: {} admin areas, {} sites, {} programmes, {} projects added (existing rows left as they were)",
@@ -159,13 +172,46 @@ async fn serve(
     report_pool: sqlx::PgPool,
     args: ServeArgs,
 ) -> anyhow::Result<()> {
-    db::migrate(&pool)
-        .await
-        .context("applying migrations at start-up")?;
+    if let Some(owner_url) = &args.migrate_database_url {
+        let owner = db::connect_lazy(owner_url, 1, Duration::from_secs(30), None)
+            .context("invalid MIGRATE_DATABASE_URL")?;
+        db::migrate(&owner)
+            .await
+            .context("applying migrations at start-up")?;
+        let role = db::current_role(&pool)
+            .await
+            .context("connecting to the database")?;
+        db::grant_app_role(&owner, &role)
+            .await
+            .with_context(|| format!("granting the app's rights to role {role}"))?;
+        owner.close().await;
+    }
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.bind))
+        .trim_end_matches('/')
+        .to_string();
+    if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+        anyhow::bail!("PUBLIC_URL must start with http:// or https://, got {public_url:?}");
+    }
+    let trusted_proxies = args
+        .trusted_proxies
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!("TRUSTED_PROXIES: {p:?} is not an address or CIDR block")
+                })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let config = http::HttpConfig {
         web_dir: args.web_dir,
         session_ttl: chrono::Duration::hours(i64::from(args.session_hours.max(1))),
-        secure_cookies: args.secure_cookies,
+        secure_cookies: args.secure_cookies || public_url.starts_with("https://"),
         require_login_for_read: args.require_login_for_read,
         tile_cache_bytes: args.tile_cache_mb.saturating_mul(1 << 20),
         request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
@@ -188,6 +234,17 @@ async fn serve(
             &args.tianditu_key,
             &args.basemap_gcj02_url,
         ),
+        password_check_concurrency: args
+            .login_concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .max(1),
+        public_url,
+        trusted_proxies,
+    };
+    let limits = http::ConnectionLimits {
+        header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
+        idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
+        max_connections: args.max_connections.max(1),
     };
     let state = http::AppState::new(pool, config).with_report_pool(report_pool);
     if state.config.tile_cache_bytes > 0 {
@@ -198,12 +255,7 @@ async fn serve(
         .await
         .with_context(|| format!("binding {}", args.bind))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    http::serve(listener, app, limits, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

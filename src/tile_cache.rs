@@ -15,13 +15,13 @@
 //! one render (within one generation), so a burst of map clients costs one query per tile.
 
 use crate::domain::SiteKind;
+use crate::domain::tile::{self, LonLatBox};
 use bytes::Bytes;
 use lru::LruCache;
 use serde::Deserialize;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use std::collections::HashMap;
-use std::f64::consts::PI;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -50,12 +50,36 @@ impl TileLayer {
     }
 }
 
+/// How a tile's geometries are moved for display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TileShift {
+    None,
+    /// onto GCJ-02, for a GCJ-02 basemap (one translation per tile)
+    Gcj02,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TileKey {
     pub layer: TileLayer,
     pub z: u32,
     pub x: u32,
     pub y: u32,
+    pub shift: TileShift,
+}
+
+impl TileKey {
+    /// Web Mercator metres the tile's geometries are moved by.
+    pub fn shift_metres(&self) -> (f64, f64) {
+        match self.shift {
+            TileShift::None => (0.0, 0.0),
+            TileShift::Gcj02 => tile::gcj02_shift(self.z, self.x, self.y),
+        }
+    }
+
+    /// The lon/lat area whose features this tile draws, render buffer included.
+    fn drawn_area(&self, buffer_fraction: f64) -> LonLatBox {
+        tile::drawn_area(self.z, self.x, self.y, buffer_fraction, self.shift_metres())
+    }
 }
 
 /// A rendered tile: `None` bytes for a tile with no features.
@@ -78,10 +102,7 @@ impl RenderedTile {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DirtyBox {
     pub kind: SiteKind,
-    pub min_lon: f64,
-    pub min_lat: f64,
-    pub max_lon: f64,
-    pub max_lat: f64,
+    pub area: LonLatBox,
 }
 
 /// A render in progress, joined by requests for the same tile in the same generation.
@@ -249,10 +270,10 @@ impl TileCache {
             .iter()
             .map(|(key, _)| *key)
             .filter(|key| {
-                let area = tile_area(key.z, key.x, key.y, self.buffer_fraction);
+                let area = key.drawn_area(self.buffer_fraction);
                 boxes
                     .iter()
-                    .any(|b| key.layer.draws(b.kind) && area.meets(b))
+                    .any(|b| key.layer.draws(b.kind) && area.meets(&b.area))
             })
             .collect();
         for key in &doomed {
@@ -305,44 +326,6 @@ impl TileCache {
     }
 }
 
-/// A tile's area in lon/lat, widened by the render buffer: exactly what its query selects.
-#[derive(Debug, Clone, Copy)]
-struct LonLatArea {
-    min_lon: f64,
-    min_lat: f64,
-    max_lon: f64,
-    max_lat: f64,
-}
-
-impl LonLatArea {
-    fn meets(&self, b: &DirtyBox) -> bool {
-        // a hair of slack for rounding between PostGIS's projection and ours
-        const SLACK: f64 = 1e-9;
-        b.min_lon <= self.max_lon + SLACK
-            && b.max_lon >= self.min_lon - SLACK
-            && b.min_lat <= self.max_lat + SLACK
-            && b.max_lat >= self.min_lat - SLACK
-    }
-}
-
-fn tile_area(z: u32, x: u32, y: u32, buffer_fraction: f64) -> LonLatArea {
-    let tiles = f64::from(1u32 << z.min(31));
-    // in units of the whole Web Mercator square, with y growing southwards
-    let margin = buffer_fraction / tiles;
-    let west = f64::from(x) / tiles - margin;
-    let east = f64::from(x + 1) / tiles + margin;
-    let north = f64::from(y) / tiles - margin;
-    let south = f64::from(y + 1) / tiles + margin;
-    let lon = |u: f64| u * 360.0 - 180.0;
-    let lat = |v: f64| (PI * (1.0 - 2.0 * v)).sinh().atan().to_degrees();
-    LonLatArea {
-        min_lon: lon(west),
-        max_lon: lon(east),
-        min_lat: lat(south),
-        max_lat: lat(north),
-    }
-}
-
 #[derive(Deserialize)]
 struct WireBox(String, f64, f64, f64, f64);
 
@@ -353,10 +336,12 @@ fn parse_dirty(payload: &str) -> Option<Vec<DirtyBox>> {
         .map(|WireBox(kind, min_lon, min_lat, max_lon, max_lat)| {
             Some(DirtyBox {
                 kind: kind.parse().ok()?,
-                min_lon,
-                min_lat,
-                max_lon,
-                max_lat,
+                area: LonLatBox {
+                    min_lon,
+                    min_lat,
+                    max_lon,
+                    max_lat,
+                },
             })
         })
         .collect()
@@ -413,7 +398,25 @@ mod tests {
     use super::*;
 
     fn key(layer: TileLayer, z: u32, x: u32, y: u32) -> TileKey {
-        TileKey { layer, z, x, y }
+        TileKey {
+            layer,
+            z,
+            x,
+            y,
+            shift: TileShift::None,
+        }
+    }
+
+    fn dirty(kind: SiteKind, min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> DirtyBox {
+        DirtyBox {
+            kind,
+            area: LonLatBox {
+                min_lon,
+                min_lat,
+                max_lon,
+                max_lat,
+            },
+        }
     }
 
     fn tile(len: usize) -> Arc<RenderedTile> {
@@ -431,17 +434,6 @@ mod tests {
     }
 
     #[test]
-    fn tile_area_matches_web_mercator() {
-        let world = tile_area(0, 0, 0, 0.0);
-        assert!((world.min_lon + 180.0).abs() < 1e-12 && (world.max_lon - 180.0).abs() < 1e-12);
-        assert!((world.max_lat - 85.051_128_779_806_6).abs() < 1e-9);
-        // z11 tile over Changzhou: x = 1706, y = 833 holds 119.95°E 31.78°N
-        let area = tile_area(11, 1706, 833, 0.0);
-        assert!(area.min_lon <= 119.95 && 119.95 <= area.max_lon);
-        assert!(area.min_lat <= 31.78 && 31.78 <= area.max_lat);
-    }
-
-    #[test]
     fn evicts_only_tiles_meeting_the_box_in_layers_that_draw_the_kind() {
         let cache = active_cache(1 << 20);
         let river = TileLayer::Kind(SiteKind::River);
@@ -451,14 +443,8 @@ mod tests {
             cache.insert(key(layer, 11, 1700, 833), tile(10), cache.generation());
             cache.insert(key(layer, 0, 0, 0), tile(10), cache.generation());
         }
-        let dirty = DirtyBox {
-            kind: SiteKind::River,
-            min_lon: 119.95,
-            min_lat: 31.78,
-            max_lon: 119.951,
-            max_lat: 31.781,
-        };
-        assert_eq!(cache.evict(&[dirty]), 4);
+        let river_box = dirty(SiteKind::River, 119.95, 31.78, 119.951, 31.781);
+        assert_eq!(cache.evict(&[river_box]), 4);
         assert!(cache.get(&key(river, 11, 1706, 833)).is_none());
         assert!(cache.get(&key(river, 0, 0, 0)).is_none());
         assert!(
@@ -476,16 +462,37 @@ mod tests {
         let cache = active_cache(1 << 20);
         let layer = TileLayer::AllSites;
         cache.insert(key(layer, 11, 1705, 833), tile(1), cache.generation());
-        let east_edge = tile_area(11, 1705, 833, 0.0).max_lon;
-        let just_over = DirtyBox {
-            kind: SiteKind::Outfall,
-            min_lon: east_edge + 0.0005,
-            min_lat: 31.78,
-            max_lon: east_edge + 0.0005,
-            max_lat: 31.78,
-        };
+        let east_edge = tile::drawn_area(11, 1705, 833, 0.0, (0.0, 0.0)).max_lon;
+        let just_over = dirty(
+            SiteKind::Outfall,
+            east_edge + 0.0005,
+            31.78,
+            east_edge + 0.0005,
+            31.78,
+        );
         // a tile is 0.1758° wide at z11; its 1/64 buffer reaches 0.0027° beyond the edge
         assert_eq!(cache.evict(&[just_over]), 1);
+    }
+
+    #[test]
+    fn a_gcj02_tile_is_evicted_by_the_sites_it_draws_after_the_shift() {
+        let cache = active_cache(1 << 20);
+        let shifted = TileKey {
+            shift: TileShift::Gcj02,
+            ..key(TileLayer::AllSites, 17, 109_197, 53_317)
+        };
+        cache.insert(shifted, tile(1), cache.generation());
+        let plain = key(TileLayer::AllSites, 17, 109_197, 53_317);
+        cache.insert(plain, tile(1), cache.generation());
+        // a site just west of the plain tile, inside the area the shifted tile draws
+        let area = shifted.drawn_area(0.0);
+        let west = tile::drawn_area(17, 109_197, 53_317, 0.0, (0.0, 0.0)).min_lon;
+        assert!(area.min_lon < west - 0.001, "{area:?}");
+        let lat = (area.min_lat + area.max_lat) / 2.0;
+        let site = dirty(SiteKind::Outfall, west - 0.003, lat, west - 0.003, lat);
+        assert_eq!(cache.evict(&[site]), 1);
+        assert!(cache.get(&shifted).is_none());
+        assert!(cache.get(&plain).is_some());
     }
 
     #[test]
@@ -533,13 +540,7 @@ mod tests {
         assert_eq!(renders.load(Ordering::SeqCst), 1);
         cache.get_or_render(key, render).await.unwrap();
         assert_eq!(renders.load(Ordering::SeqCst), 1, "served from the cache");
-        cache.evict(&[DirtyBox {
-            kind: SiteKind::River,
-            min_lon: -100.0,
-            min_lat: 70.0,
-            max_lon: -99.0,
-            max_lat: 71.0,
-        }]);
+        cache.evict(&[dirty(SiteKind::River, -100.0, 70.0, -99.0, 71.0)]);
         cache.get_or_render(key, render).await.unwrap();
         assert_eq!(
             renders.load(Ordering::SeqCst),
@@ -564,13 +565,7 @@ mod tests {
         let boxes = parse_dirty(r#"[["river",119.9,31.7,120.0,31.8]]"#);
         assert_eq!(
             boxes,
-            Some(vec![DirtyBox {
-                kind: SiteKind::River,
-                min_lon: 119.9,
-                min_lat: 31.7,
-                max_lon: 120.0,
-                max_lat: 31.8
-            }])
+            Some(vec![dirty(SiteKind::River, 119.9, 31.7, 120.0, 31.8)])
         );
         assert_eq!(parse_dirty(r#"[["lake",1,2,3,4]]"#), None);
     }

@@ -5,7 +5,12 @@ use crate::domain::SiteKind;
 use sqlx::PgPool;
 
 /// A FeatureCollection of one site kind. Key zones are drawn as their zone polygon.
-pub async fn site_layer(pool: &PgPool, kind: SiteKind) -> sqlx::Result<String> {
+pub async fn site_layer(
+    pool: &PgPool,
+    kind: SiteKind,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<String> {
     sqlx::query_scalar(
         "SELECT json_build_object(
                     'type', 'FeatureCollection',
@@ -15,22 +20,27 @@ pub async fn site_layer(pool: &PgPool, kind: SiteKind) -> sqlx::Result<String> {
              SELECT s.id, s.code, s.name, s.name_en, s.kind, s.town_code, s.placeholder, s.radius_m,
                     coalesce(s.zone_geom, s.geom) AS geom,
                     s.remediation_state
-             FROM site s WHERE s.kind = $1
+             FROM site s WHERE s.kind = $1 ORDER BY s.id LIMIT $2 OFFSET $3
          ) f",
     )
     .bind(kind.as_str())
+    .bind(limit)
+    .bind(offset)
     .fetch_one(pool)
     .await
 }
 
-pub async fn admin_layer(pool: &PgPool) -> sqlx::Result<String> {
+pub async fn admin_layer(pool: &PgPool, limit: i64, offset: i64) -> sqlx::Result<String> {
     sqlx::query_scalar(
         "SELECT json_build_object(
                     'type', 'FeatureCollection',
                     'features', coalesce(json_agg(ST_AsGeoJSON(f.*, 'geom', 6)::json ORDER BY f.code), '[]'::json)
                 )::text
-         FROM (SELECT code, name, name_en, level, parent_code, approximate, geom FROM admin_area) f",
+         FROM (SELECT code, name, name_en, level, parent_code, approximate, geom FROM admin_area
+               ORDER BY code LIMIT $1 OFFSET $2) f",
     )
+    .bind(limit)
+    .bind(offset)
     .fetch_one(pool)
     .await
 }

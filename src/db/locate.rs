@@ -1,7 +1,9 @@
 //! SQL of the location queries: what is at or near a point, and a key zone's clear-out state.
 
 use crate::db::spatial::circle_box;
+use crate::domain::zone::Campaign;
 use serde::Serialize;
+use serde_json::Value;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
@@ -246,9 +248,12 @@ pub struct Clearance {
     pub code: String,
     pub name: String,
     pub radius_m: f64,
-    /// problem sites inside the zone, by kind and remediation state
+    /// what the zone's clearance counts: `{"category": "air"}` by default, or a programme
+    #[schema(value_type = Object)]
+    pub campaign: Value,
+    /// sites inside the zone with work of its campaign, by kind and the state of that work
     pub groups: Vec<ClearanceGroup>,
-    /// problem sites whose work is still open (in progress or suspended)
+    /// those whose campaign work is still open (in progress or suspended)
     pub open_count: i64,
     /// 归零: no open problem site is left
     pub cleared: bool,
@@ -272,32 +277,34 @@ pub struct OpenSite {
 }
 
 pub async fn clearance(conn: &mut PgConnection, zone_id: i64) -> sqlx::Result<Option<Clearance>> {
-    let zone: Option<(String, String, f64)> =
-        sqlx::query_as("SELECT code, name, radius_m FROM site WHERE id = $1 AND kind = 'key_zone'")
-            .bind(zone_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((code, name, radius_m)) = zone else {
+    let zone: Option<(String, String, f64, sqlx::types::Json<Value>)> = sqlx::query_as(
+        "SELECT code, name, radius_m, attrs FROM site WHERE id = $1 AND kind = 'key_zone'",
+    )
+    .bind(zone_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((code, name, radius_m, attrs)) = zone else {
         return Ok(None);
     };
-    let inside = "WITH z AS (SELECT zone_geom FROM site WHERE id = $1),
-         inside AS (
-             SELECT s.id, s.kind, s.code, s.name, s.remediation_state
-             FROM site s, z
-             WHERE s.id <> $1 AND s.kind <> 'key_zone' AND ST_Intersects(s.geom, z.zone_geom)
-               AND EXISTS (SELECT 1 FROM project_site ps WHERE ps.site_id = s.id)
-         )";
-    let groups: Vec<ClearanceGroup> = sqlx::query_as(&format!(
-        "{inside} SELECT kind, remediation_state, count(*) AS count FROM inside
-         WHERE remediation_state <> 'none' GROUP BY 1, 2 ORDER BY 1, 2"
-    ))
+    let campaign = match Campaign::of(attrs.0.as_object().unwrap_or(&serde_json::Map::new())) {
+        Campaign::Category(c) => serde_json::json!({ "category": c }),
+        Campaign::Programme(p) => serde_json::json!({ "programme": p }),
+    };
+    // key_zone_problem (migration 0013) holds the sites with work of the zone's campaign
+    let groups: Vec<ClearanceGroup> = sqlx::query_as(
+        "SELECT kind, campaign_state AS remediation_state, count(*) AS count
+         FROM key_zone_problem WHERE zone_id = $1 AND campaign_state <> 'none'
+         GROUP BY 1, 2 ORDER BY 1, 2",
+    )
     .bind(zone_id)
     .fetch_all(&mut *conn)
     .await?;
-    let open_sites: Vec<OpenSite> = sqlx::query_as(&format!(
-        "{inside} SELECT id, kind, code, name, remediation_state FROM inside
-         WHERE remediation_state IN ('in_progress', 'suspended') ORDER BY kind, code"
-    ))
+    let open_sites: Vec<OpenSite> = sqlx::query_as(
+        "SELECT site_id AS id, kind, code, name, campaign_state AS remediation_state
+         FROM key_zone_problem
+         WHERE zone_id = $1 AND campaign_state IN ('in_progress', 'suspended')
+         ORDER BY kind, code",
+    )
     .bind(zone_id)
     .fetch_all(&mut *conn)
     .await?;
@@ -307,6 +314,7 @@ pub async fn clearance(conn: &mut PgConnection, zone_id: i64) -> sqlx::Result<Op
         code,
         name,
         radius_m,
+        campaign,
         groups,
         open_count,
         cleared: open_count == 0,

@@ -60,3 +60,28 @@ pub async fn create_database_if_missing(url: &str) -> Result<bool, sqlx::Error> 
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }
+
+/// Grants `role` the rights the server needs after migrating (migration 0012): rows of every
+/// table and their sequences, no DDL. Run as the schema's owner.
+pub async fn grant_app_role(pool: &PgPool, role: &str) -> sqlx::Result<()> {
+    sqlx::query("SELECT grant_app_role($1)")
+        .bind(role)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The role a pool connects as.
+pub async fn current_role(pool: &PgPool) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(pool)
+        .await
+}
+
+/// Whether the migrations have created the schema (`seed` and `serve` need it, and do not
+/// create it themselves).
+pub async fn schema_present(pool: &PgPool) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT to_regclass('public.site') IS NOT NULL")
+        .fetch_one(pool)
+        .await
+}

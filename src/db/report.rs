@@ -157,16 +157,26 @@ pub async fn inventory(
 }
 
 /// A key zone and the non-zone sites that intersect its polygon (by their current geometry).
-pub async fn zone_members(conn: &mut PgConnection) -> sqlx::Result<Vec<(i64, String, Vec<i64>)>> {
+/// Every key zone with its attributes (its campaign) and the sites inside it.
+pub async fn zone_members(conn: &mut PgConnection) -> sqlx::Result<Vec<ZoneMembers>> {
     sqlx::query_as(
-        "SELECT z.id, z.name, coalesce(array_agg(s.id ORDER BY s.id) FILTER (WHERE s.id IS NOT NULL), '{}')
+        "SELECT z.id, z.name, z.attrs,
+                coalesce(array_agg(s.id ORDER BY s.id) FILTER (WHERE s.id IS NOT NULL), '{}') AS members
          FROM site z
          LEFT JOIN site s ON s.kind <> 'key_zone' AND ST_Intersects(s.geom, z.zone_geom)
          WHERE z.kind = 'key_zone'
-         GROUP BY z.id, z.name ORDER BY z.name, z.id",
+         GROUP BY z.id, z.name, z.attrs ORDER BY z.name, z.id",
     )
     .fetch_all(conn)
     .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ZoneMembers {
+    pub id: i64,
+    pub name: String,
+    pub attrs: sqlx::types::Json<serde_json::Value>,
+    pub members: Vec<i64>,
 }
 
 pub async fn town_names(conn: &mut PgConnection) -> sqlx::Result<HashMap<String, String>> {

@@ -168,3 +168,18 @@ mod tests {
         assert_eq!((west.min_lon, west.max_lon), (-180.0, 180.0));
     }
 }
+
+/// The area of a geometry's lon/lat bounding box (WKB in `srid`), in square degrees.
+pub async fn extent_square_degrees(
+    conn: &mut sqlx::PgConnection,
+    wkb: &[u8],
+    srid: i32,
+) -> sqlx::Result<f64> {
+    sqlx::query_scalar(
+        "SELECT ST_Area(Box2D(ST_Transform(ST_GeomFromWKB($1, $2), 4326))::geometry)",
+    )
+    .bind(wkb)
+    .bind(srid)
+    .fetch_one(conn)
+    .await
+}

@@ -18,8 +18,8 @@ pub struct Stats {
     pub programmes: Vec<ProgrammeStats>,
 }
 
-/// The 3 km key zones and how many are cleared (归零): no problem site inside is still open
-/// (in progress or suspended), as `/api/zones/{id}/clearance` decides for one zone.
+/// The 3 km key zones and how many are cleared (归零): no site inside has open work (in progress
+/// or suspended) of the zone's campaign, as `/api/zones/{id}/clearance` decides for one zone.
 #[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ZoneStats {
     pub total: i64,
@@ -105,9 +105,8 @@ pub async fn stats(conn: &mut PgConnection) -> sqlx::Result<Stats> {
     let key_zones = sqlx::query_as(
         "SELECT count(*) AS total,
                 count(*) FILTER (WHERE NOT EXISTS (
-                    SELECT 1 FROM site s
-                    WHERE s.kind <> 'key_zone' AND ST_Intersects(s.geom, z.zone_geom)
-                      AND s.remediation_state IN ('in_progress', 'suspended')
+                    SELECT 1 FROM key_zone_problem k
+                    WHERE k.zone_id = z.id AND k.campaign_state IN ('in_progress', 'suspended')
                 )) AS cleared
          FROM site z WHERE z.kind = 'key_zone'",
     )

@@ -104,26 +104,67 @@ pub async fn record_login_attempt(
     Ok(())
 }
 
-/// Failed logins since `since` for this username and for this client address, with the oldest
-/// of each (the lock lifts when the oldest counted failure ages out).
-pub async fn recent_failures(
+/// The throttle counters a login attempt counts against: the (address, username) pair and the
+/// address alone. An address has no spaces, so the two cannot collide.
+pub fn throttle_keys(username: &str, address: &str) -> [String; 2] {
+    [
+        format!("user {address} {username}"),
+        format!("addr {address}"),
+    ]
+}
+
+/// Counts one attempt against each key, in one statement that locks each counter row, so that
+/// parallel attempts are counted one after another; a counter whose window has passed starts
+/// again. Returns each key's attempts in its window (this one included) and when the window
+/// began, in the order of `keys`.
+pub async fn count_login_attempt(
     conn: &mut PgConnection,
-    username: &str,
-    client: Option<&str>,
-    since: DateTime<Utc>,
-) -> sqlx::Result<(i64, i64, Option<DateTime<Utc>>)> {
-    sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE username = $1),
-                count(*) FILTER (WHERE client = $2),
-                min(at)
-         FROM login_attempt
-         WHERE at > $3 AND NOT succeeded AND (username = $1 OR client = $2)",
+    keys: &[String; 2],
+    window: chrono::Duration,
+) -> sqlx::Result<Vec<(i64, DateTime<Utc>)>> {
+    let rows: Vec<(String, i64, DateTime<Utc>)> = sqlx::query_as(
+        "INSERT INTO login_throttle AS t (key, attempts, window_start)
+         SELECT k, 1, now() FROM unnest($1::text[]) k
+         ON CONFLICT (key) DO UPDATE SET
+             attempts = CASE WHEN t.window_start <= now() - $2 THEN 1 ELSE t.attempts + 1 END,
+             window_start = CASE WHEN t.window_start <= now() - $2 THEN now() ELSE t.window_start END
+         RETURNING key, attempts, window_start",
     )
-    .bind(username)
-    .bind(client)
-    .bind(since)
-    .fetch_one(conn)
-    .await
+    .bind(keys.as_slice())
+    .bind(window)
+    .fetch_all(conn)
+    .await?;
+    Ok(keys
+        .iter()
+        .map(|key| {
+            rows.iter()
+                .find(|(k, _, _)| k == key)
+                .map_or((0, Utc::now()), |(_, n, start)| (*n, *start))
+        })
+        .collect())
+}
+
+/// Takes back a successful attempt: the (address, username) counter starts afresh, the address
+/// counter forgets this one attempt (others from the address still count).
+pub async fn forgive_login_attempt(
+    conn: &mut PgConnection,
+    keys: &[String; 2],
+    window: chrono::Duration,
+) -> sqlx::Result<()> {
+    // counters whose window has passed count nothing: swept here, as sessions are at login
+    sqlx::query("DELETE FROM login_throttle WHERE window_start <= now() - $1")
+        .bind(window)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE login_throttle SET attempts = CASE WHEN key = $1 THEN 0 ELSE greatest(attempts - 1, 0) END
+         WHERE key = ANY (ARRAY[$1, $2])",
+    )
+    .bind(&keys[0])
+    .bind(&keys[1])
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The stored password hash of an enabled user, for login.

@@ -7,6 +7,9 @@ pub mod cql2;
 pub mod project;
 pub mod site_kind;
 pub mod status;
+pub mod text;
+pub mod tile;
+pub mod zone;
 
 pub use coords::InputCrs;
 pub use site_kind::{Audience, GeomType, SiteKind};

@@ -158,6 +158,12 @@ const KEY_ZONE_ATTRS: &[AttrSpec] = &[
         AttrType::Enum(&["air_station", "key_area", "other"]),
     ),
     opt("description", AttrType::Text),
+    // what the zone's clearance counts (domain::zone): air by default
+    opt(
+        "campaign_category",
+        AttrType::Enum(&super::project::CATEGORIES),
+    ),
+    opt("campaign_programme", AttrType::Text),
 ];
 const SECTION_ATTRS: &[AttrSpec] = &[
     req(
@@ -358,6 +364,12 @@ impl SiteKind {
 fn check_value(ty: AttrType, value: &Value) -> Result<(), String> {
     match ty {
         AttrType::Text => match value {
+            Value::String(s) if s.chars().nth(super::text::ATTRIBUTE_TEXT_MAX).is_some() => {
+                Err(format!(
+                    "must be at most {} characters",
+                    super::text::ATTRIBUTE_TEXT_MAX
+                ))
+            }
             Value::String(_) => Ok(()),
             _ => Err("must be text".into()),
         },

@@ -2,10 +2,9 @@
 //! with actor, time and target, filterable. Read-only: the app has no route that edits the audit.
 
 use super::AppState;
-use super::auth::Caller;
+use super::access::Admin;
 use super::extract::{ApiQuery, parse_page, parse_time};
 use crate::db::audit::{self, AuditEntry, AuditFilter};
-use crate::domain::account::Role;
 use crate::error::{AppError, Problem};
 use axum::Json;
 use axum::extract::State;
@@ -50,11 +49,10 @@ struct AuditPage {
               (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn list_audit(
+    Admin(_admin): Admin,
     State(state): State<AppState>,
-    caller: Caller,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, AppError> {
-    caller.require(Role::Admin)?;
     if let Some(action) = &query.action
         && !action
             .chars()

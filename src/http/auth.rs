@@ -2,11 +2,13 @@
 //! logout and token routes; and the role checks every write goes through.
 
 use super::AppState;
+use super::access::{Admin, Viewer};
 use super::extract::ApiJson;
 use super::guard::ClientAddr;
 use crate::db::audit;
 use crate::db::users::{self, CurrentUser, TokenListing};
 use crate::domain::account::{self, Role};
+use crate::domain::text::{Bounded, PASSWORD_MAX, TOKEN_NAME_MAX, USERNAME_MAX, loggable};
 use crate::error::{AppError, Problem};
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
@@ -20,6 +22,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub const SESSION_COOKIE: &str = "rt_session";
+
+/// The answer to a caller who must log in first.
+pub const LOGIN_NEEDED: &str = "log in (or send a Bearer token) to do this";
 
 /// The caller, if they authenticated. A Bearer token that does not match is an error, not an
 /// anonymous request, so a script with a revoked token hears about it.
@@ -37,9 +42,7 @@ impl Caller {
     /// The user, if their role is at least `role`: 401 without a login, 403 below the role.
     pub fn require(self, role: Role) -> Result<CurrentUser, AppError> {
         match self.0 {
-            None => Err(AppError::Unauthorized(
-                "log in (or send a Bearer token) to do this".into(),
-            )),
+            None => Err(AppError::Unauthorized(LOGIN_NEEDED.into())),
             Some(user) if user.role >= role => Ok(user),
             Some(user) => Err(AppError::Forbidden(format!(
                 "this needs the {role} role; {} has the {} role",
@@ -49,13 +52,13 @@ impl Caller {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
+impl Caller {
+    /// Looks up who sent the request: a Bearer token that does not match is an error, an
+    /// expired or unknown session cookie is anonymous.
+    pub(super) async fn resolve(
+        parts: &Parts,
         state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    ) -> Result<Option<CurrentUser>, AppError> {
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let token = value
                 .to_str()
@@ -69,7 +72,7 @@ impl FromRequestParts<AppState> for Caller {
                 })?;
             let mut conn = state.pool.acquire().await?;
             return match users::token_user(&mut conn, &account::secret_digest(token)).await? {
-                Some(user) => Ok(Caller(Some(user))),
+                Some(user) => Ok(Some(user)),
                 None => Err(AppError::Unauthorized(
                     "the API token is unknown or revoked".into(),
                 )),
@@ -79,11 +82,22 @@ impl FromRequestParts<AppState> for Caller {
         if let Some(cookie) = jar.get(SESSION_COOKIE) {
             let mut conn = state.pool.acquire().await?;
             // an expired or unknown session is simply anonymous: the login page is the answer
-            return Ok(Caller(
+            return Ok(
                 users::session_user(&mut conn, &account::secret_digest(cookie.value())).await?,
-            ));
+            );
         }
-        Ok(Caller(None))
+        Ok(None)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        super::access::current_user(parts, state).await.map(Caller)
     }
 }
 
@@ -100,58 +114,81 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    pub username: String,
-    pub password: String,
+    #[schema(value_type = String, max_length = 64)]
+    pub username: Bounded<USERNAME_MAX>,
+    #[schema(value_type = String, max_length = 1024)]
+    pub password: Bounded<PASSWORD_MAX>,
 }
 
-/// Log in with a username and password; sets an HttpOnly, SameSite=Strict session cookie.
+/// Log in with a username and password; sets an HttpOnly, SameSite=Strict session cookie (a
+/// new session: the one the browser had before, if any, ends).
+///
+/// Failed logins are counted per (username, client address) and per client address, atomically
+/// before the password is checked: an attacker's failures lock the name only from the
+/// attacker's address, and never the real user logging in from another one.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, description = "OK", body = CurrentUser), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-              (status = 429, description = "too many failed logins for this account or address; Retry-After says when to retry", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = CurrentUser), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "too many failed logins for this account from this address, or from this address; Retry-After says when to retry", body = Problem, content_type = "application/problem+json"),
+              (status = 503, description = "too many password checks at once; retry shortly", body = Problem, content_type = "application/problem+json")))]
 async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, Json<CurrentUser>), AppError> {
-    let mut conn = state.pool.acquire().await?;
+    let username = body.username.into_inner();
+    let address = client.as_deref().unwrap_or("unknown");
+    let keys = users::throttle_keys(&username, address);
+    let window = state.config.login_lock;
+    let limits = [
+        i64::from(state.config.login_max_failures),
+        i64::from(state.config.login_max_failures) * 4,
+    ];
+    let (candidate, counted) = {
+        let mut conn = state.pool.acquire().await?;
+        let counted = users::count_login_attempt(&mut conn, &keys, window).await?;
+        (users::login_candidate(&mut conn, &username).await?, counted)
+    };
     let now = chrono::Utc::now();
-    let (by_user, by_client, oldest) = users::recent_failures(
-        &mut conn,
-        &body.username,
-        client.as_deref(),
-        now - state.config.login_lock,
-    )
-    .await?;
-    let max = i64::from(state.config.login_max_failures);
-    if by_user >= max || by_client >= max * 4 {
-        let lifts = oldest.map_or(now, |t| t + state.config.login_lock);
-        tracing::warn!(username = %body.username, client = ?client, "login refused: too many failures");
+    if let Some(lifts) = counted
+        .iter()
+        .zip(limits)
+        .filter(|((attempts, _), limit)| attempts > limit)
+        .map(|((_, window_start), _)| *window_start + window)
+        .max()
+    {
+        tracing::warn!(username = %loggable(&username), client = %address, "login refused: too many failures");
+        let mut conn = state.pool.acquire().await?;
+        users::record_login_attempt(&mut conn, &username, client.as_deref(), false).await?;
         return Err(AppError::TooManyRequests {
             message: format!(
-                "too many failed logins for this account or address; try again after {} (UTC)",
+                "too many failed logins for this account from this address, or from this address; try again after {} (UTC)",
                 lifts.format("%H:%M")
             ),
             retry_after_secs: (lifts - now).num_seconds().max(1) as u64,
         });
     }
-    let candidate = users::login_candidate(&mut conn, &body.username).await?;
     // An unknown user is checked against a throwaway hash so both failures take as long.
     let (user, hash) = match candidate {
         Some((user, hash)) => (Some(user), hash),
         None => (None, UNKNOWN_USER_HASH.to_string()),
     };
-    let password_ok = verify_blocking(body.password, hash).await;
+    let password_ok = verify_blocking(&state, body.password.into_inner(), hash).await?;
+    let mut conn = state.pool.acquire().await?;
     let user = match user {
         Some(user) if password_ok => user,
         _ => {
-            tracing::warn!(username = %body.username, client = ?client, "failed login");
-            users::record_login_attempt(&mut conn, &body.username, client.as_deref(), false)
-                .await?;
+            tracing::warn!(username = %loggable(&username), client = %address, "failed login");
+            users::record_login_attempt(&mut conn, &username, client.as_deref(), false).await?;
             return Err(AppError::Unauthorized("wrong username or password".into()));
         }
     };
-    users::record_login_attempt(&mut conn, &body.username, client.as_deref(), true).await?;
+    users::forgive_login_attempt(&mut conn, &keys, window).await?;
+    users::record_login_attempt(&mut conn, &username, client.as_deref(), true).await?;
+    if let Some(previous) = jar.get(SESSION_COOKIE) {
+        users::delete_session(&mut conn, &account::secret_digest(previous.value())).await?;
+    }
     let (secret, digest) = account::new_secret();
     let expires = chrono::Utc::now() + state.config.session_ttl;
     users::create_session(&mut conn, user.id, &digest, expires).await?;
@@ -166,11 +203,32 @@ async fn login(
 
 const UNKNOWN_USER_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3LJ1rU0lVq4b6WgHyZ4B8ZnbYF4v8Wy0b1bQJmYkq7Y";
 
-/// argon2 is deliberately slow: keep it off the async workers.
-async fn verify_blocking(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || account::verify_password(&password, &hash))
+/// How long a login waits for a turn at the password checks before it is told to retry.
+const PASSWORD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs argon2 work (deliberately slow) on the blocking threads, at most
+/// `password_check_concurrency` at once: a flood of logins waits for a turn, then gets 503,
+/// instead of taking every thread and connection from everyone else.
+pub(super) async fn password_work<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let busy = || AppError::Busy("too many logins at once; try again in a few seconds".into());
+    let _turn = tokio::time::timeout(PASSWORD_CHECK_WAIT, state.password_checks.acquire())
         .await
-        .unwrap_or(false)
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
+async fn verify_blocking(
+    state: &AppState,
+    password: String,
+    hash: String,
+) -> Result<bool, AppError> {
+    password_work(state, move || account::verify_password(&password, &hash)).await
 }
 
 fn time_duration(d: chrono::Duration) -> cookie::time::Duration {
@@ -197,8 +255,8 @@ async fn logout(
 #[utoipa::path(get, path = "/auth/me", tag = "auth",
     responses((status = 200, description = "OK", body = CurrentUser), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
-async fn me(caller: Caller) -> Result<Json<CurrentUser>, AppError> {
-    caller.require(Role::Viewer).map(Json)
+async fn me(Viewer(user): Viewer) -> Json<CurrentUser> {
+    Json(user)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -218,7 +276,8 @@ async fn session(caller: Caller) -> Json<Session> {
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// what the token is for, e.g. "QGIS on the GIS workstation"
-    pub name: String,
+    #[schema(value_type = String, max_length = 200)]
+    pub name: Bounded<TOKEN_NAME_MAX>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -234,13 +293,12 @@ pub struct CreatedToken {
     responses((status = 201, description = "created", body = CreatedToken), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn create_token(
+    Viewer(user): Viewer,
     State(state): State<AppState>,
-    caller: Caller,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), AppError> {
-    let user = caller.require(Role::Viewer)?;
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
+    let name = body.name.as_str().trim();
+    if name.is_empty() {
         return Err(AppError::BadRequest(
             "the token needs a name of 1 to 200 characters".into(),
         ));
@@ -273,10 +331,9 @@ async fn create_token(
     responses((status = 200, description = "OK", body = Vec<TokenListing>), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn list_tokens(
+    Viewer(user): Viewer,
     State(state): State<AppState>,
-    caller: Caller,
 ) -> Result<Json<Vec<TokenListing>>, AppError> {
-    let user = caller.require(Role::Viewer)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(users::list_tokens(&mut conn, &user).await?))
 }
@@ -287,11 +344,10 @@ async fn list_tokens(
               (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn revoke_token(
+    Viewer(user): Viewer,
     State(state): State<AppState>,
-    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    let user = caller.require(Role::Viewer)?;
     let mut tx = state.pool.begin().await?;
     match users::token_owner(&mut tx, id).await? {
         None => Err(AppError::NotFound(format!("no token {id}"))),
@@ -327,10 +383,9 @@ pub fn user_routes() -> OpenApiRouter<AppState> {
               (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn list_users(
+    Admin(_admin): Admin,
     State(state): State<AppState>,
-    caller: Caller,
 ) -> Result<Json<Vec<users::UserListing>>, AppError> {
-    caller.require(Role::Admin)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(users::list_users(&mut conn).await?))
 }
@@ -338,8 +393,10 @@ async fn list_users(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    pub username: String,
-    pub password: String,
+    #[schema(value_type = String, max_length = 64)]
+    pub username: Bounded<USERNAME_MAX>,
+    #[schema(value_type = String, max_length = 1024)]
+    pub password: Bounded<PASSWORD_MAX>,
     pub role: Role,
 }
 
@@ -350,17 +407,15 @@ pub struct NewUser {
               (status = 409, description = "conflicts with the current state", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn add_user(
+    Admin(admin): Admin,
     State(state): State<AppState>,
-    caller: Caller,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<users::UserListing>), AppError> {
-    let admin = caller.require(Role::Admin)?;
-    let password = body.password;
-    let hash = tokio::task::spawn_blocking(move || account::hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
+    let password = body.password.into_inner();
+    let hash = password_work(&state, move || account::hash_password(&password))
+        .await?
         .map_err(AppError::BadRequest)?;
-    let username = body.username.trim();
+    let username = body.username.as_str().trim();
     let mut tx = state.pool.begin().await?;
     users::create_user(&mut tx, username, body.role, &hash).await?;
     let details = serde_json::json!({ "role": body.role });
@@ -377,7 +432,7 @@ async fn add_user(
     let listing = users::list_users(&mut conn)
         .await?
         .into_iter()
-        .find(|u| u.username == body.username.trim());
+        .find(|u| u.username == username);
     listing
         .map(|u| (StatusCode::CREATED, Json(u)))
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("new user not found")))
@@ -389,11 +444,11 @@ async fn add_user(
               (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn disable_user(
+    Admin(admin): Admin,
     State(state): State<AppState>,
-    caller: Caller,
-    Path(username): Path<String>,
+    Path(username): Path<Bounded<USERNAME_MAX>>,
 ) -> Result<StatusCode, AppError> {
-    let admin = caller.require(Role::Admin)?;
+    let username = username.into_inner();
     let mut tx = state.pool.begin().await?;
     if users::disable_user(&mut tx, &username).await? {
         let target = format!("user {username}");

@@ -4,6 +4,7 @@
 use super::AppState;
 use crate::domain::InputCrs;
 use crate::domain::coords::gcj02_to_wgs84;
+use crate::domain::text;
 use crate::error::AppError;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -45,6 +46,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        check_query_lengths(parts.uri.query().unwrap_or(""))?;
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
             Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(AppError::BadRequest(
@@ -53,6 +55,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
             Err(other) => Err(AppError::BadRequest(other.body_text())),
         }
     }
+}
+
+/// Every query parameter has a bound: [`text::QUERY_VALUE_MAX`] characters, a CQL2 `filter`
+/// [`text::FILTER_MAX`], a free-text `q` [`text::SEARCH_MAX`].
+fn check_query_lengths(query: &str) -> Result<(), AppError> {
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let max = match name.as_ref() {
+            "filter" => text::FILTER_MAX,
+            "q" => text::SEARCH_MAX,
+            _ => text::QUERY_VALUE_MAX,
+        };
+        text::check_length(&text::loggable(&name), &value, max)
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// The version a write is based on: `If-Match: "7"` (the ETag of a read), else `version` in the
@@ -316,18 +333,4 @@ pub fn parse_time(
                 "{name} must be a date (2025-06-30) or an RFC 3339 time, got {text:?}"
             ))
         })
-}
-
-/// The base URL of this server as the client reached it, for absolute links (the Host header,
-/// and X-Forwarded-Proto behind a TLS proxy).
-pub fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("http");
-    format!("{scheme}://{host}")
 }

@@ -10,17 +10,30 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 
-/// Adds the security headers to every response that does not set its own; the policy is
-/// built once from the configured basemaps (`settings::content_security_policy`).
+/// The headers every response carries: the content security policy, built once from the
+/// configured basemaps (`settings::content_security_policy`), and HSTS when served over https.
+#[derive(Clone)]
+pub struct SecurityHeaders {
+    pub policy: HeaderValue,
+    pub hsts: bool,
+}
+
+/// Adds the security headers to every response that does not set its own.
 pub async fn security_headers(
-    State(policy): State<HeaderValue>,
+    State(set): State<SecurityHeaders>,
     request: Request,
     next: Next,
 ) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        headers.insert(header::CONTENT_SECURITY_POLICY, set.policy);
+    }
+    if set.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     let defaults = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -163,20 +176,104 @@ pub fn read_only_cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer>
     )
 }
 
-/// The client's address as the socket saw it, when there is a socket.
+/// The socket's peer, when there is a socket (tests drive the router without one).
+fn peer(parts: &Parts) -> Option<std::net::IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+fn trusted(state: &AppState, addr: std::net::IpAddr) -> bool {
+    state
+        .config
+        .trusted_proxies
+        .iter()
+        .any(|net| net.contains(&addr))
+}
+
+/// The address a request came from: the socket's peer, or, when the peer is a trusted proxy,
+/// the nearest address in `X-Forwarded-For` that is not itself a trusted proxy (the entries
+/// before it were written by the client and prove nothing).
+fn client_address(parts: &Parts, state: &AppState) -> Option<std::net::IpAddr> {
+    let peer = peer(parts)?;
+    if !trusted(state, peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<std::net::IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|a| !trusted(state, *a))
+            .unwrap_or(peer),
+    )
+}
+
+/// The client's address for login throttling: see [`client_address`].
 pub struct ClientAddr(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+            client_address(parts, state).map(|a| a.to_string()),
         ))
     }
+}
+
+/// The base of the absolute links a response writes: `PUBLIC_URL`, or what a trusted proxy says
+/// in `X-Forwarded-Proto` and `X-Forwarded-Host` (checked to be http(s) and a host name). The
+/// `Host` header of a client is never used: links must not point where an attacker says.
+pub struct BaseUrl(pub String);
+
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let public = state.config.public_url.clone();
+        if !peer(parts).is_some_and(|p| trusted(state, p)) {
+            return Ok(BaseUrl(public));
+        }
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(',').next().unwrap_or("").trim().to_string())
+        };
+        let (public_scheme, public_host) = public.split_once("://").unwrap_or(("http", &public));
+        let scheme = header("x-forwarded-proto")
+            .filter(|p| p == "http" || p == "https")
+            .unwrap_or_else(|| public_scheme.to_string());
+        let host = header("x-forwarded-host")
+            .filter(|h| is_host(h))
+            .unwrap_or_else(|| public_host.to_string());
+        Ok(BaseUrl(format!("{scheme}://{host}")))
+    }
+}
+
+/// A host name or address with an optional port, and nothing else (no path, user or scheme).
+fn is_host(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 255
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }
 
 #[cfg(test)]
@@ -215,5 +312,16 @@ mod tests {
         assert!(cross_site(&port).is_some());
         assert!(cross_site(&headers(&[("host", "a"), ("origin", "null")])).is_some());
         assert!(cross_site(&headers(&[("host", "a"), ("sec-fetch-site", "cross-site")])).is_some());
+    }
+
+    #[test]
+    fn forwarded_hosts_are_plain_host_names() {
+        assert!(is_host("gis.example.gov.cn"));
+        assert!(is_host("127.0.0.1:8080"));
+        assert!(is_host("[::1]:8080"));
+        assert!(!is_host("evil.example/ogc"));
+        assert!(!is_host("javascript:alert(1)//"));
+        assert!(!is_host("user@host"));
+        assert!(!is_host(""));
     }
 }

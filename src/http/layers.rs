@@ -2,6 +2,7 @@
 //! ones will come from vector tiles).
 
 use super::AppState;
+use super::extract::{ApiQuery, parse_page};
 use crate::db::layers;
 use crate::domain::SiteKind;
 use crate::error::{AppError, Problem};
@@ -18,20 +19,41 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// A whole layer as a GeoJSON FeatureCollection: a site kind (key zones as their zone polygon),
 /// each feature with its derived `remediation_state`, or `admin_area`.
 #[utoipa::path(get, path = "/layers/{layer}", tag = "layers",
-    params(("layer" = String, Path, description = "a site kind or admin_area")),
+    params(("layer" = String, Path, description = "a site kind or admin_area"), LayerQuery),
     responses((status = 200, description = "FeatureCollection", content_type = "application/geo+json", body = Object),
+              (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")))]
 async fn layer(
     State(state): State<AppState>,
     Path(layer): Path<String>,
+    ApiQuery(query): ApiQuery<LayerQuery>,
 ) -> Result<impl IntoResponse, AppError> {
+    let (limit, offset) = parse_page(
+        query.limit.as_deref(),
+        query.offset.as_deref(),
+        MAX_FEATURES,
+        MAX_FEATURES,
+    )?;
     let body = if layer == "admin_area" {
-        layers::admin_layer(&state.pool).await?
+        layers::admin_layer(&state.pool, limit, offset).await?
     } else {
         let kind: SiteKind = layer
             .parse()
             .map_err(|e: String| AppError::NotFound(format!("no layer {layer:?}: {e}")))?;
-        layers::site_layer(&state.pool, kind).await?
+        layers::site_layer(&state.pool, kind, limit, offset).await?
     };
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body))
+}
+
+/// The most features one layer response holds: the map page draws layers up to 5,000 sites as
+/// GeoJSON and larger ones from vector tiles; a client wanting more pages with `offset`.
+pub const MAX_FEATURES: i64 = 10_000;
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LayerQuery {
+    /// 1 to 10000, default 10000
+    limit: Option<String>,
+    /// features to skip (in id order), default 0
+    offset: Option<String>,
 }

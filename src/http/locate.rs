@@ -3,11 +3,13 @@
 
 use super::AppState;
 use super::auth::Caller;
-use super::extract::{ApiQuery, parse_crs, parse_number, parse_radius, to_wgs84};
+use super::extract::{
+    ApiQuery, MAX_BBOX_SQUARE_DEGREES, parse_crs, parse_number, parse_radius, to_wgs84,
+};
 use crate::db::locate::{self, Clearance, Located};
 use crate::db::projects::{self, Project, ProjectFilter};
 use crate::db::sites::{self, Site, SiteFilter};
-use crate::db::spatial::SpatialFilter;
+use crate::db::spatial::{self, SpatialFilter};
 use crate::domain::InputCrs;
 use crate::error::{AppError, Problem};
 use crate::import::search_area_wkb;
@@ -77,6 +79,13 @@ async fn search_area(
     let srid = crs.postgis_srid().unwrap_or(4326);
     let mut conn = state.pool.acquire().await?;
     super::site_writes::check_geometry(&mut conn, &wkb, srid).await?;
+    // the same bound as a bbox: a search lists and counts every match
+    let extent = spatial::extent_square_degrees(&mut conn, &wkb, srid).await?;
+    if extent > MAX_BBOX_SQUARE_DEGREES {
+        return Err(AppError::BadRequest(format!(
+            "the area's bounding box covers {extent:.0} square degrees; at most {MAX_BBOX_SQUARE_DEGREES:.0} (about four provinces) are accepted, as for bbox: search a smaller area"
+        )));
+    }
     Ok((conn, wkb, srid))
 }
 

@@ -2,6 +2,7 @@
 //! without a socket so tests can drive it directly. The OpenAPI document is generated from the
 //! handlers' annotations and served at `/api/openapi.json`.
 
+mod access;
 mod audit;
 mod auth;
 mod extract;
@@ -13,6 +14,7 @@ mod ogc;
 mod ogc_edit;
 mod projects;
 mod reports;
+mod server;
 mod settings;
 mod site_writes;
 mod sites;
@@ -20,6 +22,7 @@ mod stats;
 mod tiles;
 
 pub use auth::{Caller, SESSION_COOKIE};
+pub use server::{ConnectionLimits, serve};
 pub use settings::Basemap;
 
 use crate::tile_cache::TileCache;
@@ -62,6 +65,12 @@ pub struct HttpConfig {
     pub login_lock: chrono::Duration,
     /// basemaps the map page offers besides none
     pub basemaps: Vec<Basemap>,
+    /// argon2 password checks run at once (logins beyond wait their turn, then get 503)
+    pub password_check_concurrency: usize,
+    /// the base of every absolute link this server writes (`PUBLIC_URL`), without a trailing /
+    pub public_url: String,
+    /// peers whose X-Forwarded-For/-Proto/-Host headers are believed (`TRUSTED_PROXIES`)
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl HttpConfig {
@@ -80,7 +89,15 @@ impl HttpConfig {
             login_max_failures: 5,
             login_lock: chrono::Duration::minutes(15),
             basemaps: Vec::new(),
+            password_check_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            public_url: "http://127.0.0.1:8080".into(),
+            trusted_proxies: Vec::new(),
         }
+    }
+
+    /// Whether the public URL is https: cookies are then Secure and responses carry HSTS.
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 }
 
@@ -96,6 +113,8 @@ pub struct AppState {
     /// requests queues instead of taking the database and memory from everything else.
     pub report_builds: Arc<tokio::sync::Semaphore>,
     pub tile_renders: Arc<tokio::sync::Semaphore>,
+    /// turns at argon2 work (logins, new passwords)
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -109,6 +128,9 @@ impl AppState {
             tiles: Arc::new(TileCache::new(config.tile_cache_bytes, buffer_fraction)),
             report_builds: Arc::new(tokio::sync::Semaphore::new(1)),
             tile_renders: Arc::new(tokio::sync::Semaphore::new(config.tile_render_concurrency)),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(
+                config.password_check_concurrency.max(1),
+            )),
             config: Arc::new(config),
         }
     }
@@ -165,34 +187,6 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// With `require_login_for_read`, every read of the API needs a logged-in user (any role);
-/// logging in and the API description stay open.
-async fn reads_need_login(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::extract::FromRequestParts;
-    use axum::response::IntoResponse;
-    let path = request.uri().path();
-    let path = path.strip_prefix("/api").unwrap_or(path);
-    let open = path.starts_with("/auth/") || path == "/openapi.json";
-    if !state.config.require_login_for_read || open || !request.method().is_safe() {
-        return next.run(request).await;
-    }
-    let (mut parts, body) = request.into_parts();
-    match Caller::from_request_parts(&mut parts, &state)
-        .await
-        .and_then(|c| c.require(crate::domain::account::Role::Viewer))
-    {
-        Ok(_) => {
-            next.run(axum::extract::Request::from_parts(parts, body))
-                .await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
 pub fn app(state: AppState) -> Router {
     let web_dir = state.config.web_dir.clone();
     // the configured URLs are checked to be header-safe text by the HeaderValue conversion; a
@@ -202,6 +196,10 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_str(&settings::content_security_policy(&[]))
                 .unwrap_or(HeaderValue::from_static("default-src 'self'"))
         });
+    let headers = guard::SecurityHeaders {
+        policy,
+        hsts: state.config.https(),
+    };
     let problem_state = state.clone();
     let api = OpenApiRouter::new()
         .merge(auth::routes())
@@ -213,11 +211,7 @@ pub fn app(state: AppState) -> Router {
         .merge(stats::routes())
         .merge(reports::routes())
         .merge(audit::routes())
-        .merge(settings::routes())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            reads_need_login,
-        ));
+        .merge(settings::routes());
     let (api, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api", api)
         .split_for_parts();
@@ -246,6 +240,11 @@ pub fn app(state: AppState) -> Router {
             guard::request_timeout,
         ))
         .layer(axum::middleware::from_fn(guard::same_site_writes))
+        // outside the timeout and body limit: who is asking is decided before anything else
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::gate,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.max_body_bytes,
         ))
@@ -271,7 +270,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(
-            policy,
+            headers,
             guard::security_headers,
         ));
     match cors {

@@ -5,7 +5,8 @@
 //! collections. Items come from the queries of `/api/sites`. Editing (Part 4) is in `ogc_edit`.
 
 use super::auth::Caller;
-use super::extract::{ApiQuery, base_url as base, etag, parse_list, parse_page, parse_spatial};
+use super::extract::{ApiQuery, etag, parse_list, parse_page, parse_spatial};
+use super::guard::BaseUrl;
 use super::{AppState, ogc_edit};
 use crate::db::cql2_sql::{FilterCrs, LINKED_COLUMNS, SITE_COLUMNS, SiteCql2};
 use crate::db::ogc::{self, OtherFilter};
@@ -18,7 +19,7 @@ use crate::domain::{Audience, InputCrs, SiteKind};
 use crate::error::{AppError, Problem};
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -197,8 +198,7 @@ pub(super) fn geojson(body: Value, crs: &OfferedCrs) -> Response {
 }
 
 #[utoipa::path(get, path = "/ogc", tag = "ogc", responses((status = 200, description = "the landing page: links to the API definition, conformance and collections", body = Object)))]
-async fn landing(headers: HeaderMap) -> axum::Json<Value> {
-    let base = base(&headers);
+async fn landing(BaseUrl(base): BaseUrl) -> axum::Json<Value> {
     axum::Json(json!({
         "title": "remediation-tracker",
         "description": "Sites of an environmental bureau's remediation work: rivers, black-odor water bodies, contaminated plots, key zones, monitoring sections, outfalls, enterprises and facilities.",
@@ -305,9 +305,8 @@ async fn describe(state: &AppState, base: &str, collection: Collection) -> Resul
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc", responses((status = 200, description = "one collection per site kind, plus admin_area and projects", body = Object)))]
 async fn collections(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
 ) -> Result<axum::Json<Value>, AppError> {
-    let base = base(&headers);
     let mut all = Vec::new();
     for collection in Collection::all() {
         all.push(describe(&state, &base, collection).await?);
@@ -322,12 +321,10 @@ async fn collections(
 async fn collection(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
 ) -> Result<axum::Json<Value>, AppError> {
     let collection = collection_of(&id)?;
-    Ok(axum::Json(
-        describe(&state, &base(&headers), collection).await?,
-    ))
+    Ok(axum::Json(describe(&state, &base, collection).await?))
 }
 
 /// What a collection's items can be filtered on: for sites, everything CQL2 filters accept
@@ -392,10 +389,9 @@ fn attribute_schema(ty: AttrType) -> Value {
 async fn queryables(
     caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
 ) -> Result<Response, AppError> {
     let collection = collection_of(&id)?;
-    let base = base(&headers);
     let body = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": format!("{base}/ogc/collections/{id}/queryables"),
@@ -540,7 +536,7 @@ async fn items(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
     ApiQuery(query): ApiQuery<ItemsQuery>,
 ) -> Result<Response, AppError> {
     let collection = collection_of(&id)?;
@@ -650,7 +646,6 @@ async fn items(
     let page: Vec<Value> = page.into_iter().map(|f| only(f, &wanted)).collect();
     let returned = page.len() as i64;
 
-    let base = base(&headers);
     let page_link = |offset: i64, rel: &str| {
         let kept = [
             ("bbox", &query.bbox),
@@ -713,7 +708,7 @@ async fn item(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, feature_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
     ApiQuery(query): ApiQuery<ItemQuery>,
 ) -> Result<Response, AppError> {
     let collection = collection_of(&id)?;
@@ -747,7 +742,6 @@ async fn item(
         }
     };
     let mut body = found.ok_or_else(missing)?;
-    let base = base(&headers);
     body["links"] = json!([
         link(
             format!("{base}/ogc/collections/{id}/items/{feature_id}"),

@@ -9,15 +9,16 @@
 //! (default CRS84), in that CRS's axis order.
 
 use super::AppState;
-use super::auth::Caller;
-use super::extract::{ApiJson, base_url, etag, expected_version};
+use super::access::Editor;
+use super::extract::{ApiJson, etag, expected_version};
+use super::guard::BaseUrl;
 use super::ogc::{
     Collection, OfferedCrs, collection_of, default_crs, feature, geojson, offered_crs,
 };
 use super::site_writes::{self, PropertyMode, SiteChange};
 use crate::db::sites::Site;
+use crate::db::users::CurrentUser;
 use crate::domain::SiteKind;
-use crate::domain::account::Role;
 use crate::error::{AppError, Problem};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -166,14 +167,14 @@ fn site_id(collection: &str, feature_id: &str) -> Result<i64, AppError> {
 
 #[utoipa::path(post, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "a site collection"), ("Content-Crs" = Option<String>, Header, description = "CRS of the body geometry, e.g. <http://www.opengis.net/def/crs/EPSG/0/4549> (default CRS84)")), request_body(content = Object, content_type = "application/geo+json", description = "a GeoJSON Feature"), responses((status = 201, description = "created; Location and ETag name it", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller is not an editor", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json"), (status = 405, description = "the collection is read-only", body = Problem, content_type = "application/problem+json")), security(("session" = []), ("bearer" = [])))]
 pub async fn create_item(
+    Editor(user): Editor,
     State(state): State<AppState>,
-    caller: Caller,
     Path(id): Path<String>,
+    BaseUrl(base): BaseUrl,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, AppError> {
     let kind = editable_kind(collection_of(&id)?)?;
-    let user = caller.require(Role::Editor)?;
     let crs = content_crs(&headers)?;
     let (properties, geometry) = read_feature(body, crs, true)?;
     let geometry = geometry.unwrap_or(Value::Null);
@@ -188,19 +189,18 @@ pub async fn create_item(
     )
     .await?;
     tx.commit().await?;
-    Ok(written(StatusCode::CREATED, site, &base_url(&headers), &id))
+    Ok(written(StatusCode::CREATED, site, &base, &id))
 }
 
 async fn change_item(
     state: AppState,
-    caller: Caller,
+    user: CurrentUser,
     (id, feature_id): (String, String),
-    headers: HeaderMap,
+    (base, headers): (String, HeaderMap),
     body: Value,
     mode: PropertyMode,
 ) -> Result<Response, AppError> {
     let kind = editable_kind(collection_of(&id)?)?;
-    let user = caller.require(Role::Editor)?;
     let site_id = site_id(&id, &feature_id)?;
     let expected = if_match(&headers)?;
     let crs = content_crs(&headers)?;
@@ -223,40 +223,57 @@ async fn change_item(
     )
     .await?;
     tx.commit().await?;
-    Ok(written(StatusCode::OK, site, &base_url(&headers), &id))
+    Ok(written(StatusCode::OK, site, &base, &id))
 }
 
 #[utoipa::path(put, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path, description = "a site collection"), ("feature_id" = i64, Path), ("Content-Crs" = Option<String>, Header, description = "CRS of the body geometry, e.g. <http://www.opengis.net/def/crs/EPSG/0/4549> (default CRS84)"), ("If-Match" = Option<String>, Header, description = "the ETag of the read the edit is based on")), request_body(content = Object, content_type = "application/geo+json", description = "the whole new Feature"), responses((status = 200, description = "replaced", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller is not an editor", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json"), (status = 405, description = "the collection is read-only", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match is not the current version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json")), security(("session" = []), ("bearer" = [])))]
 pub async fn replace_item(
+    Editor(user): Editor,
     State(state): State<AppState>,
-    caller: Caller,
     Path(path): Path<(String, String)>,
+    BaseUrl(base): BaseUrl,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, AppError> {
-    change_item(state, caller, path, headers, body, PropertyMode::Replace).await
+    change_item(
+        state,
+        user,
+        path,
+        (base, headers),
+        body,
+        PropertyMode::Replace,
+    )
+    .await
 }
 
 #[utoipa::path(patch, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path, description = "a site collection"), ("feature_id" = i64, Path), ("Content-Crs" = Option<String>, Header, description = "CRS of the body geometry, e.g. <http://www.opengis.net/def/crs/EPSG/0/4549> (default CRS84)"), ("If-Match" = Option<String>, Header, description = "the ETag of the read the edit is based on")), request_body(content = Object, content_type = "application/merge-patch+json", description = "a JSON merge patch of the Feature"), responses((status = 200, description = "updated", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller is not an editor", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json"), (status = 405, description = "the collection is read-only", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match is not the current version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json")), security(("session" = []), ("bearer" = [])))]
 pub async fn patch_item(
+    Editor(user): Editor,
     State(state): State<AppState>,
-    caller: Caller,
     Path(path): Path<(String, String)>,
+    BaseUrl(base): BaseUrl,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, AppError> {
-    change_item(state, caller, path, headers, body, PropertyMode::Merge).await
+    change_item(
+        state,
+        user,
+        path,
+        (base, headers),
+        body,
+        PropertyMode::Merge,
+    )
+    .await
 }
 
 #[utoipa::path(delete, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path, description = "a site collection"), ("feature_id" = i64, Path), ("If-Match" = Option<String>, Header, description = "the ETag of the read the edit is based on")), responses((status = 204, description = "deleted; its history stays"), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller is not an editor", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json"), (status = 405, description = "the collection is read-only", body = Problem, content_type = "application/problem+json"), (status = 412, description = "If-Match is not the current version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json"), (status = 409, description = "projects are linked to the site", body = Problem, content_type = "application/problem+json")), security(("session" = []), ("bearer" = [])))]
 pub async fn delete_item(
+    Editor(user): Editor,
     State(state): State<AppState>,
-    caller: Caller,
     Path((id, feature_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let kind = editable_kind(collection_of(&id)?)?;
-    let user = caller.require(Role::Editor)?;
     let site_id = site_id(&id, &feature_id)?;
     let expected = if_match(&headers)?;
     let mut tx = state.pool.begin().await?;

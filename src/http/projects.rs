@@ -2,7 +2,7 @@
 //! links and history. Every write needs an editor and the version it was based on.
 
 use super::AppState;
-use super::auth::Caller;
+use super::access::Editor;
 use super::extract::{
     ApiJson, ApiQuery, etag, expected_version, parse_list, parse_page, parse_sort, parse_spatial,
     parse_time,
@@ -12,9 +12,9 @@ use crate::db::projects::{
     self, NewProject, Project, ProjectFilter, SORTS, WriteRefused, WriteRefusedOrDb,
 };
 use crate::domain::ProjectStatus;
-use crate::domain::account::Role;
 use crate::domain::project::{self as fields, CATEGORIES, FieldValue};
 use crate::domain::status::STATUS_NAMES;
+use crate::domain::text::{Bounded, NOTE_MAX};
 use crate::error::{AppError, Problem};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -182,7 +182,8 @@ pub struct CreateProject {
     #[serde(default)]
     pub sites: Vec<i64>,
     /// a note for the history
-    pub note: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub note: Option<Bounded<NOTE_MAX>>,
     /// any other editable field: name_en, programme (code), stage, progress, responsible_unit,
     /// town_code, funding_source, funding_amount, planned_start, planned_end, actual_start,
     /// actual_end, description, attrs
@@ -200,11 +201,10 @@ pub struct CreateProject {
               (status = 409, description = "conflicts with the current state", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn create_project(
+    Editor(user): Editor,
     State(state): State<AppState>,
-    caller: Caller,
     ApiJson(body): ApiJson<CreateProject>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Role::Editor)?;
     let code = body.code.trim().to_string();
     if code.is_empty() || code.chars().count() > 64 {
         return Err(AppError::BadRequest(
@@ -238,9 +238,14 @@ async fn create_project(
         site_ids: body.sites,
     };
     let mut tx = state.pool.begin().await?;
-    let project = projects::create(&mut tx, &user.actor(), &new, body.note.as_deref())
-        .await
-        .map_err(|e| refusal(0, e))?;
+    let project = projects::create(
+        &mut tx,
+        &user.actor(),
+        &new,
+        body.note.as_ref().map(Bounded::as_str),
+    )
+    .await
+    .map_err(|e| refusal(0, e))?;
     tx.commit().await?;
     let mut response = with_etag(StatusCode::CREATED, &project);
     if let Ok(location) = HeaderValue::from_str(&format!("/api/projects/{}", project.id)) {
@@ -260,13 +265,12 @@ async fn create_project(
               (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn edit_project(
+    Editor(user): Editor,
     State(state): State<AppState>,
-    caller: Caller,
     Path(id): Path<i64>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Role::Editor)?;
     let version = expected_version(&headers, body.get("version").and_then(Value::as_i64))?;
     let note = note_of(&body)?;
     let values: Vec<FieldValue> = fields::parse_edit(&body, &["version", "note"])
@@ -305,9 +309,11 @@ pub struct TransitionRequest {
     /// the target status
     pub to: String,
     /// what happened, for the history
-    pub note: String,
+    #[schema(value_type = String, max_length = 2000)]
+    pub note: Bounded<NOTE_MAX>,
     /// why: required when suspending
-    pub reason: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub reason: Option<Bounded<NOTE_MAX>>,
     /// the version you read, if you do not send If-Match
     pub version: Option<i64>,
 }
@@ -322,16 +328,15 @@ pub struct TransitionRequest {
               (status = 412, description = "stale version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json"), (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn transition(
+    Editor(user): Editor,
     State(state): State<AppState>,
-    caller: Caller,
     Path(id): Path<i64>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<TransitionRequest>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Role::Editor)?;
     let version = expected_version(&headers, body.version)?;
     let to: ProjectStatus = body.to.parse().map_err(AppError::BadRequest)?;
-    let note = body.note.trim();
+    let note = body.note.as_str().trim();
     if note.is_empty() || note.chars().count() > 2000 {
         return Err(AppError::BadRequest(
             "a transition needs a note of 1 to 2000 characters".into(),
@@ -345,7 +350,7 @@ async fn transition(
         version,
         to,
         note,
-        body.reason.as_deref(),
+        body.reason.as_ref().map(Bounded::as_str),
     )
     .await
     .map_err(|e| refusal(id, e))?;
@@ -358,7 +363,8 @@ async fn transition(
 pub struct ProgressRequest {
     /// 0 to 100
     pub progress: i64,
-    pub note: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub note: Option<Bounded<NOTE_MAX>>,
     pub version: Option<i64>,
 }
 
@@ -371,13 +377,12 @@ pub struct ProgressRequest {
               (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn set_progress(
+    Editor(user): Editor,
     State(state): State<AppState>,
-    caller: Caller,
     Path(id): Path<i64>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ProgressRequest>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Role::Editor)?;
     let version = expected_version(&headers, body.version)?;
     let json = fields::parse_field(fields::FieldType::Progress, &Value::from(body.progress))
         .map_err(|e| AppError::BadRequest(format!("progress: {e}")))?;
@@ -393,7 +398,7 @@ async fn set_progress(
         id,
         version,
         &[value],
-        body.note.as_deref(),
+        body.note.as_ref().map(Bounded::as_str),
         "progress",
     )
     .await
@@ -406,7 +411,8 @@ async fn set_progress(
 #[serde(deny_unknown_fields)]
 pub struct LinkRequest {
     pub site_id: i64,
-    pub note: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub note: Option<Bounded<NOTE_MAX>>,
     pub version: Option<i64>,
 }
 
@@ -419,13 +425,12 @@ pub struct LinkRequest {
               (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn link_site(
+    Editor(user): Editor,
     State(state): State<AppState>,
-    caller: Caller,
     Path(id): Path<i64>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LinkRequest>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Role::Editor)?;
     let version = expected_version(&headers, body.version)?;
     let mut tx = state.pool.begin().await?;
     let (project, _) = projects::link(
@@ -434,7 +439,7 @@ async fn link_site(
         id,
         version,
         body.site_id,
-        body.note.as_deref(),
+        body.note.as_ref().map(Bounded::as_str),
     )
     .await
     .map_err(|e| refusal(id, e))?;
@@ -450,12 +455,11 @@ async fn link_site(
               (status = 412, description = "stale version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json"), (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn unlink_site(
+    Editor(user): Editor,
     State(state): State<AppState>,
-    caller: Caller,
     Path((id, site_id)): Path<(i64, i64)>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Role::Editor)?;
     let version = expected_version(&headers, None)?;
     let mut tx = state.pool.begin().await?;
     let (project, _) = projects::unlink(&mut tx, &user.actor(), id, version, site_id, None)

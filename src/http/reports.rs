@@ -2,10 +2,11 @@
 //! (`/api/report-templates`, admins edit).
 
 use super::AppState;
-use super::auth::Caller;
+use super::access::Admin;
 use super::extract::{ApiJson, ApiQuery};
+use crate::db::audit;
 use crate::db::report::{self as sql, ProgrammeReportEdit, ProgrammeTemplate, SectionTemplate};
-use crate::domain::account::Role;
+use crate::domain::text::{Bounded, CODE_MAX};
 use crate::domain::{Audience, SiteKind};
 use crate::error::{AppError, Problem};
 use crate::report::{self, Format, Lang};
@@ -182,12 +183,12 @@ fn check_inventory(wanted: &[sql::InventoryWanted]) -> Result<(), AppError> {
               (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn put_section(
+    Admin(admin): Admin,
     State(state): State<AppState>,
-    caller: Caller,
-    Path(code): Path<String>,
+    Path(code): Path<Bounded<CODE_MAX>>,
     ApiJson(section): ApiJson<SectionTemplate>,
 ) -> Result<Json<SectionTemplate>, AppError> {
-    caller.require(Role::Admin)?;
+    let code = code.into_inner();
     if section.code != code {
         return Err(AppError::BadRequest(format!(
             "the body's code {:?} differs from the path's {code:?}",
@@ -199,12 +200,21 @@ async fn put_section(
         return Err(AppError::BadRequest("title_zh is empty".into()));
     }
     check_inventory(&section.inventory.0)?;
-    let mut conn = state.pool.acquire().await?;
-    if !sql::update_section(&mut conn, &section).await? {
+    let mut tx = state.pool.begin().await?;
+    if !sql::update_section(&mut tx, &section).await? {
         return Err(AppError::NotFound(format!(
             "there is no report section {code:?}"
         )));
     }
+    audit::record(
+        &mut tx,
+        &admin.actor(),
+        "report_template.section",
+        &format!("report section {code}"),
+        serde_json::to_value(&section).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(Json(section))
 }
 
@@ -218,12 +228,12 @@ async fn put_section(
               (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn put_programme_template(
+    Admin(admin): Admin,
     State(state): State<AppState>,
-    caller: Caller,
-    Path(code): Path<String>,
+    Path(code): Path<Bounded<CODE_MAX>>,
     ApiJson(template): ApiJson<ProgrammeReportEdit>,
 ) -> Result<Json<ProgrammeReportEdit>, AppError> {
-    caller.require(Role::Admin)?;
+    let code = code.into_inner();
     check_templates(&template.template_zh, &template.template_en)?;
     if let Some(bad) = template.figures.iter().find(|f| {
         f.key.is_empty()
@@ -237,17 +247,26 @@ async fn put_programme_template(
             bad.key
         )));
     }
-    let mut conn = state.pool.acquire().await?;
-    if !sql::section_exists(&mut conn, &template.section).await? {
+    let mut tx = state.pool.begin().await?;
+    if !sql::section_exists(&mut tx, &template.section).await? {
         return Err(AppError::BadRequest(format!(
             "there is no report section {:?}",
             template.section
         )));
     }
-    if !sql::upsert_programme_template(&mut conn, &code, &template).await? {
+    if !sql::upsert_programme_template(&mut tx, &code, &template).await? {
         return Err(AppError::NotFound(format!(
             "there is no programme {code:?}"
         )));
     }
+    audit::record(
+        &mut tx,
+        &admin.actor(),
+        "report_template.programme",
+        &format!("programme {code}"),
+        serde_json::to_value(&template).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(Json(template))
 }

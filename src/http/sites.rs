@@ -2,6 +2,7 @@
 //! create and edit attributes and geometry (editor), with the site's version as ETag.
 
 use super::AppState;
+use super::access::Editor;
 use super::auth::Caller;
 use super::extract::{
     ApiJson, ApiQuery, etag, expected_version, parse_crs, parse_list, parse_page, parse_sort,
@@ -10,11 +11,11 @@ use super::extract::{
 use super::site_writes::{self, PropertyMode, SiteChange, not_found};
 use crate::db::events::{self, SiteEvent};
 use crate::db::sites::{self, SORTS, Site, SiteFilter};
-use crate::domain::account::Role;
 use crate::domain::project::CATEGORIES;
 use crate::domain::site_kind::KIND_NAMES;
 use crate::domain::site_kind::staff_only_in_any_kind;
 use crate::domain::status::{REMEDIATION_STATES, STATUS_NAMES};
+use crate::domain::text::{Bounded, NOTE_MAX};
 use crate::domain::{Audience, SiteKind};
 use crate::error::{AppError, Problem};
 use axum::Json;
@@ -180,12 +181,11 @@ pub struct NewSite {
               (status = 409, description = "conflicts with the current state", body = Problem, content_type = "application/problem+json"), (status = 422, description = "refused by a data rule", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn create_site(
+    Editor(user): Editor,
     State(state): State<AppState>,
-    caller: Caller,
     ApiQuery(query): ApiQuery<CrsQuery>,
     ApiJson(body): ApiJson<NewSite>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Role::Editor)?;
     let crs = parse_crs(query.crs.as_deref())?;
     let kind: SiteKind = body.kind.parse().map_err(AppError::BadRequest)?;
     let mut tx = state.pool.begin().await?;
@@ -217,7 +217,8 @@ pub struct SiteEdit {
     pub geometry: Option<Value>,
     pub version: Option<i64>,
     /// a note for the history
-    pub note: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub note: Option<Bounded<NOTE_MAX>>,
 }
 
 /// Edit a site's attributes and geometry (editor). Needs If-Match (or `version`).
@@ -229,21 +230,20 @@ pub struct SiteEdit {
               (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn edit_site(
+    Editor(user): Editor,
     State(state): State<AppState>,
-    caller: Caller,
     Path(id): Path<i64>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<CrsQuery>,
     ApiJson(body): ApiJson<SiteEdit>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Role::Editor)?;
     let version = expected_version(&headers, body.version)?;
     let change = SiteChange {
         properties: body.properties,
         geometry: body.geometry,
         crs: parse_crs(query.crs.as_deref())?,
         mode: PropertyMode::Merge,
-        note: body.note,
+        note: body.note.map(Bounded::into_inner),
     };
     let mut tx = state.pool.begin().await?;
     let site = site_writes::edit(&mut tx, &user.actor(), id, None, Some(version), change).await?;

@@ -6,11 +6,11 @@
 
 use super::AppState;
 use super::extract::ApiQuery;
+use super::guard::BaseUrl;
 use crate::db::tiles;
 use crate::domain::SiteKind;
-use crate::domain::coords::wgs84_to_gcj02;
 use crate::error::{AppError, Problem};
-use crate::tile_cache::{RenderedTile, TileKey, TileLayer};
+use crate::tile_cache::{RenderedTile, TileKey, TileLayer, TileShift};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -20,7 +20,6 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 
 /// The tile paths of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
@@ -78,12 +77,7 @@ const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
 const GZIP_FROM_BYTES: usize = 256;
 
 /// Renders a tile; gzips it when `with_gzip` (the client accepts gzip, or it will be cached).
-async fn render(
-    state: &AppState,
-    key: TileKey,
-    shift: (f64, f64),
-    with_gzip: bool,
-) -> Result<RenderedTile, AppError> {
+async fn render(state: &AppState, key: TileKey, with_gzip: bool) -> Result<RenderedTile, AppError> {
     let kinds = match key.layer {
         TileLayer::Kind(kind) => vec![kind.as_str()],
         TileLayer::AllSites => Vec::new(),
@@ -101,7 +95,7 @@ async fn render(
         key.z,
         key.x,
         key.y,
-        shift,
+        key.shift_metres(),
     )
     .await?;
     let etag = match &mvt {
@@ -158,33 +152,7 @@ pub struct TileQuery {
     shift: Option<String>,
 }
 
-/// Web Mercator metres that GCJ-02 moves the centre of tile z/x/y. Across one tile the shift
-/// changes by less than a pixel at every zoom (it varies by metres over kilometres), so one
-/// translation per tile lines the data up with a GCJ-02 basemap.
-fn gcj02_shift(z: u32, x: u32, y: u32) -> (f64, f64) {
-    const RADIUS: f64 = 6_378_137.0;
-    let n = f64::from(1u32 << z);
-    let lon = (f64::from(x) + 0.5) / n * 360.0 - 180.0;
-    let lat = (std::f64::consts::PI * (1.0 - 2.0 * (f64::from(y) + 0.5) / n))
-        .sinh()
-        .atan()
-        .to_degrees();
-    let mercator = |lon: f64, lat: f64| {
-        (
-            RADIUS * lon.to_radians(),
-            RADIUS
-                * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
-                    .tan()
-                    .ln(),
-        )
-    };
-    let (shifted_lon, shifted_lat) = wgs84_to_gcj02(lon, lat);
-    let (x0, y0) = mercator(lon, lat);
-    let (x1, y1) = mercator(shifted_lon, shifted_lat);
-    (x1 - x0, y1 - y0)
-}
-
-#[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "tiles", params(("layer" = String, Path, description = "a site kind, or sites for all kinds"), ("z" = u32, Path), ("x" = u32, Path), ("y" = u32, Path), ("shift" = Option<String>, Query, description = "gcj02: the geometries shifted to GCJ-02, for a GCJ-02 basemap (not cached)"), ("If-None-Match" = Option<String>, Header)), responses((status = 200, description = "the tile; gzip when accepted", content_type = "application/vnd.mapbox-vector-tile"), (status = 204, description = "no feature in this tile"), (status = 304, description = "unchanged since the ETag sent"), (status = 400, description = "bad zoom or tile number", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such layer", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "tiles", params(("layer" = String, Path, description = "a site kind, or sites for all kinds"), ("z" = u32, Path), ("x" = u32, Path), ("y" = u32, Path), ("shift" = Option<String>, Query, description = "gcj02: the geometries shifted to GCJ-02, for a GCJ-02 basemap"), ("If-None-Match" = Option<String>, Header)), responses((status = 200, description = "the tile; gzip when accepted", content_type = "application/vnd.mapbox-vector-tile"), (status = 204, description = "no feature in this tile"), (status = 304, description = "unchanged since the ETag sent"), (status = 400, description = "bad zoom or tile number", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such layer", body = Problem, content_type = "application/problem+json")))]
 async fn tile(
     State(state): State<AppState>,
     Path((layer, z, x, y_file)): Path<(String, String, String, String)>,
@@ -207,25 +175,27 @@ async fn tile(
     };
     let x = tile_coordinate("x", &x, z)?;
     let y = tile_coordinate("y", y, z)?;
-    let key = TileKey { layer, z, x, y };
-    let tile = match query.shift.as_deref() {
-        None => {
-            let with_gzip = accepts_gzip(&headers) || state.tiles.is_active();
-            state
-                .tiles
-                .get_or_render(key, || render(&state, key, (0.0, 0.0), with_gzip))
-                .await?
-        }
-        // shifted tiles are not cached: the cache evicts by the unshifted tile areas
-        Some("gcj02") => {
-            Arc::new(render(&state, key, gcj02_shift(z, x, y), accepts_gzip(&headers)).await?)
-        }
+    let shift = match query.shift.as_deref() {
+        None => TileShift::None,
+        Some("gcj02") => TileShift::Gcj02,
         Some(other) => {
             return Err(AppError::BadRequest(format!(
                 "shift must be gcj02, got {other:?}"
             )));
         }
     };
+    let key = TileKey {
+        layer,
+        z,
+        x,
+        y,
+        shift,
+    };
+    let with_gzip = accepts_gzip(&headers) || state.tiles.is_active();
+    let tile = state
+        .tiles
+        .get_or_render(key, || render(&state, key, with_gzip))
+        .await?;
     let Some(mvt) = &tile.mvt else {
         return Ok((StatusCode::NO_CONTENT, [(header::CACHE_CONTROL, NO_CACHE)]).into_response());
     };
@@ -267,12 +237,12 @@ async fn tile(
     Ok(response)
 }
 
-/// TileJSON 3.0.0 for a layer; tile URLs are absolute, built from the request's Host.
+/// TileJSON 3.0.0 for a layer; tile URLs are absolute, built from `PUBLIC_URL`.
 #[utoipa::path(get, path = "/tiles/{layer}.json", tag = "tiles", params(("layer" = String, Path, description = "a site kind, or sites for all kinds")), responses((status = 200, description = "TileJSON 3.0.0", body = Object), (status = 404, description = "no such layer", body = Problem, content_type = "application/problem+json")))]
 async fn tilejson(
     State(state): State<AppState>,
     Path(layer_file): Path<String>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
 ) -> Result<Response, AppError> {
     let layer = layer_file.strip_suffix(".json").ok_or_else(|| {
         AppError::NotFound(format!(
@@ -280,7 +250,6 @@ async fn tilejson(
         ))
     })?;
     let kinds = layer_kinds(parse_layer(layer)?);
-    let base = super::extract::base_url(&headers);
     let bounds = tiles::extent(&state.pool, &kinds)
         .await?
         .unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);

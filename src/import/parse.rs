@@ -2,7 +2,7 @@
 //! file of any size is read in constant memory, and turns each feature into a validated row.
 
 use super::{ImportTarget, Rejection, StagedRow};
-use crate::domain::{GeomType, InputCrs, coords};
+use crate::domain::{GeomType, InputCrs, coords, text};
 use geojson::{Feature, Geometry, Value as GeoValue};
 use geozero::{CoordDimensions, ToWkb};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -265,11 +265,25 @@ pub fn to_row(
     }
 }
 
+/// The longest text a core property may have: codes as the database's codes, names and
+/// sources as a project's name.
+fn text_limit(key: &str) -> usize {
+    match key {
+        "code" | "town_code" | "parent_code" | "level" => text::CODE_MAX,
+        _ => 300,
+    }
+}
+
 fn take_text(props: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
     match props.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(Value::String(s)) => {
+            let trimmed = s.trim();
+            text::check_length(&format!("property {key}"), trimmed, text_limit(key))
+                .map_err(|e| e.to_string())?;
+            Ok(Some(trimmed.to_string()))
+        }
         // spreadsheets often turn numeric codes into numbers
         Some(Value::Number(n)) if n.is_u64() => Ok(Some(n.to_string())),
         Some(_) => Err(format!("property {key} must be text")),

@@ -7,6 +7,8 @@ pub mod state;
 
 use crate::db::report as sql;
 use crate::domain::ProjectStatus;
+use crate::domain::site_kind::staff_only_in_any_kind;
+use crate::domain::zone::Campaign;
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -224,7 +226,8 @@ struct Snapshot {
     period: Vec<PeriodEvent>,
     /// inventory counts as of the cut-off: (kind, attr, value) → count; (kind, "", "") is the kind
     inventory: HashMap<(String, String, String), i64>,
-    zones: Vec<(String, Vec<i64>)>,
+    /// each key zone's name, campaign and the sites inside it
+    zones: Vec<(String, Campaign, Vec<i64>)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -337,7 +340,7 @@ pub async fn build(
 /// What the report reads besides the project histories; independent of the replay, so it is
 /// read on a second connection while the replay runs.
 struct SideData {
-    zones: Vec<(i64, String, Vec<i64>)>,
+    zones: Vec<sql::ZoneMembers>,
     later_site_events: Vec<(i64, String, sqlx::types::Json<Value>)>,
     inventory: Vec<sql::InventoryCount>,
     towns: HashMap<String, String>,
@@ -423,7 +426,7 @@ async fn load_snapshot(
     wanted_sites.extend(
         zones_now
             .iter()
-            .flat_map(|(_, _, members)| members.iter().copied()),
+            .flat_map(|zone| zone.members.iter().copied()),
     );
     wanted_sites.extend(later_site_events.iter().map(|(id, _, _)| *id));
     let ids: Vec<i64> = wanted_sites.iter().copied().collect();
@@ -481,8 +484,11 @@ async fn load_snapshot(
     );
     let zones = zones_now
         .into_iter()
-        .filter(|(id, _, _)| sites.contains_key(id) || !later.contains_key(id))
-        .map(|(_, name, members)| (name, members))
+        .filter(|zone| sites.contains_key(&zone.id) || !later.contains_key(&zone.id))
+        .map(|zone| {
+            let campaign = Campaign::of(zone.attrs.0.as_object().unwrap_or(&Map::new()));
+            (zone.name, campaign, zone.members)
+        })
         .collect();
     Ok(Snapshot {
         projects,
@@ -658,7 +664,8 @@ fn programme_context(
             let entry = sites.entry(kind.to_string()).or_default();
             entry.0 += 1;
             for (attr, value) in site {
-                if !state::is_kind_attribute(attr) {
+                // reports are read by anyone: staff-only values are never counted
+                if !state::is_kind_attribute(attr) || staff_only_in_any_kind(attr) {
                     continue;
                 }
                 for v in scalar_texts(Some(value)) {
@@ -821,21 +828,23 @@ fn programme_part(
     }
 }
 
-/// Each key zone's problem sites (a remediation state other than none) and open ones (in
-/// progress or suspended) as of the date; a zone is cleared (归零) when none is open.
+/// Each key zone's problem sites (with work of the zone's campaign, air by default) and open ones
+/// (that work in progress or suspended) as of the date; a zone is cleared (归零) when none is open.
 fn zones_context(snapshot: &Snapshot) -> Value {
-    let statuses = if snapshot.zones.is_empty() {
-        HashMap::new()
-    } else {
-        state::statuses_by_site(&snapshot.projects)
-    };
+    let by_site = state::projects_by_site(&snapshot.projects);
     let mut zones = Vec::new();
-    for (name, members) in &snapshot.zones {
+    for (name, campaign, members) in &snapshot.zones {
         let mut problems = 0;
         let mut open = 0;
         for site in members {
-            let state =
-                state::remediation_state(statuses.get(site).map(Vec::as_slice).unwrap_or(&[]));
+            let statuses: Vec<ProjectStatus> = by_site
+                .get(site)
+                .into_iter()
+                .flatten()
+                .filter(|p| campaign.targets(p.text("category"), p.text("programme")))
+                .map(|p| p.status)
+                .collect();
+            let state = state::remediation_state(&statuses);
             if state != "none" {
                 problems += 1;
             }

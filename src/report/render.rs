@@ -2,6 +2,7 @@
 //! Markdown, HTML, CSV and xlsx.
 
 use super::{Format, Item, Lang, Report};
+use crate::csv_out::SpreadsheetCsv;
 use minijinja::value::Value as JinjaValue;
 use minijinja::{Environment, UndefinedBehavior};
 use rust_xlsxwriter::{Format as CellFormat, Workbook, Worksheet, XlsxError};
@@ -11,14 +12,66 @@ use serde_json::Value;
 /// a looping template stops in milliseconds.
 const TEMPLATE_FUEL: u64 = 200_000;
 
-/// The environment of the stored sentence templates: bounded by fuel, lenient with absent figures.
+/// Bytes one sentence template may render: a part that names 50 items in full is about 20 KB.
+pub const MAX_SENTENCE_BYTES: usize = 256 * 1024;
+
+/// The filters stored templates may use: each one's output grows at most in proportion to its
+/// input, so a 20 KB template cannot build text larger than its figures allow.
+const FILTERS: &[&str] = &[
+    "abs", "count", "default", "first", "float", "int", "join", "last", "length", "list", "lower",
+    "map", "max", "min", "places", "reverse", "round", "sort", "sum", "trim", "unique", "upper",
+];
+
+/// The only statements stored templates may use. Assignments (`set`, `with`), macros, includes
+/// and filter blocks are refused: with them a template could double a string on every line.
+const STATEMENTS: &[&str] = &["if", "elif", "else", "endif", "for", "endfor"];
+
+/// The environment of the stored sentence templates: bounded by fuel, lenient with absent figures,
+/// with only the filters of [`FILTERS`].
 pub fn template_env() -> Environment<'static> {
-    let mut env = Environment::new();
+    use minijinja::{filters, tests};
+    let mut env = Environment::empty();
     // a figure the data does not have renders empty instead of failing the whole report;
     // templates write `or 0` where a number must show
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_fuel(Some(TEMPLATE_FUEL));
+    env.add_filter("abs", filters::abs);
+    env.add_filter("count", filters::length);
+    env.add_filter("default", filters::default);
+    env.add_filter("first", filters::first);
+    env.add_filter("float", filters::float);
+    env.add_filter("int", filters::int);
+    env.add_filter("join", filters::join);
+    env.add_filter("last", filters::last);
+    env.add_filter("length", filters::length);
+    env.add_filter("list", filters::list);
+    env.add_filter("lower", filters::lower);
+    env.add_filter("map", filters::map);
+    env.add_filter("max", filters::max);
+    env.add_filter("min", filters::min);
     env.add_filter("places", places);
+    env.add_filter("reverse", filters::reverse);
+    env.add_filter("round", filters::round);
+    env.add_filter("sort", filters::sort);
+    env.add_filter("sum", filters::sum);
+    env.add_filter("trim", filters::trim);
+    env.add_filter("unique", filters::unique);
+    env.add_filter("upper", filters::upper);
+    // tests only answer yes or no: all of the common ones are safe
+    env.add_test("defined", tests::is_defined);
+    env.add_test("undefined", tests::is_undefined);
+    env.add_test("none", tests::is_none);
+    env.add_test("number", tests::is_number);
+    env.add_test("string", tests::is_string);
+    env.add_test("sequence", tests::is_sequence);
+    env.add_test("mapping", tests::is_mapping);
+    env.add_test("true", tests::is_true);
+    env.add_test("false", tests::is_false);
+    env.add_test("odd", tests::is_odd);
+    env.add_test("even", tests::is_even);
+    env.add_test("in", tests::is_in);
+    env.add_test("eq", tests::is_eq);
+    env.add_test("ne", tests::is_ne);
     env
 }
 
@@ -34,28 +87,103 @@ fn layout_env() -> Environment<'static> {
     env
 }
 
-/// Checks that a stored template compiles; the error names the line.
+fn located(line: Option<usize>, detail: &str) -> String {
+    match line {
+        Some(line) => format!("line {line}: {detail}"),
+        None => detail.to_string(),
+    }
+}
+
+/// Checks that a stored template compiles and keeps to the statements, operators and filters
+/// stored templates may use; the error names the line.
 pub fn check_template(source: &str) -> Result<(), String> {
+    use minijinja::machinery::{Token, WhitespaceConfig, tokenize};
+    let mut previous: Option<Token> = None;
+    for item in tokenize(
+        source,
+        false,
+        Default::default(),
+        WhitespaceConfig::default(),
+    ) {
+        let (token, span) =
+            item.map_err(|e| located(e.line(), e.detail().unwrap_or("syntax error")))?;
+        let line = Some(span.start_line as usize);
+        match (&previous, &token) {
+            (_, Token::Mul | Token::Pow | Token::Tilde) => {
+                return Err(located(
+                    line,
+                    "the operators *, ** and ~ are not allowed in report templates (they repeat or join text); write the text out",
+                ));
+            }
+            (Some(Token::BlockStart), Token::Ident(name)) if !STATEMENTS.contains(name) => {
+                return Err(located(
+                    line,
+                    &format!(
+                        "{{% {name} %}} is not allowed in report templates (allowed: {})",
+                        STATEMENTS.join(", ")
+                    ),
+                ));
+            }
+            (Some(Token::Pipe), Token::Ident(name)) if !FILTERS.contains(name) => {
+                return Err(located(
+                    line,
+                    &format!(
+                        "unknown filter {name} (report templates may use: {})",
+                        FILTERS.join(", ")
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        previous = Some(token);
+    }
     let env = template_env();
     env.template_from_str(source)
         .map(|_| ())
-        .map_err(|e| match e.line() {
-            Some(line) => format!("line {line}: {}", e.detail().unwrap_or("syntax error")),
-            None => e.detail().unwrap_or("syntax error").to_string(),
-        })
+        .map_err(|e| located(e.line(), e.detail().unwrap_or("syntax error")))
 }
 
-/// Renders one sentence template against its figures; whitespace at the ends is trimmed.
+/// Collects rendered text up to a bound, then refuses more.
+struct Capped {
+    text: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.text.len() + bytes.len() > MAX_SENTENCE_BYTES {
+            self.over = true;
+            return Err(std::io::Error::other("the rendered text is too long"));
+        }
+        self.text.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renders one sentence template against its figures; whitespace at the ends is trimmed. The
+/// template is checked first (a stored one may predate the rules), and its text is bounded.
 pub fn sentences(env: &Environment<'_>, source: &str, context: &Value) -> Result<String, String> {
-    env.render_str(source, JinjaValue::from_serialize(context))
-        .map(|s| s.trim().to_string())
-        .map_err(|e| {
-            let detail = e.detail().unwrap_or("cannot be rendered");
-            match e.line() {
-                Some(line) => format!("line {line}: {detail}"),
-                None => detail.to_string(),
-            }
-        })
+    check_template(source)?;
+    let template = env
+        .template_from_str(source)
+        .map_err(|e| located(e.line(), e.detail().unwrap_or("cannot be compiled")))?;
+    let mut out = Capped {
+        text: Vec::new(),
+        over: false,
+    };
+    let rendered = template.render_captured_to(JinjaValue::from_serialize(context), &mut out);
+    if out.over {
+        return Err(format!(
+            "renders more than {} KB of text",
+            MAX_SENTENCE_BYTES / 1024
+        ));
+    }
+    rendered.map_err(|e| located(e.line(), e.detail().unwrap_or("cannot be rendered")))?;
+    Ok(String::from_utf8_lossy(&out.text).trim().to_string())
 }
 
 /// Items as the report names places: grouped by town in order, the town written once per group,
@@ -143,8 +271,8 @@ fn value_text(value: &Value) -> String {
 
 /// One row per sentence, figure, target, status count, item and change.
 fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record([
+    let mut out = SpreadsheetCsv::new(Vec::new());
+    out.row([
         "section",
         "programme",
         "row",
@@ -155,7 +283,7 @@ fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
         "met",
     ])?;
     for s in &report.sections {
-        out.write_record([
+        out.row([
             s.code.as_str(),
             "",
             "text",
@@ -167,7 +295,7 @@ fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
         ])?;
         for p in &s.programmes {
             let part = [s.code.as_str(), p.code.as_str()];
-            out.write_record([
+            out.row([
                 part[0],
                 part[1],
                 "text",
@@ -178,7 +306,7 @@ fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
                 "",
             ])?;
             for f in &p.figures {
-                out.write_record([
+                out.row([
                     part[0],
                     part[1],
                     "figure",
@@ -190,7 +318,7 @@ fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
                 ])?;
             }
             for t in &p.targets {
-                out.write_record([
+                out.row([
                     part[0],
                     part[1],
                     "target",
@@ -202,7 +330,7 @@ fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
                 ])?;
             }
             for f in &p.by_status {
-                out.write_record([
+                out.row([
                     part[0],
                     part[1],
                     "status",
@@ -214,7 +342,7 @@ fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
                 ])?;
             }
             for i in p.items.iter().filter(|i| !i.done) {
-                out.write_record([
+                out.row([
                     part[0],
                     part[1],
                     "open_item",
@@ -227,7 +355,7 @@ fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
             }
         }
         for i in &s.items {
-            out.write_record([
+            out.row([
                 s.code.as_str(),
                 "",
                 "item",
@@ -252,7 +380,7 @@ fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
                     r.from.as_deref().unwrap_or(""),
                     r.to.as_deref().unwrap_or("")
                 );
-                out.write_record([
+                out.row([
                     "changes",
                     r.programme.as_deref().unwrap_or(""),
                     kind,
@@ -266,7 +394,7 @@ fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
         }
         for i in &c.slipped {
             let end = i.planned_end.map(|d| d.to_string()).unwrap_or_default();
-            out.write_record([
+            out.row([
                 "changes",
                 "",
                 "slipped",
@@ -278,7 +406,7 @@ fn csv(report: &Report) -> anyhow::Result<Vec<u8>> {
             ])?;
         }
     }
-    out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    out.into_inner()
 }
 
 /// A worksheet name Excel accepts: at most 31 characters, none of []:*?/\, unique.

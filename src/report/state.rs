@@ -277,12 +277,12 @@ pub fn remediation_state(statuses: &[ProjectStatus]) -> &'static str {
     }
 }
 
-/// The statuses of each site's linked projects.
-pub fn statuses_by_site(projects: &[ProjectAsOf]) -> HashMap<i64, Vec<ProjectStatus>> {
-    let mut by_site: HashMap<i64, Vec<ProjectStatus>> = HashMap::new();
+/// The projects linked to each site.
+pub fn projects_by_site(projects: &[ProjectAsOf]) -> HashMap<i64, Vec<&ProjectAsOf>> {
+    let mut by_site: HashMap<i64, Vec<&ProjectAsOf>> = HashMap::new();
     for p in projects {
         for site in &p.site_ids {
-            by_site.entry(*site).or_default().push(p.status);
+            by_site.entry(*site).or_default().push(p);
         }
     }
     by_site

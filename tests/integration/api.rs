@@ -511,14 +511,60 @@ async fn bad_location_input_gets_a_400_that_names_it(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn zone_clearance_counts_open_problem_sites(pool: PgPool) {
+async fn zone_clearance_counts_the_open_work_of_the_zones_campaign(pool: PgPool) {
     fixtures(&pool).await;
     let editor = user_with_token(&pool, "editor", Role::Editor).await;
     let zone = id_of(&pool, "site", "KZ-1").await;
     let api = Api::new(pool.clone());
-    let body = api.get(&format!("/api/zones/{zone}/clearance")).await.body;
+    let clearance = || async { api.get(&format!("/api/zones/{zone}/clearance")).await.body };
+    // KZ-1 is an air zone: the open water work on BO-1 inside it does not count
+    let body = clearance().await;
+    assert_eq!(body["campaign"], json!({"category": "air"}));
+    assert_eq!(
+        (body["open_count"].as_i64(), body["cleared"].as_bool()),
+        (Some(0), Some(true))
+    );
+    assert_eq!(body["groups"], json!([]));
+    assert_eq!(
+        api.get("/api/stats").await.body["key_zones"],
+        json!({"total": 1, "cleared": 1})
+    );
+
+    // a new open air project on an enterprise inside the zone makes it un-cleared
+    let en1 = id_of(&pool, "site", "EN-1").await;
+    let reply = api
+        .call(
+            Method::POST,
+            "/api/projects",
+            Some(&editor),
+            None,
+            Some(json!({"code": "AIR-1", "name": "VOCs整治", "category": "air", "status": "in_progress", "sites": [en1]})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let body = clearance().await;
     assert_eq!(body["open_count"], 1);
     assert_eq!(body["cleared"], false);
+    assert_eq!(codes(&body["open_sites"]), ["EN-1"]);
+    assert_eq!(
+        body["groups"],
+        json!([{"kind": "enterprise", "remediation_state": "in_progress", "count": 1}])
+    );
+    assert_eq!(
+        api.get("/api/stats").await.body["key_zones"],
+        json!({"total": 1, "cleared": 0})
+    );
+
+    // a zone of the water campaign counts the water work instead
+    sqlx::query(
+        "UPDATE site SET attrs = attrs || '{\"campaign_category\": \"water\"}' WHERE id = $1",
+    )
+    .bind(zone)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let body = clearance().await;
+    assert_eq!(body["campaign"], json!({"category": "water"}));
     assert_eq!(codes(&body["open_sites"]), ["BO-1"]);
     assert_eq!(
         body["groups"],
@@ -535,7 +581,7 @@ async fn zone_clearance_counts_open_problem_sites(pool: PgPool) {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let body = api.get(&format!("/api/zones/{zone}/clearance")).await.body;
+    let body = clearance().await;
     assert_eq!(
         (body["open_count"].as_i64(), body["cleared"].as_bool()),
         (Some(0), Some(true))
@@ -1086,7 +1132,10 @@ async fn reads_can_require_a_login(pool: PgPool) {
             .status,
         StatusCode::OK
     );
-    assert_eq!(api.get("/api/openapi.json").await.status, StatusCode::OK);
+    assert_eq!(
+        api.get("/api/openapi.json").await.status,
+        StatusCode::UNAUTHORIZED
+    );
     // without the setting, reads are anonymous
     let open = Api::new(api.pool.clone());
     assert_eq!(open.get("/api/projects").await.status, StatusCode::OK);
@@ -1132,12 +1181,13 @@ async fn stats_count_by_status_and_rate_against_targets(pool: PgPool) {
     assert_eq!(taihu["target_start_rate"], 0.7);
     assert_eq!(taihu["start_target_met"], true);
 
-    // BO-1's project names no stage; KZ-1's 3 km reach BO-1, whose work is still open
+    // BO-1's project names no stage; KZ-1's 3 km reach BO-1, but its open work is water work,
+    // and KZ-1 is an air zone
     assert_eq!(
         body["black_odor_by_stage"],
         json!([{"key": "unstaged", "name": null, "count": 1}])
     );
-    assert_eq!(body["key_zones"], json!({"total": 1, "cleared": 0}));
+    assert_eq!(body["key_zones"], json!({"total": 1, "cleared": 1}));
     sqlx::query("UPDATE project SET status = 'completed', stage = 'filled' WHERE code = 'P-1'")
         .execute(&pool)
         .await

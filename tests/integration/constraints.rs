@@ -33,6 +33,7 @@ async fn migrations_create_the_whole_model(pool: PgPool) {
             "app_user",
             "audit_event",
             "login_attempt",
+            "login_throttle",
             "programme",
             "programme_report",
             "project",

@@ -13,7 +13,14 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 fn login_request(username: &str, password: &str) -> Request<Body> {
+    login_from("10.0.0.1", username, password)
+}
+
+/// A login as if from a client at `address` (the socket's peer).
+fn login_from(address: &str, username: &str, password: &str) -> Request<Body> {
+    let peer: std::net::SocketAddr = format!("{address}:40000").parse().unwrap();
     Request::post("/api/auth/login")
+        .extension(axum::extract::ConnectInfo(peer))
         .header("host", "gis.example")
         .header("origin", "http://gis.example")
         .header("content-type", "application/json")
@@ -123,16 +130,20 @@ async fn cookie_writes_from_other_sites_are_refused(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn repeated_failed_logins_lock_the_account(pool: PgPool) {
+async fn failed_logins_lock_a_name_only_from_the_address_they_came_from(pool: PgPool) {
     editor(&pool).await;
     let api = Api::new(pool.clone());
     for _ in 0..5 {
-        let (status, _, body) = api.send(login_request("li", "wrong password")).await;
+        let (status, _, body) = api
+            .send(login_from("10.0.0.66", "li", "wrong password"))
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(body["detail"], "wrong username or password");
     }
-    // locked now, even with the right password
-    let (status, headers, body) = api.send(login_request("li", "a long password")).await;
+    // locked now from the attacker's address, even with the right password
+    let (status, headers, body) = api
+        .send(login_from("10.0.0.66", "li", "a long password"))
+        .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     let retry: i64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((840..=900).contains(&retry), "retry after {retry} s");
@@ -140,10 +151,16 @@ async fn repeated_failed_logins_lock_the_account(pool: PgPool) {
         body["detail"]
             .as_str()
             .unwrap()
-            .starts_with("too many failed logins for this account or address")
+            .starts_with("too many failed logins for this account from this address"),
+        "{body}"
     );
-    // another account is not locked by these failures
-    let (status, _, _) = api.send(login_request("wang", "whatever")).await;
+    // the real user, from their own address, is not locked out
+    let (status, _, body) = api
+        .send(login_from("10.0.0.7", "li", "a long password"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // another account from the attacker's address is not locked by these failures either
+    let (status, _, _) = api.send(login_from("10.0.0.66", "wang", "whatever")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let attempts: Vec<(String, bool)> =
         sqlx::query_as("SELECT username, succeeded FROM login_attempt ORDER BY id")
@@ -151,33 +168,33 @@ async fn repeated_failed_logins_lock_the_account(pool: PgPool) {
             .await
             .unwrap();
     assert_eq!(
-        attempts.len(),
-        6,
-        "every failure is recorded; the refused attempt checked no password"
+        attempts.iter().map(|(_, ok)| *ok).collect::<Vec<_>>(),
+        [false, false, false, false, false, false, true, false],
+        "every attempt is recorded, the refused one too"
     );
-    assert!(attempts.iter().all(|(_, ok)| !ok));
 
-    // failures older than the lock time do not count (the table is append-only: insert old ones)
-    sqlx::query(
-        "INSERT INTO login_attempt (at, username, succeeded)
-         SELECT now() - interval '16 minutes', 'li', false FROM generate_series(1, 10)",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let hash = account::hash_password("another long one").unwrap();
-    let mut conn = pool.acquire().await.unwrap();
-    users::create_user(&mut conn, "zhao", Role::Viewer, &hash)
+    // an address is locked after four times the failures, whatever names it tries
+    for n in 0..13 {
+        let (status, _, _) = api
+            .send(login_from("10.0.0.66", &format!("u{n}"), "x"))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let (status, _, _) = api.send(login_from("10.0.0.66", "zhang", "x")).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the 21st failure from one address"
+    );
+
+    // a window that has passed counts nothing
+    sqlx::query("UPDATE login_throttle SET window_start = now() - interval '16 minutes'")
+        .execute(&pool)
         .await
         .unwrap();
-    sqlx::query(
-        "INSERT INTO login_attempt (at, username, succeeded)
-         SELECT now() - interval '16 minutes', 'zhao', false FROM generate_series(1, 10)",
-    )
-    .execute(&mut *conn)
-    .await
-    .unwrap();
-    let (status, _, _) = api.send(login_request("zhao", "another long one")).await;
+    let (status, _, _) = api
+        .send(login_from("10.0.0.66", "li", "a long password"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let edit = sqlx::query("UPDATE login_attempt SET succeeded = true")
         .execute(&pool)
@@ -187,6 +204,93 @@ async fn repeated_failed_logins_lock_the_account(pool: PgPool) {
             .to_string()
             .contains("the audit is append-only (login_attempt)")
     );
+}
+
+#[sqlx::test]
+async fn parallel_failed_logins_are_counted_one_after_another(pool: PgPool) {
+    editor(&pool).await;
+    let api = Api::new(pool.clone());
+    let attempts = (0..12).map(|_| api.send(login_from("10.0.0.9", "li", "wrong password")));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|(status, _, _)| status)
+        .collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (5, 7), "{statuses:?}");
+}
+
+#[sqlx::test]
+async fn oversized_login_input_is_refused_before_anything_is_counted(pool: PgPool) {
+    editor(&pool).await;
+    let api = Api::new(pool.clone());
+    let (status, _, body) = api.send(login_request(&"a".repeat(8192), "x")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("username: must be at most 64 characters (got 8192)"),
+        "{detail}"
+    );
+    let (status, _, body) = api.send(login_request("li", &"p".repeat(5000))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("must be at most 1024 characters")
+    );
+    let counted: i64 = sqlx::query_scalar("SELECT count(*) FROM login_throttle")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM login_attempt")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!((counted, recorded), (0, 0));
+}
+
+#[sqlx::test]
+async fn logging_in_ends_the_session_the_browser_had(pool: PgPool) {
+    editor(&pool).await;
+    let api = Api::new(pool.clone());
+    let cookie_of = |headers: &axum::http::HeaderMap| {
+        headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let (status, headers, _) = api.send(login_request("li", "a long password")).await;
+    assert_eq!(status, StatusCode::OK);
+    let first = cookie_of(&headers);
+    let mut again = login_request("li", "a long password");
+    again.headers_mut().insert("cookie", first.parse().unwrap());
+    let (status, headers, _) = api.send(again).await;
+    assert_eq!(status, StatusCode::OK);
+    let second = cookie_of(&headers);
+    assert_ne!(first, second);
+    let me = |cookie: String| {
+        Request::get("/api/auth/me")
+            .header("cookie", cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        api.send(me(first)).await.0,
+        StatusCode::UNAUTHORIZED,
+        "the old session ended"
+    );
+    assert_eq!(api.send(me(second)).await.0, StatusCode::OK);
 }
 
 #[sqlx::test]

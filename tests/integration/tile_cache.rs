@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 use remediation_tracker::domain::SiteKind;
 use remediation_tracker::domain::account::Role;
 use remediation_tracker::http::{AppState, HttpConfig};
-use remediation_tracker::tile_cache::{TileKey, TileLayer};
+use remediation_tracker::tile_cache::{TileKey, TileLayer, TileShift};
 use serde_json::json;
 use sqlx::PgPool;
 use std::time::Duration;
@@ -26,7 +26,13 @@ async fn cached_api(pool: &PgPool) -> (Api, AppState) {
 }
 
 fn key(layer: TileLayer, (x, y): (u32, u32), z: u32) -> TileKey {
-    TileKey { layer, z, x, y }
+    TileKey {
+        layer,
+        z,
+        x,
+        y,
+        shift: TileShift::None,
+    }
 }
 
 #[sqlx::test]
