@@ -4,9 +4,14 @@
 #
 # With DATABASE_URL set, that server is used and nothing else on the machine is touched:
 # the app uses DATABASE_URL, the tests use the same server with "_test" appended to the name.
-# Without it, a local PostgreSQL cluster with PostGIS is installed or started, and a login
-# role "tracker" (password "tracker", superuser because the migrations create the postgis
-# extension in every test database) is created.
+# Without it, a local PostgreSQL cluster with PostGIS is installed or started, with three roles:
+#   tracker_owner  owns the app database and runs its migrations (no superuser; PostGIS is
+#                  created in the database by the postgres superuser here);
+#   tracker        the role the server runs as: no superuser, no CREATEDB, only the rows of the
+#                  tables (granted by `migrate --grant-to tracker`);
+#   tracker_test   superuser, for the test suite only: #[sqlx::test] creates a database per test
+#                  and the postgis extension in each.
+# Passwords are the role names: fine on a developer's machine, see the README for production.
 
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -41,10 +46,11 @@ ensure_toolchain() {
     command -v cc >/dev/null || apt_install gcc libc6-dev
 }
 
-# Sets APP_DATABASE_URL and TEST_DATABASE_URL.
+# Sets OWNER_DATABASE_URL (migrations), APP_DATABASE_URL (the server) and TEST_DATABASE_URL.
 ensure_database_server() {
     if [ -n "${DATABASE_URL:-}" ]; then
         APP_DATABASE_URL=$DATABASE_URL
+        OWNER_DATABASE_URL=${MIGRATE_DATABASE_URL:-$DATABASE_URL}
         local base=${DATABASE_URL%%\?*} query=""
         [ "$base" != "$DATABASE_URL" ] && query="?${DATABASE_URL#*\?}"
         TEST_DATABASE_URL="${base}_test${query}"
@@ -66,14 +72,33 @@ ensure_database_server() {
         as_root pg_ctlcluster --skip-systemctl-redirect "$major" "$cluster" start
     fi
     # PostgreSQL refuses to run as root: talk to it as the postgres user over its socket.
-    as_root runuser -u postgres -- psql -p "$port" -v ON_ERROR_STOP=1 -qtA -c "
+    local psql=(as_root runuser -u postgres -- psql -p "$port" -v ON_ERROR_STOP=1 -qtA)
+    "${psql[@]}" -c "
         DO \$\$ BEGIN
-            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tracker') THEN
-                CREATE ROLE tracker LOGIN SUPERUSER PASSWORD 'tracker';
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tracker_owner') THEN
+                CREATE ROLE tracker_owner LOGIN PASSWORD 'tracker_owner';
             END IF;
-        END \$\$;" >/dev/null
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tracker') THEN
+                CREATE ROLE tracker LOGIN PASSWORD 'tracker';
+            END IF;
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tracker_test') THEN
+                CREATE ROLE tracker_test LOGIN SUPERUSER PASSWORD 'tracker_test';
+            END IF;
+        END \$\$;
+        -- earlier versions of this script made tracker a superuser that owned everything
+        ALTER ROLE tracker NOSUPERUSER NOCREATEDB NOCREATEROLE;
+        ALTER ROLE tracker_owner NOSUPERUSER NOCREATEDB NOCREATEROLE;" >/dev/null
+    if [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'remediation_tracker'")" ]; then
+        "${psql[@]}" -c "CREATE DATABASE remediation_tracker OWNER tracker_owner" >/dev/null
+    fi
+    # the owner owns the schema objects too (a database made by an earlier version belonged to tracker)
+    "${psql[@]}" -d remediation_tracker -c "
+        ALTER DATABASE remediation_tracker OWNER TO tracker_owner;
+        CREATE EXTENSION IF NOT EXISTS postgis;
+        REASSIGN OWNED BY tracker TO tracker_owner;" >/dev/null
+    OWNER_DATABASE_URL="postgres://tracker_owner:tracker_owner@127.0.0.1:$port/remediation_tracker"
     APP_DATABASE_URL="postgres://tracker:tracker@127.0.0.1:$port/remediation_tracker"
-    TEST_DATABASE_URL="postgres://tracker:tracker@127.0.0.1:$port/remediation_tracker_test"
+    TEST_DATABASE_URL="postgres://tracker_test:tracker_test@127.0.0.1:$port/remediation_tracker_test"
 }
 
 ensure_web_packages() {

@@ -17,8 +17,9 @@ say "building (release)"
 cargo build --release --locked --quiet
 bin=target/release/remediation-tracker
 
-DATABASE_URL=$TEST_DATABASE_URL "$bin" migrate
-DATABASE_URL=$APP_DATABASE_URL "$bin" migrate
+# the schema's owner migrates and grants the server's role its rows; the server owns nothing
+app_role=$(sed -E 's|^[a-z]+://([^:@/]+).*|\1|' <<<"$APP_DATABASE_URL")
+DATABASE_URL=$OWNER_DATABASE_URL "$bin" migrate --grant-to "$app_role"
 DATABASE_URL=$APP_DATABASE_URL "$bin" seed --geodata geodata
 say "serving on http://$BIND_ADDR/ (Ctrl-C stops)"
 exec env DATABASE_URL="$APP_DATABASE_URL" "$bin" serve --bind "$BIND_ADDR" --web-dir web

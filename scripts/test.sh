@@ -10,6 +10,10 @@ ensure_web_packages
 ensure_browser
 ensure_openapi_validator
 
+say "checking the formatting and the lints"
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets --quiet -- -D warnings
+
 export DATABASE_URL=$TEST_DATABASE_URL
 say "creating and migrating the test database"
 cargo run --locked --quiet -- migrate

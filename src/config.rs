@@ -83,7 +83,7 @@ pub enum Command {
         geodata: PathBuf,
     },
     /// Serve the web app, the API and health checks.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Import a GeoJSON file of one kind, all or nothing.
     Import {
         /// Site kind (river, black_odor_water, contaminated_plot, key_zone, monitoring_section,

@@ -87,7 +87,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(Duration::from_secs(args.report_timeout_secs.max(1))),
             )
             .context("invalid DATABASE_URL")?;
-            serve(pool, report_pool, args).await?
+            serve(pool, report_pool, *args).await?
         }
         Command::Import {
             kind,

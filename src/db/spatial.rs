@@ -141,6 +141,21 @@ pub fn circle_box(lon: f64, lat: f64, radius_m: f64) -> LonLatBox {
     }
 }
 
+/// The area of a geometry's lon/lat bounding box (WKB in `srid`), in square degrees.
+pub async fn extent_square_degrees(
+    conn: &mut sqlx::PgConnection,
+    wkb: &[u8],
+    srid: i32,
+) -> sqlx::Result<f64> {
+    sqlx::query_scalar(
+        "SELECT ST_Area(Box2D(ST_Transform(ST_GeomFromWKB($1, $2), 4326))::geometry)",
+    )
+    .bind(wkb)
+    .bind(srid)
+    .fetch_one(conn)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,19 +182,4 @@ mod tests {
         let west = circle_box(-179.99, 0.0, 5000.0);
         assert_eq!((west.min_lon, west.max_lon), (-180.0, 180.0));
     }
-}
-
-/// The area of a geometry's lon/lat bounding box (WKB in `srid`), in square degrees.
-pub async fn extent_square_degrees(
-    conn: &mut sqlx::PgConnection,
-    wkb: &[u8],
-    srid: i32,
-) -> sqlx::Result<f64> {
-    sqlx::query_scalar(
-        "SELECT ST_Area(Box2D(ST_Transform(ST_GeomFromWKB($1, $2), 4326))::geometry)",
-    )
-    .bind(wkb)
-    .bind(srid)
-    .fetch_one(conn)
-    .await
 }

@@ -32,7 +32,8 @@ const READ_POSTS: [&str; 2] = ["/api/sites/search", "/api/projects/search"];
 
 /// Whether a request changes anything.
 fn is_write(method: &Method, path: &str) -> bool {
-    !method.is_safe() && !(method == Method::POST && READ_POSTS.contains(&path))
+    let read_post = method == Method::POST && READ_POSTS.contains(&path);
+    !(method.is_safe() || read_post)
 }
 
 fn is_open(method: &Method, path: &str) -> bool {

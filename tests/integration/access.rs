@@ -81,8 +81,9 @@ fn incomplete(method: &str, path: &str, token: Option<&str>) -> Request<Body> {
 }
 
 fn is_write(method: &str, path: &str) -> bool {
-    !["get", "head", "options"].contains(&method)
-        && !(method == "post" && READ_POSTS.contains(&path))
+    let read = ["get", "head", "options"].contains(&method);
+    let read_post = method == "post" && READ_POSTS.contains(&path);
+    !(read || read_post)
 }
 
 /// Nothing in the answer names a field or what the body should hold.

@@ -8,6 +8,7 @@ mod api;
 mod cli;
 mod common;
 mod constraints;
+mod hardening;
 mod hostile;
 mod http;
 mod import;
