@@ -15,7 +15,8 @@
 //! one render (within one generation), so a burst of map clients costs one query per tile.
 
 use crate::domain::SiteKind;
-use crate::domain::tile::{self, LonLatBox};
+use crate::domain::coords::LonLatBox;
+use crate::domain::tile;
 use bytes::Bytes;
 use lru::LruCache;
 use serde::Deserialize;

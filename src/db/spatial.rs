@@ -2,6 +2,7 @@
 //! GiST index on `geom`: boxes and polygons directly, geodesic distances through a lon/lat box
 //! that holds the whole search circle, then the exact distance on the candidates.
 
+use crate::domain::coords::LonLatBox;
 use sqlx::{Postgres, QueryBuilder};
 
 /// A location filter in WGS84 (input in other CRSs is converted before it gets here).
@@ -86,15 +87,6 @@ pub fn push_circle_box(
         .push(", ")
         .push_bind(b.max_lat)
         .push(", 4326)");
-}
-
-/// A lon/lat box in degrees.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LonLatBox {
-    pub min_lon: f64,
-    pub min_lat: f64,
-    pub max_lon: f64,
-    pub max_lat: f64,
 }
 
 /// The shortest degree of latitude on the GRS80/WGS84 ellipsoid (at the equator): a(1 - e²)·π/180.

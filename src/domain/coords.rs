@@ -141,6 +141,27 @@ impl FromStr for InputCrs {
     }
 }
 
+/// A lon/lat box in degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LonLatBox {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+impl LonLatBox {
+    /// Whether two boxes share a point, with a hair of slack for rounding between PostGIS's
+    /// projection and ours.
+    pub fn meets(&self, other: &LonLatBox) -> bool {
+        const SLACK: f64 = 1e-9;
+        other.min_lon <= self.max_lon + SLACK
+            && other.max_lon >= self.min_lon - SLACK
+            && other.min_lat <= self.max_lat + SLACK
+            && other.max_lat >= self.min_lat - SLACK
+    }
+}
+
 // GCJ-02 uses the Krasovsky 1940 ellipsoid.
 const KRASOVSKY_A: f64 = 6_378_245.0;
 const KRASOVSKY_EE: f64 = 0.006_693_421_622_965_943;

@@ -2,7 +2,7 @@
 //! buffer, moved by a display shift), and how far GCJ-02 moves a tile's centre. Shared by the tile
 //! routes and the tile cache, so that what a tile draws and what evicts it cannot drift apart.
 
-use super::coords::wgs84_to_gcj02;
+use super::coords::{LonLatBox, wgs84_to_gcj02};
 use std::f64::consts::{FRAC_PI_4, PI};
 
 /// The WGS84 semi-major axis, the radius of spherical Web Mercator (EPSG:3857).
@@ -22,27 +22,6 @@ pub fn lon_lat(x: f64, y: f64) -> (f64, f64) {
         (x / RADIUS).to_degrees(),
         (2.0 * (y / RADIUS).exp().atan() - PI / 2.0).to_degrees(),
     )
-}
-
-/// A lon/lat box.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LonLatBox {
-    pub min_lon: f64,
-    pub min_lat: f64,
-    pub max_lon: f64,
-    pub max_lat: f64,
-}
-
-impl LonLatBox {
-    /// Whether two boxes share a point, with a hair of slack for rounding between PostGIS's
-    /// projection and ours.
-    pub fn meets(&self, other: &LonLatBox) -> bool {
-        const SLACK: f64 = 1e-9;
-        other.min_lon <= self.max_lon + SLACK
-            && other.max_lon >= self.min_lon - SLACK
-            && other.min_lat <= self.max_lat + SLACK
-            && other.max_lat >= self.min_lat - SLACK
-    }
 }
 
 /// Web Mercator metres of tile z/x/y's corners: (west, south, east, north).

@@ -584,6 +584,24 @@ fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_allowed_filter_is_registered_and_no_other() {
+        let env = template_env();
+        let context = serde_json::json!({"x": [1, 2]});
+        for name in FILTERS {
+            let source = format!("{{{{ x|{name} }}}}");
+            let result = sentences(&env, &source, &context);
+            assert!(
+                !result.as_ref().is_err_and(|e| e.contains("unknown filter")),
+                "{name}: {result:?}"
+            );
+        }
+        let unknown = env
+            .render_str("{{ x|replace('', 'y') }}", minijinja::context! {})
+            .unwrap_err();
+        assert!(unknown.to_string().contains("unknown filter"), "{unknown}");
+    }
     use serde_json::json;
 
     #[test]
