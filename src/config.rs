@@ -3,8 +3,10 @@
 
 use crate::domain::InputCrs;
 use crate::domain::account::Role;
-use crate::import::ImportTarget;
-use clap::{Parser, Subcommand, ValueEnum};
+pub use crate::domain::choice::ExportFormat;
+use crate::domain::choice::{Format, Lang};
+use crate::domain::import::ImportTarget;
+use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -112,10 +114,12 @@ pub enum Command {
         /// Add what changed after this date (new projects, transitions, completions, slips).
         #[arg(long)]
         since: Option<chrono::NaiveDate>,
-        #[arg(long, value_enum, default_value_t = crate::report::Format::Md)]
-        format: crate::report::Format,
-        #[arg(long, value_enum, default_value_t = crate::report::Lang::Zh)]
-        lang: crate::report::Lang,
+        /// md, html, csv, xlsx or json.
+        #[arg(long, default_value_t = Format::Md)]
+        format: Format,
+        /// zh or en.
+        #[arg(long, default_value_t = Lang::Zh)]
+        lang: Lang,
         /// Output file; standard output when absent (xlsx needs a file).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -124,7 +128,8 @@ pub enum Command {
     Export {
         #[arg(long, value_parser = parse_target)]
         kind: ImportTarget,
-        #[arg(long, value_enum, default_value_t = ExportFormat::Geojson)]
+        /// geojson or csv.
+        #[arg(long, default_value_t = ExportFormat::Geojson)]
         format: ExportFormat,
         /// Output file; standard output when absent.
         #[arg(long)]
@@ -247,12 +252,6 @@ pub struct ServeArgs {
     /// GCJ-02 for display on it. Empty: not offered.
     #[arg(long, env = "BASEMAP_GCJ02_URL", default_value = "")]
     pub basemap_gcj02_url: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
-    Geojson,
-    Csv,
 }
 
 fn parse_target(s: &str) -> Result<ImportTarget, String> {

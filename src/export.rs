@@ -1,10 +1,10 @@
 //! Export of one kind as GeoJSON (the same shape `import` reads, so an export imports back
 //! unchanged) or CSV (one row per feature, geometry as WKT, attributes as JSON).
 
-use crate::config::ExportFormat;
 use crate::csv_out::SpreadsheetCsv;
 use crate::db::export::{ExportRow, rows};
-use crate::import::ImportTarget;
+use crate::domain::choice::ExportFormat;
+use crate::domain::import::ImportTarget;
 use futures_util::TryStreamExt;
 use serde_json::{Map, Value};
 use sqlx::PgPool;

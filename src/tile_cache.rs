@@ -14,6 +14,7 @@
 //! every earlier notification has been applied. Concurrent requests for an uncached tile share
 //! one render (within one generation), so a burst of map clients costs one query per tile.
 
+use crate::db::tile_events::{self, TileEvent, TileEvents};
 use crate::domain::SiteKind;
 use crate::domain::coords::LonLatBox;
 use crate::domain::tile;
@@ -21,15 +22,12 @@ use bytes::Bytes;
 use lru::LruCache;
 use serde::Deserialize;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{OnceCell, oneshot};
 
-const DIRTY_CHANNEL: &str = "tile_dirty";
-const SYNC_CHANNEL: &str = "tile_sync";
 /// How long a writer waits for its sync marker before dropping the whole cache instead.
 const SYNC_WAIT: Duration = Duration::from_secs(2);
 /// Bookkeeping per entry beyond the tile bytes, so that empty tiles count too.
@@ -294,11 +292,7 @@ impl TileCache {
         let marker = self.next_marker.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = oneshot::channel();
         lock(&self.waiting_writers).insert(marker, sender);
-        let sent = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(SYNC_CHANNEL)
-            .bind(marker.to_string())
-            .execute(pool)
-            .await;
+        let sent = tile_events::send_sync_marker(pool, marker).await;
         let arrived = sent.is_ok()
             && tokio::time::timeout(SYNC_WAIT, receiver)
                 .await
@@ -367,16 +361,12 @@ pub fn spawn_listener(pool: PgPool, cache: Arc<TileCache>) -> tokio::task::JoinH
 }
 
 async fn listen(pool: &PgPool, cache: &TileCache) -> sqlx::Result<()> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.ignore_pool_close_event(true);
-    listener.listen_all([DIRTY_CHANNEL, SYNC_CHANNEL]).await?;
+    let mut events = TileEvents::connect(pool).await?;
     cache.set_listening(true);
     let outcome = loop {
-        match listener.try_recv().await {
-            Ok(Some(notification)) if notification.channel() == SYNC_CHANNEL => {
-                cache.marker_arrived(notification.payload());
-            }
-            Ok(Some(notification)) => match parse_dirty(notification.payload()) {
+        match events.next().await {
+            Ok(Some(TileEvent::Sync(marker))) => cache.marker_arrived(&marker),
+            Ok(Some(TileEvent::Dirty(payload))) => match parse_dirty(&payload) {
                 Some(boxes) => {
                     cache.evict(&boxes);
                 }

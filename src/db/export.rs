@@ -1,6 +1,6 @@
 //! SQL of the export: every row of one kind (or the admin areas), streamed in code order.
 
-use crate::import::ImportTarget;
+use crate::domain::import::ImportTarget;
 use futures_util::stream::BoxStream;
 use serde_json::Value;
 use sqlx::PgPool;

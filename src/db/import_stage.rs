@@ -2,7 +2,7 @@
 //! PostGIS answers best (validity, duplicates, references), and the final insert.
 
 use crate::domain::InputCrs;
-use crate::import::{ImportOptions, ImportTarget, OnExisting, Rejection, StagedRow};
+use crate::domain::import::{ImportOptions, ImportTarget, OnExisting, Rejection, StagedRow};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 

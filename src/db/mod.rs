@@ -16,6 +16,7 @@ pub mod seed;
 pub mod sites;
 pub mod spatial;
 pub mod stats;
+pub mod tile_events;
 pub mod tiles;
 pub mod users;
 
@@ -84,4 +85,10 @@ pub async fn schema_present(pool: &PgPool) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT to_regclass('public.site') IS NOT NULL")
         .fetch_one(pool)
         .await
+}
+
+/// One round trip: the database answers.
+pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
 }

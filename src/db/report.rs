@@ -1,13 +1,39 @@
 //! SQL of the report: current rows and the full histories the point-in-time replay reads, the
 //! site inventory counts, and the editable report templates.
 
-use crate::report::state::{CurrentProject, ProjectEventRow, SiteFields};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use serde_json::{Map, Value};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use std::collections::{BTreeSet, HashMap};
+
+/// One project event, as the replay needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProjectEventRow {
+    pub project_id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub site_id: Option<i64>,
+    pub changes: Option<sqlx::types::Json<Value>>,
+    pub note: Option<String>,
+}
+
+/// A project as it is stored now: the fallback for fields its history never recorded.
+#[derive(Debug, Clone)]
+pub struct CurrentProject {
+    pub code: String,
+    pub created_at: DateTime<Utc>,
+    /// the editable fields, `status` and `status_reason`, in history's JSON form
+    pub fields: Map<String, Value>,
+    pub site_ids: BTreeSet<i64>,
+}
+
+/// A site's recorded fields (kind, code, name, town_code, the kind attributes flattened …) as
+/// its history records them.
+pub type SiteFields = Map<String, Value>;
 
 /// id, code, created_at and the fields in history's JSON form
 type ProjectRow = (i64, String, DateTime<Utc>, Json<Map<String, Value>>);

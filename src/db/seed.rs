@@ -2,10 +2,110 @@
 //! their history events dated as the sample data says.
 
 use crate::db::events::{self, Actor, NewEvent};
-use crate::seed::{ProgrammeSeed, ProjectSeed, missing_codes};
+use crate::domain::ProjectStatus;
 use chrono::{NaiveDate, NaiveTime};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgrammeSeed {
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub year: Option<i32>,
+    pub category: String,
+    pub target_count: Option<i32>,
+    pub target_start_rate: Option<f64>,
+    pub target_completion_rate: Option<f64>,
+    pub deadline: Option<NaiveDate>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistorySeed {
+    pub at: NaiveDate,
+    pub status: ProjectStatus,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSeed {
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub category: String,
+    pub programme: Option<String>,
+    pub status: ProjectStatus,
+    pub stage: Option<String>,
+    pub status_reason: Option<String>,
+    pub progress: i16,
+    pub responsible_unit: Option<String>,
+    pub town_code: Option<String>,
+    pub funding_source: Option<String>,
+    pub funding_amount: Option<f64>,
+    pub planned_start: Option<NaiveDate>,
+    pub planned_end: Option<NaiveDate>,
+    pub actual_start: Option<NaiveDate>,
+    pub actual_end: Option<NaiveDate>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub placeholder: bool,
+    #[serde(default = "empty_object")]
+    pub attrs: Value,
+    #[serde(default)]
+    pub sites: Vec<String>,
+    pub history: Vec<HistorySeed>,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
+}
+
+impl ProjectSeed {
+    /// The history must start the project and walk the lifecycle to its current status.
+    pub fn check_history(&self) -> Result<(), String> {
+        let first = self.history.first().ok_or("history is empty")?;
+        let mut status = first.status;
+        let mut at = first.at;
+        for step in &self.history[1..] {
+            if !status.can_move_to(step.status) {
+                return Err(format!(
+                    "transition {status} → {} on {} is not allowed",
+                    step.status, step.at
+                ));
+            }
+            if step.at < at {
+                return Err(format!("history dates go backwards at {}", step.at));
+            }
+            status = step.status;
+            at = step.at;
+        }
+        if status != self.status {
+            return Err(format!(
+                "history ends at {status} but the project status is {}",
+                self.status
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Fails with the unknown codes listed, so a typo in projects.json names itself.
+pub fn missing_codes(wanted: &[String], found: &[String]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|c| !found.contains(c))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!("unknown site code(s): {}", missing.join(", "))
+}
 
 fn seed_actor() -> Actor {
     Actor {

@@ -3,8 +3,8 @@
 
 use crate::db::listing::{push_any, push_order_and_page, push_text};
 use crate::db::spatial::{SpatialFilter, push_circle_box, push_site_filter};
+use crate::domain::import::StagedRow;
 use crate::domain::{Audience, SiteKind};
-use crate::import::StagedRow;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -406,4 +406,22 @@ pub async fn delete(conn: &mut PgConnection, id: i64) -> sqlx::Result<bool> {
         .await?
         .rows_affected();
     Ok(deleted == 1)
+}
+
+/// What PostGIS finds wrong with a geometry (WKB in `srid`) once in WGS84: invalid, or outside
+/// the longitude/latitude range; `None` when nothing is.
+pub async fn geometry_problem(
+    conn: &mut PgConnection,
+    wkb: &[u8],
+    srid: i32,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT CASE WHEN NOT ST_IsValid(g) THEN 'invalid geometry: ' || ST_IsValidReason(g)
+                     WHEN NOT tracker_geom_ok(g) THEN 'the geometry falls outside the longitude/latitude range' END
+         FROM (SELECT ST_Transform(ST_GeomFromWKB($1, $2), 4326) AS g) t",
+    )
+    .bind(wkb)
+    .bind(srid)
+    .fetch_one(conn)
+    .await
 }

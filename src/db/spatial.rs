@@ -148,6 +148,18 @@ pub async fn extent_square_degrees(
     .await
 }
 
+/// A point in a projected CRS (`srid`) as WGS84 lon/lat, transformed by PostGIS.
+pub async fn to_wgs84(pool: &sqlx::PgPool, x: f64, y: f64, srid: i32) -> sqlx::Result<(f64, f64)> {
+    sqlx::query_as(
+        "SELECT ST_X(p), ST_Y(p) FROM ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), $3), 4326) p",
+    )
+    .bind(x)
+    .bind(y)
+    .bind(srid)
+    .fetch_one(pool)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

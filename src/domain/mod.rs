@@ -2,8 +2,11 @@
 //! input coordinate systems. Nothing here touches the database or HTTP.
 
 pub mod account;
+pub mod choice;
 pub mod coords;
 pub mod cql2;
+pub mod geometry;
+pub mod import;
 pub mod project;
 pub mod site_kind;
 pub mod status;

@@ -130,12 +130,7 @@ pub async fn to_wgs84(
         InputCrs::Wgs84 | InputCrs::Cgcs2000 => Ok((x, y)),
         InputCrs::Cgcs2000Gk120 | InputCrs::Cgcs2000Gk40 => {
             let srid = crs.postgis_srid().unwrap_or(4326);
-            let point: (f64, f64) = sqlx::query_as("SELECT ST_X(p), ST_Y(p) FROM ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), $3), 4326) p")
-                .bind(x)
-                .bind(y)
-                .bind(srid)
-                .fetch_one(&state.pool)
-                .await?;
+            let point = crate::db::spatial::to_wgs84(&state.pool, x, y, srid).await?;
             Ok(point)
         }
     }

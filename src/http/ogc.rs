@@ -274,14 +274,7 @@ async fn describe(state: &AppState, base: &str, collection: Collection) -> Resul
     let bbox = match collection {
         Collection::Sites(kind) => crate::db::tiles::extent(&state.pool, &[kind.as_str()]).await?,
         Collection::Projects => crate::db::tiles::extent(&state.pool, &KIND_NAMES).await?,
-        Collection::AdminAreas => {
-            let corners: Option<Vec<f64>> = sqlx::query_scalar(
-                "SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)] FROM (SELECT ST_Extent(geom) AS e FROM admin_area) t WHERE e IS NOT NULL",
-            )
-            .fetch_optional(&state.pool)
-            .await?;
-            corners.and_then(|c| c.try_into().ok())
-        }
+        Collection::AdminAreas => ogc::admin_extent(&state.pool).await?,
     };
     let id = collection.id();
     let mut collection = json!({

@@ -6,10 +6,11 @@ use super::access::Admin;
 use super::extract::{ApiJson, ApiQuery};
 use crate::db::audit;
 use crate::db::report::{self as sql, ProgrammeReportEdit, ProgrammeTemplate, SectionTemplate};
+use crate::domain::choice::{Choice, Format, Lang};
 use crate::domain::text::{Bounded, CODE_MAX};
 use crate::domain::{Audience, SiteKind};
 use crate::error::{AppError, Problem};
-use crate::report::{self, Format, Lang};
+use crate::report;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -54,23 +55,9 @@ fn parse_date(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppE
         .transpose()
 }
 
-fn parse_choice<T: clap::ValueEnum>(
-    name: &str,
-    value: Option<&str>,
-    default: T,
-) -> Result<T, AppError> {
-    let Some(value) = value else {
-        return Ok(default);
-    };
-    T::from_str(value, true).map_err(|_| {
-        let known: Vec<String> = T::value_variants()
-            .iter()
-            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
-            .collect();
-        AppError::BadRequest(format!(
-            "unknown {name} {value:?} (known: {})",
-            known.join(", ")
-        ))
+fn parse_choice<T: Choice>(value: Option<&str>, default: T) -> Result<T, AppError> {
+    value.map_or(Ok(default), |v| {
+        T::parse(v).map_err(|e| AppError::BadRequest(e.to_string()))
     })
 }
 
@@ -89,8 +76,8 @@ async fn get_report(
 ) -> Result<Response, AppError> {
     let as_of = parse_date("as_of", query.as_of.as_deref())?.unwrap_or_else(report::today);
     let since = parse_date("since", query.since.as_deref())?;
-    let format = parse_choice("format", query.format.as_deref(), Format::Md)?;
-    let lang = parse_choice("lang", query.lang.as_deref(), Lang::Zh)?;
+    let format = parse_choice(query.format.as_deref(), Format::Md)?;
+    let lang = parse_choice(query.lang.as_deref(), Lang::Zh)?;
     report::check_dates(as_of, since).map_err(AppError::BadRequest)?;
     let busy =
         || AppError::Busy("another report is being built; try again in a few seconds".into());

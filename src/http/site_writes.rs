@@ -5,9 +5,9 @@
 
 use crate::db::events::{self, Actor};
 use crate::db::sites::{self, Site};
+use crate::domain::import::{ImportTarget, to_row};
 use crate::domain::{InputCrs, SiteKind};
 use crate::error::AppError;
-use crate::import::{ImportTarget, to_row};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
@@ -40,15 +40,7 @@ pub async fn check_geometry(
     wkb: &[u8],
     srid: i32,
 ) -> Result<(), AppError> {
-    let reason: Option<String> = sqlx::query_scalar(
-        "SELECT CASE WHEN NOT ST_IsValid(g) THEN 'invalid geometry: ' || ST_IsValidReason(g)
-                     WHEN NOT tracker_geom_ok(g) THEN 'the geometry falls outside the longitude/latitude range' END
-         FROM (SELECT ST_Transform(ST_GeomFromWKB($1, $2), 4326) AS g) t",
-    )
-    .bind(wkb)
-    .bind(srid)
-    .fetch_one(conn)
-    .await?;
+    let reason = sites::geometry_problem(conn, wkb, srid).await?;
     match reason {
         Some(reason) => Err(AppError::BadRequest(reason)),
         None => Ok(()),

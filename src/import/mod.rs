@@ -4,102 +4,17 @@
 
 mod parse;
 
-pub use parse::{Parsed, geometry_to_wkb, read_features, search_area_wkb, to_row};
+pub use crate::domain::geometry::{geometry_to_wkb, search_area_wkb};
+pub use crate::domain::import::{
+    ImportOptions, ImportTarget, OnExisting, Rejection, StagedRow, to_row,
+};
+pub use parse::{Parsed, read_features};
 
 use crate::db::import_stage;
-use crate::domain::{InputCrs, SiteKind};
+use crate::domain::InputCrs;
 use serde_json::Value;
 use sqlx::PgConnection;
-use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
-
-/// What a file is imported into: sites of one kind, or administrative areas.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImportTarget {
-    Site(SiteKind),
-    AdminArea,
-}
-
-impl ImportTarget {
-    pub fn name(self) -> &'static str {
-        match self {
-            ImportTarget::Site(kind) => kind.as_str(),
-            ImportTarget::AdminArea => "admin_area",
-        }
-    }
-}
-
-impl fmt::Display for ImportTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for ImportTarget {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s == "admin_area" {
-            return Ok(ImportTarget::AdminArea);
-        }
-        s.parse::<SiteKind>()
-            .map(ImportTarget::Site)
-            .map_err(|e| format!("{e}, or admin_area"))
-    }
-}
-
-/// What to do with a feature whose code is already in the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnExisting {
-    /// Reject the file (the `import` command).
-    Reject,
-    /// Leave the stored row as it is and skip the feature (seeding, which must be idempotent).
-    Skip,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct ImportOptions {
-    pub target: ImportTarget,
-    pub crs: InputCrs,
-    /// Repair invalid geometries with `ST_MakeValid` instead of rejecting them.
-    pub repair: bool,
-    pub on_existing: OnExisting,
-}
-
-/// One feature, validated and ready to be staged. Field meaning depends on the target:
-/// `ref_code` is the town code of a site or the parent code of an admin area; `flag` is a
-/// site's `placeholder` or an admin area's `approximate`.
-#[derive(Debug, Default, Clone)]
-pub struct StagedRow {
-    pub index: usize,
-    pub code: String,
-    pub name: String,
-    pub name_en: Option<String>,
-    pub ref_code: Option<String>,
-    pub flag: bool,
-    pub radius_m: Option<f64>,
-    pub level: Option<String>,
-    pub source: Option<String>,
-    pub attrs: Value,
-    pub wkb: Vec<u8>,
-}
-
-/// Why one feature (numbered from 0 in file order) was refused.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Rejection {
-    pub index: usize,
-    pub code: Option<String>,
-    pub reason: String,
-}
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.code {
-            Some(code) => write!(f, "feature {} (code {code}): {}", self.index, self.reason),
-            None => write!(f, "feature {}: {}", self.index, self.reason),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ImportSummary {
@@ -274,12 +189,5 @@ mod tests {
         let crs84 = json!({"type":"name","properties":{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}});
         assert_eq!(declared_crs(&crs84), Some(InputCrs::Wgs84));
         assert_eq!(declared_crs(&json!({"type":"name"})), None);
-    }
-
-    #[test]
-    fn targets_parse() {
-        assert_eq!("admin_area".parse(), Ok(ImportTarget::AdminArea));
-        assert_eq!("river".parse(), Ok(ImportTarget::Site(SiteKind::River)));
-        assert!("lake".parse::<ImportTarget>().is_err());
     }
 }

@@ -7,6 +7,7 @@ pub mod state;
 
 use crate::db::report as sql;
 use crate::domain::ProjectStatus;
+pub use crate::domain::choice::{Format, Lang};
 use crate::domain::site_kind::staff_only_in_any_kind;
 use crate::domain::zone::Campaign;
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
@@ -15,66 +16,6 @@ use serde_json::{Map, Value, json};
 use sqlx::PgPool;
 use state::{PeriodEvent, ProjectAsOf, SiteFields};
 use std::collections::{BTreeMap, HashMap, HashSet};
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    Zh,
-    En,
-}
-
-impl Lang {
-    fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
-    }
-}
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, clap::ValueEnum, utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Md,
-    Html,
-    Csv,
-    Xlsx,
-    Json,
-}
-
-impl Format {
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Format::Md => "text/markdown; charset=utf-8",
-            Format::Html => "text/html; charset=utf-8",
-            Format::Csv => "text/csv; charset=utf-8",
-            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            Format::Json => "application/json",
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Md => "md",
-            Format::Html => "html",
-            Format::Csv => "csv",
-            Format::Xlsx => "xlsx",
-            Format::Json => "json",
-        }
-    }
-}
 
 /// How many items a template's lists (`started_items`, `stage.X.items` …) hold: sentences name a
 /// few; the counts beside them are exact, and the report's tables list every item.

@@ -7,33 +7,11 @@
 //! whose history does not record every field (loaded by SQL, or seeded before snapshots were
 //! complete): a field that was never recorded as changed still has its current value.
 
+pub use crate::db::report::{CurrentProject, ProjectEventRow, SiteFields};
 use crate::domain::ProjectStatus;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// One project event, as the replay needs it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ProjectEventRow {
-    pub project_id: i64,
-    pub at: DateTime<Utc>,
-    pub kind: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
-    pub site_id: Option<i64>,
-    pub changes: Option<sqlx::types::Json<Value>>,
-    pub note: Option<String>,
-}
-
-/// A project as it is stored now: the fallback for fields its history never recorded.
-#[derive(Debug, Clone)]
-pub struct CurrentProject {
-    pub code: String,
-    pub created_at: DateTime<Utc>,
-    /// the editable fields, `status` and `status_reason`, in history's JSON form
-    pub fields: Map<String, Value>,
-    pub site_ids: BTreeSet<i64>,
-}
 
 /// A project as it stood at the cut-off.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,10 +200,6 @@ pub fn is_kind_attribute(field: &str) -> bool {
             | "geometry"
     )
 }
-
-/// A site's recorded fields (kind, code, name, town_code, the kind attributes flattened …) as
-/// its history records them.
-pub type SiteFields = Map<String, Value>;
 
 /// Undoes a site's events after the cut-off (given newest first) on its current fields; None
 /// when the site did not exist at the cut-off. `current` is None for a site deleted since.

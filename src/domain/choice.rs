@@ -1,0 +1,126 @@
+//! The named choices users make on the command line and in query strings: the report's language
+//! and format, and the format of a layer export. Each is parsed here, with the known names in the
+//! error, so the CLI and the API accept the same words and say the same when they do not.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A word that is not one of a choice's names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {given:?} (known: {})", known.join(", "))]
+pub struct UnknownChoice {
+    pub what: &'static str,
+    pub given: String,
+    pub known: Vec<&'static str>,
+}
+
+/// An enum whose variants have one name each.
+pub trait Choice: Sized + Copy + 'static {
+    /// what the choice is, for messages ("format", "lang")
+    const WHAT: &'static str;
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+
+    /// The variant of a name, case-insensitively.
+    fn parse(text: &str) -> Result<Self, UnknownChoice> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| UnknownChoice {
+                what: Self::WHAT,
+                given: text.to_string(),
+                known: Self::ALL.iter().map(|c| c.name()).collect(),
+            })
+    }
+}
+
+macro_rules! choice {
+    ($(#[$meta:meta])* $name:ident, $what:literal, { $($(#[$vmeta:meta])* $variant:ident => $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl Choice for $name {
+            const WHAT: &'static str = $what;
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+            fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownChoice;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                <$name as Choice>::parse(s)
+            }
+        }
+    };
+}
+
+choice!(
+    /// The language of the report's words.
+    Lang, "lang", { Zh => "zh", En => "en" }
+);
+
+impl Lang {
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+choice!(
+    /// The report's file formats.
+    Format, "format", { Md => "md", Html => "html", Csv => "csv", Xlsx => "xlsx", Json => "json" }
+);
+
+impl Format {
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Md => "text/markdown; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Json => "application/json",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        self.name()
+    }
+}
+
+choice!(
+    /// The formats a layer exports to.
+    ExportFormat, "export format", { Geojson => "geojson", Csv => "csv" }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_parse_their_names_and_list_them_when_not() {
+        assert_eq!("XLSX".parse(), Ok(Format::Xlsx));
+        assert_eq!("en".parse(), Ok(Lang::En));
+        assert_eq!(
+            "pdf".parse::<Format>().unwrap_err().to_string(),
+            "unknown format \"pdf\" (known: md, html, csv, xlsx, json)"
+        );
+        assert_eq!(ExportFormat::Geojson.to_string(), "geojson");
+    }
+}
