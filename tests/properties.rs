@@ -4,8 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::prelude::*;
+use remediation_tracker::domain::InputCrs;
 use remediation_tracker::domain::ProjectStatus;
-use remediation_tracker::domain::coords::{InputCrs, gcj02_to_wgs84, wgs84_to_gcj02};
+use remediation_tracker::domain::coords::{gcj02_to_wgs84, wgs84_to_gcj02};
 
 fn any_crs() -> impl Strategy<Value = InputCrs> {
     prop::sample::select(InputCrs::ALL.to_vec())

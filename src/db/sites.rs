@@ -54,25 +54,7 @@ impl Site {
     }
 }
 
-/// The CRS geometries are written in: an SRID, whether the axes are swapped into the CRS's
-/// authority order (latitude or northing first), and the decimals kept.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct OutputCrs {
-    pub srid: i32,
-    pub flip_axes: bool,
-    pub decimals: i32,
-}
-
-impl Default for OutputCrs {
-    /// GeoJSON's own: WGS84 longitude/latitude.
-    fn default() -> Self {
-        OutputCrs {
-            srid: 4326,
-            flip_axes: false,
-            decimals: 7,
-        }
-    }
-}
+pub use crate::domain::crs::OutputCrs;
 
 /// Pushes the select list of a site row `s`. With `distance`, the FROM clause provides
 /// `s.distance_m`.

@@ -5,6 +5,7 @@ pub mod account;
 pub mod choice;
 pub mod coords;
 pub mod cql2;
+pub mod crs;
 pub mod geometry;
 pub mod import;
 pub mod project;
@@ -12,8 +13,9 @@ pub mod site_kind;
 pub mod status;
 pub mod text;
 pub mod tile;
+pub mod time;
 pub mod zone;
 
-pub use coords::InputCrs;
+pub use crs::InputCrs;
 pub use site_kind::{Audience, GeomType, SiteKind};
 pub use status::ProjectStatus;

@@ -311,21 +311,18 @@ pub fn parse_sort<'a>(
     Ok((field, descending))
 }
 
-/// `updated_since` as an RFC 3339 time or a date (midnight UTC).
 /// A time parameter: a date (midnight UTC) or an RFC 3339 time; the error names the parameter.
 pub fn parse_time(
     name: &str,
     value: Option<&str>,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
-    let Some(text) = value else { return Ok(None) };
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok(Some(t.with_timezone(&chrono::Utc)));
-    }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map(|d| Some(d.and_time(chrono::NaiveTime::MIN).and_utc()))
-        .map_err(|_| {
-            AppError::BadRequest(format!(
-                "{name} must be a date (2025-06-30) or an RFC 3339 time, got {text:?}"
-            ))
+    value
+        .map(|text| {
+            crate::domain::time::parse_instant(text).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "{name} must be a date (2025-06-30) or an RFC 3339 time, got {text:?}"
+                ))
+            })
         })
+        .transpose()
 }

@@ -11,7 +11,6 @@ mod health;
 mod layers;
 mod locate;
 mod ogc;
-mod ogc_edit;
 mod projects;
 mod reports;
 mod server;

@@ -8,18 +8,19 @@
 //! still holds every value it replaced. Geometries are read in the CRS of `Content-Crs`
 //! (default CRS84), in that CRS's axis order.
 
-use super::AppState;
-use super::access::Editor;
-use super::extract::{ApiJson, etag, expected_version};
-use super::guard::BaseUrl;
-use super::ogc::{
-    Collection, OfferedCrs, collection_of, default_crs, feature, geojson, offered_crs,
-};
-use super::site_writes::{self, PropertyMode, SiteChange};
+use super::collections::{Collection, collection_of};
+use super::items::feature;
+use super::{default_crs, geojson, offered_crs};
 use crate::db::sites::Site;
 use crate::db::users::CurrentUser;
 use crate::domain::SiteKind;
+use crate::domain::crs::OfferedCrs;
 use crate::error::{AppError, Problem};
+use crate::http::AppState;
+use crate::http::access::Editor;
+use crate::http::extract::{ApiJson, etag, expected_version};
+use crate::http::guard::BaseUrl;
+use crate::http::site_writes::{self, PropertyMode, SiteChange};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,0 +1,399 @@
+//! Items: pages of features with bbox, datetime, attribute and CQL2 filters, paging links and
+//! counts, in any offered CRS; and single features with their version as ETag.
+
+use super::collections::{Collection, collection_of};
+use super::{geojson, link, offered_crs};
+use crate::db::cql2_sql::{FilterCrs, SiteCql2};
+use crate::db::ogc::{self, OtherFilter};
+use crate::db::sites::{self, Matched, Site, SiteFilter};
+use crate::db::spatial::SpatialFilter;
+use crate::domain::crs::OfferedCrs;
+use crate::domain::status::STATUS_NAMES;
+use crate::domain::time::parse_instant;
+use crate::domain::{Audience, cql2};
+use crate::error::{AppError, Problem};
+use crate::http::AppState;
+use crate::http::auth::Caller;
+use crate::http::extract::{ApiQuery, etag, parse_list, parse_page, parse_spatial};
+use crate::http::guard::BaseUrl;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use utoipa::IntoParams;
+
+/// Escaped in a query value of a link: all but the unreserved characters and the separators
+/// OGC parameters use (`,` in bbox and properties, `:` and `/` in CRS URIs).
+const LINK_QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b',')
+    .remove(b':')
+    .remove(b'/');
+
+/// Above this many matches (by the planner's estimate) `numberMatched` is that estimate, marked
+/// with `"numberMatchedEstimated": true`, instead of a count that would read every match. Items
+/// within a bbox of at most a square degree are always counted exactly.
+pub const ESTIMATE_MATCHES_ABOVE: i64 = 100_000;
+
+/// Default and largest page of items.
+pub const DEFAULT_LIMIT: i64 = 100;
+pub const MAX_LIMIT: i64 = 10_000;
+
+/// A site as a GeoJSON feature: core fields and its kind's attributes as properties.
+pub fn feature(site: Site) -> Value {
+    let mut properties = Map::new();
+    properties.insert("code".into(), json!(site.code));
+    properties.insert("name".into(), json!(site.name));
+    properties.insert("name_en".into(), json!(site.name_en));
+    properties.insert("kind".into(), json!(site.kind));
+    properties.insert("town_code".into(), json!(site.town_code));
+    properties.insert("placeholder".into(), json!(site.placeholder));
+    properties.insert("remediation_state".into(), json!(site.remediation_state));
+    properties.insert("updated_at".into(), json!(site.updated_at));
+    if let Some(radius) = site.radius_m {
+        properties.insert("radius_m".into(), json!(radius));
+    }
+    if let Value::Object(attrs) = site.attrs.0 {
+        for (key, value) in attrs {
+            properties.entry(key).or_insert(value);
+        }
+    }
+    json!({ "type": "Feature", "id": site.id, "geometry": site.geometry.0, "properties": properties })
+}
+
+/// Keeps only the wanted properties of a feature (all when none are named).
+fn only(mut feature: Value, wanted: &[String]) -> Value {
+    if !wanted.is_empty()
+        && let Some(Value::Object(properties)) = feature.get_mut("properties")
+    {
+        properties.retain(|key, _| wanted.iter().any(|w| w == key));
+    }
+    feature
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemsQuery {
+    bbox: Option<String>,
+    #[serde(rename = "bbox-crs")]
+    bbox_crs: Option<String>,
+    crs: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+    /// an instant or an interval (`a/b`, `../b`, `a/..`) on the last update
+    datetime: Option<String>,
+    /// comma-separated property names to return
+    properties: Option<String>,
+    /// queryables: status of a linked project, town code, programme code (comma-separated)
+    status: Option<String>,
+    town: Option<String>,
+    programme: Option<String>,
+    /// a CQL2 text filter (OGC API - Features Part 3), site collections only
+    filter: Option<String>,
+    #[serde(rename = "filter-lang")]
+    filter_lang: Option<String>,
+    /// the CRS of the filter's geometry literals (default CRS84)
+    #[serde(rename = "filter-crs")]
+    filter_crs: Option<String>,
+}
+
+/// The `filter` of an items request, checked against the collection's queryables.
+fn parse_filter(
+    query: &ItemsQuery,
+    collection: Collection,
+    audience: Audience,
+) -> Result<Option<SiteCql2>, AppError> {
+    let Some(text) = &query.filter else {
+        return Ok(None);
+    };
+    let Collection::Sites(kind) = collection else {
+        return Err(AppError::BadRequest(format!(
+            "filter applies to the site collections; {} takes bbox, datetime, status, town and programme",
+            collection.id()
+        )));
+    };
+    if let Some(lang) = query.filter_lang.as_deref().filter(|l| *l != "cql2-text") {
+        return Err(AppError::BadRequest(format!(
+            "filter-lang must be cql2-text, got {lang:?}"
+        )));
+    }
+    let crs = offered_crs(query.filter_crs.as_deref(), "filter-crs")?;
+    let crs = FilterCrs {
+        srid: crs.output.srid,
+        flip_axes: crs.output.flip_axes,
+    };
+    cql2::parse(text)
+        .and_then(|expr| SiteCql2::new(kind, audience, expr, crs))
+        .map(Some)
+        .map_err(|e| AppError::BadRequest(format!("filter: {e}")))
+}
+
+/// An inclusive time range; `None` is an open end.
+type TimeRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// `datetime` as an inclusive range on the last update.
+fn parse_datetime(value: &str) -> Result<TimeRange, AppError> {
+    let instant = |text: &str| -> Result<Option<DateTime<Utc>>, AppError> {
+        if text.is_empty() || text == ".." {
+            return Ok(None);
+        }
+        parse_instant(text).map(Some).ok_or_else(|| AppError::BadRequest(format!("datetime must be an RFC 3339 time, a date, or an interval a/b with '..' for open ends; got {value:?}")))
+    };
+    match value.split_once('/') {
+        Some((start, end)) => Ok((instant(start)?, instant(end)?)),
+        None => {
+            let at = instant(value)?;
+            Ok((at, at))
+        }
+    }
+}
+
+/// A bbox in `bbox-crs` (its axis order) as the x-first text `parse_spatial` reads.
+fn bbox_in_x_first(bbox: &str, crs: &OfferedCrs) -> Result<String, AppError> {
+    let parts: Vec<&str> = bbox.split(',').map(str::trim).collect();
+    match (parts.as_slice(), crs.output.flip_axes) {
+        ([a, b, c, d], true) => Ok(format!("{b},{a},{d},{c}")),
+        ([_, _, _, _], false) => Ok(bbox.to_string()),
+        _ => Err(AppError::BadRequest(format!(
+            "bbox must be four numbers, got {bbox:?}"
+        ))),
+    }
+}
+
+#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "collection id"), ItemsQuery), responses((status = 200, description = "a page of features with numberMatched, numberReturned and next/prev links; Content-Crs names the CRS", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
+pub async fn items(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    BaseUrl(base): BaseUrl,
+    ApiQuery(query): ApiQuery<ItemsQuery>,
+) -> Result<Response, AppError> {
+    let collection = collection_of(&id)?;
+    let (limit, offset) = parse_page(
+        query.limit.as_deref(),
+        query.offset.as_deref(),
+        DEFAULT_LIMIT,
+        MAX_LIMIT,
+    )?;
+    let crs = offered_crs(query.crs.as_deref(), "crs")?;
+    let bbox_crs = offered_crs(query.bbox_crs.as_deref(), "bbox-crs")?;
+    let bbox = query
+        .bbox
+        .as_deref()
+        .map(|b| bbox_in_x_first(b, bbox_crs))
+        .transpose()?;
+    let spatial = parse_spatial(
+        &state,
+        None,
+        None,
+        bbox.as_deref(),
+        Some(bbox_crs.input.name()),
+    )
+    .await?;
+    let (updated_since, updated_until) = match &query.datetime {
+        Some(value) => parse_datetime(value)?,
+        None => (None, None),
+    };
+    let statuses = parse_list("status", query.status.as_deref(), Some(&STATUS_NAMES))?;
+    let towns = parse_list("town", query.town.as_deref(), None)?;
+    let programmes = parse_list("programme", query.programme.as_deref(), None)?;
+    let wanted = parse_list("properties", query.properties.as_deref(), None)?;
+    let audience = caller.audience();
+    let cql2 = parse_filter(&query, collection, audience)?;
+    // a bbox of up to a square degree bounds the cost of an exact count; without one, or with
+    // a wider one, a province's worth of sites may match
+    let estimate_above = match &spatial {
+        Some(SpatialFilter::BBox {
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+        }) if (max_lon - min_lon) * (max_lat - min_lat) <= 1.0 => None,
+        _ => Some(ESTIMATE_MATCHES_ABOVE),
+    };
+    let mut conn = state.pool.acquire().await?;
+    // id order keeps pages stable while paging
+    let (matched, page): (Matched, Vec<Value>) = match collection {
+        Collection::Sites(kind) => {
+            let filter = SiteFilter {
+                kinds: vec![kind.as_str().to_string()],
+                spatial,
+                output: crs.output,
+                updated_since,
+                updated_until,
+                project_statuses: statuses,
+                towns,
+                programmes,
+                cql2,
+                ..SiteFilter::default()
+            };
+            let (matched, sites) = sites::list_counted(
+                &mut conn,
+                &filter,
+                ("id", false),
+                limit,
+                offset,
+                estimate_above,
+            )
+            .await?;
+            let features = sites
+                .into_iter()
+                .map(|site| feature(site.for_audience(audience)))
+                .collect();
+            (matched, features)
+        }
+        other => {
+            let filter = OtherFilter {
+                spatial,
+                updated_since,
+                updated_until,
+                statuses,
+                towns,
+                programmes,
+                id: None,
+            };
+            let (mut total, features) = match other {
+                Collection::AdminAreas => {
+                    ogc::admin_areas(&mut conn, &filter, crs.output, limit, offset).await?
+                }
+                _ => ogc::projects(&mut conn, &filter, crs.output, limit, offset).await?,
+            };
+            if features.is_empty() && offset > 0 {
+                // past the end: the window count saw no row, so count with a one-row page
+                total = match other {
+                    Collection::AdminAreas => {
+                        ogc::admin_areas(&mut conn, &filter, crs.output, 1, 0)
+                            .await?
+                            .0
+                    }
+                    _ => ogc::projects(&mut conn, &filter, crs.output, 1, 0).await?.0,
+                };
+            }
+            (Matched::Exact(total), features)
+        }
+    };
+    let page: Vec<Value> = page.into_iter().map(|f| only(f, &wanted)).collect();
+    let returned = page.len() as i64;
+
+    let page_link = |offset: i64, rel: &str| {
+        let kept = [
+            ("bbox", &query.bbox),
+            ("bbox-crs", &query.bbox_crs),
+            ("crs", &query.crs),
+            ("datetime", &query.datetime),
+            ("properties", &query.properties),
+            ("status", &query.status),
+            ("town", &query.town),
+            ("programme", &query.programme),
+            ("filter", &query.filter),
+            ("filter-lang", &query.filter_lang),
+            ("filter-crs", &query.filter_crs),
+        ];
+        let mut encoded = format!("limit={limit}&offset={offset}");
+        for (name, value) in kept {
+            if let Some(value) = value {
+                let value = utf8_percent_encode(value, LINK_QUERY_VALUE);
+                encoded.push_str(&format!("&{name}={value}"));
+            }
+        }
+        let href = format!("{base}/ogc/collections/{id}/items?{encoded}");
+        link(href, rel, "application/geo+json", rel)
+    };
+    let mut links = vec![page_link(offset, "self")];
+    let more = match matched {
+        Matched::Exact(total) => offset + returned < total,
+        // an estimate can be off either way: a full page may have a successor
+        Matched::Estimated(_) => returned == limit,
+    };
+    if more {
+        links.push(page_link(offset + limit, "next"));
+    }
+    if offset > 0 {
+        links.push(page_link((offset - limit).max(0), "prev"));
+    }
+    let mut body = json!({
+        "type": "FeatureCollection",
+        "features": page,
+        "numberMatched": matched.count(),
+        "numberReturned": returned,
+        "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "links": links,
+    });
+    if let Matched::Estimated(_) = matched {
+        body["numberMatchedEstimated"] = json!(true);
+    }
+    Ok(geojson(body, crs))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemQuery {
+    /// the CRS of the returned geometry (default CRS84)
+    crs: Option<String>,
+}
+
+#[utoipa::path(get, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path, description = "collection id"), ("feature_id" = String, Path), ItemQuery), responses((status = 200, description = "the feature; for sites, its version as ETag", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
+pub async fn item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, feature_id)): Path<(String, String)>,
+    BaseUrl(base): BaseUrl,
+    ApiQuery(query): ApiQuery<ItemQuery>,
+) -> Result<Response, AppError> {
+    let collection = collection_of(&id)?;
+    let crs = offered_crs(query.crs.as_deref(), "crs")?;
+    let missing = || AppError::NotFound(format!("collection {id} has no feature {feature_id:?}"));
+    let mut conn = state.pool.acquire().await?;
+    let mut version = None;
+    let found = match collection {
+        Collection::Sites(kind) => {
+            let site_id: i64 = feature_id.parse().map_err(|_| missing())?;
+            sites::get_in(&mut conn, site_id, crs.output)
+                .await?
+                .filter(|s| s.kind == kind.as_str())
+                .map(|site| {
+                    version = Some(site.version);
+                    feature(site.for_audience(caller.audience()))
+                })
+        }
+        other => {
+            let filter = OtherFilter {
+                id: Some(feature_id.clone()),
+                ..OtherFilter::default()
+            };
+            let (_, mut features) = match other {
+                Collection::AdminAreas => {
+                    ogc::admin_areas(&mut conn, &filter, crs.output, 1, 0).await?
+                }
+                _ => ogc::projects(&mut conn, &filter, crs.output, 1, 0).await?,
+            };
+            features.pop()
+        }
+    };
+    let mut body = found.ok_or_else(missing)?;
+    body["links"] = json!([
+        link(
+            format!("{base}/ogc/collections/{id}/items/{feature_id}"),
+            "self",
+            "application/geo+json",
+            "this feature"
+        ),
+        link(
+            format!("{base}/ogc/collections/{id}"),
+            "collection",
+            "application/json",
+            "the collection"
+        ),
+    ]);
+    let mut response = geojson(body, crs);
+    if let Some(tag) = version.and_then(|v| HeaderValue::from_str(&etag(v)).ok()) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    Ok(response)
+}
