@@ -254,14 +254,14 @@ pub struct ServeArgs {
     pub basemap_gcj02_url: String,
 }
 
-fn parse_target(s: &str) -> Result<ImportTarget, String> {
+fn parse_target(s: &str) -> Result<ImportTarget, crate::domain::import::UnknownTarget> {
     s.parse()
 }
 
-fn parse_role(s: &str) -> Result<Role, String> {
+fn parse_role(s: &str) -> Result<Role, crate::domain::account::UnknownRole> {
     s.parse()
 }
 
-fn parse_crs(s: &str) -> Result<InputCrs, String> {
+fn parse_crs(s: &str) -> Result<InputCrs, crate::domain::crs::UnknownCrs> {
     s.parse()
 }

@@ -167,6 +167,45 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// Refusals of the domain: each is input the client can correct, so each is a 400 that keeps the
+/// domain's own words.
+macro_rules! bad_request_from {
+    ($($error:ty),+ $(,)?) => {
+        $(impl From<$error> for AppError {
+            fn from(e: $error) -> Self {
+                AppError::BadRequest(e.to_string())
+            }
+        })+
+    };
+}
+
+bad_request_from!(
+    crate::domain::crs::UnknownCrs,
+    crate::domain::crs::CoordinateError,
+    crate::domain::geometry::GeometryError,
+    crate::domain::import::FeatureRejected,
+    crate::domain::site_kind::UnknownKind,
+    crate::domain::choice::UnknownChoice,
+    crate::domain::text::TooLong,
+    crate::domain::account::PasswordError,
+    crate::domain::status::UnknownStatus,
+    crate::domain::project::FieldProblems,
+);
+
+/// A CQL2 filter that does not parse, or does not fit the collection: the problem says "filter:"
+/// before the parser's words, which name the place of the fault.
+impl From<crate::domain::cql2::Cql2Error> for AppError {
+    fn from(e: crate::domain::cql2::Cql2Error) -> Self {
+        AppError::BadRequest(format!("filter: {e}"))
+    }
+}
+
+impl From<crate::db::cql2_sql::FilterError> for AppError {
+    fn from(e: crate::db::cql2_sql::FilterError) -> Self {
+        AppError::BadRequest(format!("filter: {e}"))
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();

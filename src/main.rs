@@ -269,7 +269,7 @@ async fn user_command(pool: &sqlx::PgPool, action: UserCommand) -> anyhow::Resul
                 .read_line(&mut password)
                 .context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let hash = account::hash_password(password).map_err(anyhow::Error::msg)?;
+            let hash = account::hash_password(password)?;
             let mut tx = conn.begin().await?;
             match users::create_user(&mut tx, &username, role, &hash).await {
                 Ok(id) => {

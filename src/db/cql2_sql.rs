@@ -90,7 +90,31 @@ pub struct SiteCql2 {
     crs: FilterCrs,
 }
 
-fn column(kind: SiteKind, audience: Audience, name: &str) -> Result<Column, String> {
+/// Why a parsed filter cannot apply to a collection: what it names or how it compares.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    #[error("{name:?} is not a queryable of {kind} (see the collection's queryables)")]
+    NotQueryable { name: String, kind: SiteKind },
+    #[error("geometry can only be used in a spatial function such as S_INTERSECTS")]
+    GeometryOutsideSpatialFunction,
+    #[error("{name} is {expected}")]
+    WrongType {
+        name: String,
+        expected: &'static str,
+    },
+    #[error("LIKE needs a text property; {property} is {is}")]
+    LikeNeedsText { property: String, is: &'static str },
+    #[error("the two values of a comparison are of different types")]
+    MixedValues,
+    #[error("{a} and {b} cannot be compared with each other; compare each with a value")]
+    TwoProperties { a: String, b: String },
+    #[error("{0:?} is not a geometry; the geometry of a site is called geometry")]
+    NotAGeometry(String),
+    #[error("the geometry {text:?} is not valid WKT: {reason}")]
+    BadWkt { text: String, reason: String },
+}
+
+fn column(kind: SiteKind, audience: Audience, name: &str) -> Result<Column, FilterError> {
     if let Some((_, sql, ty)) = SITE_COLUMNS.iter().find(|(n, _, _)| *n == name) {
         return Ok(Column::Direct(sql, *ty));
     }
@@ -107,11 +131,12 @@ fn column(kind: SiteKind, audience: Audience, name: &str) -> Result<Column, Stri
         return Ok(Column::Linked(sql));
     }
     if name == "geometry" {
-        return Err("geometry can only be used in a spatial function such as S_INTERSECTS".into());
+        return Err(FilterError::GeometryOutsideSpatialFunction);
     }
-    Err(format!(
-        "{name:?} is not a queryable of {kind} (see the collection's queryables)"
-    ))
+    Err(FilterError::NotQueryable {
+        name: name.to_string(),
+        kind,
+    })
 }
 
 fn literal_type(literal: &Literal) -> ValueType {
@@ -148,11 +173,14 @@ fn push_json_literal(q: &mut QueryBuilder<'_, Postgres>, literal: &Literal) {
     q.push(")");
 }
 
-fn check_type(name: &str, ty: ValueType, literal: &Literal) -> Result<(), String> {
+fn check_type(name: &str, ty: ValueType, literal: &Literal) -> Result<(), FilterError> {
     if literal_type(literal) == ty {
         Ok(())
     } else {
-        Err(format!("{name} is {}", ty.name()))
+        Err(FilterError::WrongType {
+            name: name.to_string(),
+            expected: ty.name(),
+        })
     }
 }
 
@@ -162,7 +190,7 @@ impl SiteCql2 {
         audience: Audience,
         expr: Expr,
         crs: FilterCrs,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, FilterError> {
         let filter = SiteCql2 {
             kind,
             audience,
@@ -181,7 +209,11 @@ impl SiteCql2 {
         q.push(")");
     }
 
-    fn push_expr(&self, q: &mut QueryBuilder<'_, Postgres>, expr: &Expr) -> Result<(), String> {
+    fn push_expr(
+        &self,
+        q: &mut QueryBuilder<'_, Postgres>,
+        expr: &Expr,
+    ) -> Result<(), FilterError> {
         match expr {
             Expr::And(a, b) | Expr::Or(a, b) => {
                 q.push("(");
@@ -215,10 +247,10 @@ impl SiteCql2 {
                             .push_bind(pattern.clone());
                     }
                     Column::Direct(_, ty) => {
-                        return Err(format!(
-                            "LIKE needs a text property; {property} is {}",
-                            ty.name()
-                        ));
+                        return Err(FilterError::LikeNeedsText {
+                            property: property.clone(),
+                            is: ty.name(),
+                        });
                     }
                     Column::Attribute(name) => {
                         q.push("(s.attrs ->> ")
@@ -341,14 +373,14 @@ impl SiteCql2 {
         left: &Operand,
         op: Comparison,
         right: &Operand,
-    ) -> Result<(), String> {
+    ) -> Result<(), FilterError> {
         match (left, right) {
             (Operand::Literal(_), Operand::Property(_)) => {
                 return self.push_compare(q, right, op.mirrored(), left);
             }
             (Operand::Literal(a), Operand::Literal(b)) => {
                 if literal_type(a) != literal_type(b) {
-                    return Err("the two values of a comparison are of different types".into());
+                    return Err(FilterError::MixedValues);
                 }
                 push_literal(q, a);
                 q.push(format!(" {} ", op.sql()));
@@ -384,9 +416,10 @@ impl SiteCql2 {
                         q.push(format!("{x} {} {y}", op.sql()));
                     }
                     _ => {
-                        return Err(format!(
-                            "{a} and {b} cannot be compared with each other; compare each with a value"
-                        ));
+                        return Err(FilterError::TwoProperties {
+                            a: a.clone(),
+                            b: b.clone(),
+                        });
                     }
                 }
             }
@@ -398,7 +431,7 @@ impl SiteCql2 {
         &self,
         q: &mut QueryBuilder<'_, Postgres>,
         operand: &GeometryOperand,
-    ) -> Result<(), String> {
+    ) -> Result<(), FilterError> {
         let (open, close) = if self.crs.flip_axes {
             ("ST_Transform(ST_FlipCoordinates(", "), 4326)")
         } else {
@@ -409,14 +442,15 @@ impl SiteCql2 {
                 q.push("s.geom");
             }
             GeometryOperand::Property(name) => {
-                return Err(format!(
-                    "{name:?} is not a geometry; the geometry of a site is called geometry"
-                ));
+                return Err(FilterError::NotAGeometry(name.clone()));
             }
             GeometryOperand::Wkt(text) => {
                 let wkb = Wkt(text.as_str())
                     .to_wkb(CoordDimensions::xy())
-                    .map_err(|e| format!("the geometry {text:?} is not valid WKT: {e}"))?;
+                    .map_err(|e| FilterError::BadWkt {
+                        text: text.clone(),
+                        reason: e.to_string(),
+                    })?;
                 q.push(open)
                     .push("ST_GeomFromWKB(")
                     .push_bind(wkb)
@@ -442,7 +476,7 @@ impl SiteCql2 {
         function: SpatialFunction,
         a: &GeometryOperand,
         b: &GeometryOperand,
-    ) -> Result<(), String> {
+    ) -> Result<(), FilterError> {
         q.push(function.postgis()).push("(");
         self.push_geometry(q, a)?;
         q.push(", ");

@@ -47,32 +47,44 @@ impl fmt::Display for Role {
     }
 }
 
+/// A name that is no role.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?} (known: viewer, editor, admin)")]
+pub struct UnknownRole(pub String);
+
 impl FromStr for Role {
-    type Err = String;
+    type Err = UnknownRole;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "viewer" => Ok(Role::Viewer),
             "editor" => Ok(Role::Editor),
             "admin" => Ok(Role::Admin),
-            _ => Err(format!("unknown role {s:?} (known: viewer, editor, admin)")),
+            _ => Err(UnknownRole(s.to_string())),
         }
     }
+}
+
+/// A password that cannot be stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("the password must have at least {MIN_PASSWORD_CHARS} characters")]
+    TooShort,
+    #[error("cannot hash the password: {0}")]
+    Hashing(String),
 }
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// Hashes a password with argon2id and a random salt (PHC string format).
-pub fn hash_password(password: &str) -> Result<String, String> {
+pub fn hash_password(password: &str) -> Result<String, PasswordError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "the password must have at least {MIN_PASSWORD_CHARS} characters"
-        ));
+        return Err(PasswordError::TooShort);
     }
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| format!("cannot hash the password: {e}"))
+        .map_err(|e| PasswordError::Hashing(e.to_string()))
 }
 
 pub fn verify_password(password: &str, stored: &str) -> bool {

@@ -180,7 +180,39 @@ const WKT_TYPES: [&str; 7] = [
     "GEOMETRYCOLLECTION",
 ];
 
-fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, String> {
+/// Why a filter was refused; where the fault is at one place, the position (in characters, from
+/// 1) comes with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Cql2Error {
+    #[error("at character {position}: {message}")]
+    At { position: usize, message: String },
+    #[error("the filter ends where {expected} was expected")]
+    Ends { expected: String },
+    #[error("the filter is empty")]
+    Empty,
+    #[error("the filter is longer than {max} bytes")]
+    TooLong { max: usize },
+    #[error("the filter nests deeper than {max} levels")]
+    TooDeep { max: usize },
+    #[error("BBOX(…) {0}")]
+    Bbox(String),
+}
+
+impl Cql2Error {
+    fn at(position: usize, message: String) -> Self {
+        Cql2Error::At { position, message }
+    }
+
+    /// Where the fault is, in characters from 1, when it is at one place.
+    pub fn position(&self) -> Option<usize> {
+        match self {
+            Cql2Error::At { position, .. } => Some(*position),
+            _ => None,
+        }
+    }
+}
+
+fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, Cql2Error> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut tokens = Vec::new();
     let mut i = 0;
@@ -197,9 +229,12 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, String> {
             loop {
                 match chars.get(i) {
                     None => {
-                        return Err(format!(
-                            "at character {position}: the {} is not closed",
-                            if c == '\'' { "string" } else { "quoted name" }
+                        return Err(Cql2Error::at(
+                            position,
+                            format!(
+                                "the {} is not closed",
+                                if c == '\'' { "string" } else { "quoted name" }
+                            ),
                         ));
                     }
                     Some(&(_, q)) if q == c && chars.get(i + 1).is_some_and(|&(_, n)| n == c) => {
@@ -250,7 +285,7 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, String> {
                 .parse::<f64>()
                 .ok()
                 .filter(|n| n.is_finite())
-                .ok_or_else(|| format!("at character {position}: {literal:?} is not a number"))?;
+                .ok_or_else(|| Cql2Error::at(position, format!("{literal:?} is not a number")))?;
             tokens.push((position, Token::Number(number)));
             continue;
         }
@@ -271,16 +306,18 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, String> {
                 loop {
                     match chars.get(j) {
                         None => {
-                            return Err(format!(
-                                "at character {position}: the {word} geometry is not closed"
+                            return Err(Cql2Error::at(
+                                position,
+                                format!("the {word} geometry is not closed"),
                             ));
                         }
                         Some(&(_, '(')) => depth += 1,
                         Some(&(_, ')')) if depth <= 1 => break,
                         Some(&(_, ')')) => depth -= 1,
                         Some(&(_, w)) if depth == 0 && !w.is_whitespace() && !w.is_alphabetic() => {
-                            return Err(format!(
-                                "at character {position}: expected '(' after {word}"
+                            return Err(Cql2Error::at(
+                                position,
+                                format!("expected '(' after {word}"),
                             ));
                         }
                         _ => {}
@@ -317,7 +354,7 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, String> {
             '=' => "=",
             '<' => "<",
             '>' => ">",
-            _ => return Err(format!("at character {position}: unexpected {c:?}")),
+            _ => return Err(Cql2Error::at(position, format!("unexpected {c:?}"))),
         };
         tokens.push((position, Token::Symbol(symbol)));
         i += 1;
@@ -349,14 +386,15 @@ impl Parser {
         self.tokens.get(self.next).map_or(self.end, |(p, _)| *p)
     }
 
-    fn error(&self, expected: &str) -> String {
+    fn error(&self, expected: &str) -> Cql2Error {
         match self.peek() {
-            Some(token) => format!(
-                "at character {}: expected {expected}, found {}",
+            Some(token) => Cql2Error::at(
                 self.position(),
-                token.describe()
+                format!("expected {expected}, found {}", token.describe()),
             ),
-            None => format!("the filter ends where {expected} was expected"),
+            None => Cql2Error::Ends {
+                expected: expected.to_string(),
+            },
         }
     }
 
@@ -374,7 +412,7 @@ impl Parser {
         found
     }
 
-    fn symbol(&mut self, symbol: &str) -> Result<(), String> {
+    fn symbol(&mut self, symbol: &str) -> Result<(), Cql2Error> {
         match self.peek() {
             Some(Token::Symbol(s)) if *s == symbol => {
                 self.next += 1;
@@ -384,7 +422,7 @@ impl Parser {
         }
     }
 
-    fn or_expression(&mut self) -> Result<Expr, String> {
+    fn or_expression(&mut self) -> Result<Expr, Cql2Error> {
         let mut left = self.and_expression()?;
         while self.keyword("OR") {
             left = Expr::Or(Box::new(left), Box::new(self.and_expression()?));
@@ -392,7 +430,7 @@ impl Parser {
         Ok(left)
     }
 
-    fn and_expression(&mut self) -> Result<Expr, String> {
+    fn and_expression(&mut self) -> Result<Expr, Cql2Error> {
         let mut left = self.factor()?;
         while self.keyword("AND") {
             left = Expr::And(Box::new(left), Box::new(self.factor()?));
@@ -400,10 +438,10 @@ impl Parser {
         Ok(left)
     }
 
-    fn factor(&mut self) -> Result<Expr, String> {
+    fn factor(&mut self) -> Result<Expr, Cql2Error> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(format!("the filter nests deeper than {MAX_DEPTH} levels"));
+            return Err(Cql2Error::TooDeep { max: MAX_DEPTH });
         }
         let expr = if self.keyword("NOT") {
             Expr::Not(Box::new(self.factor()?))
@@ -419,7 +457,7 @@ impl Parser {
         Ok(expr)
     }
 
-    fn predicate(&mut self) -> Result<Expr, String> {
+    fn predicate(&mut self) -> Result<Expr, Cql2Error> {
         if let Some(Token::Word(w)) = self.peek()
             && let Some(function) = SpatialFunction::named(w)
         {
@@ -444,9 +482,9 @@ impl Parser {
         let negated = self.keyword("NOT");
         let needs_property = |parser: &Parser, what: &str| {
             property.clone().ok_or_else(|| {
-                format!(
-                    "at character {}: {what} needs a property on its left",
-                    parser.position()
+                Cql2Error::at(
+                    parser.position(),
+                    format!("{what} needs a property on its left"),
                 )
             })
         };
@@ -522,7 +560,7 @@ impl Parser {
         Ok(Expr::Compare(left, comparison, right))
     }
 
-    fn operand(&mut self) -> Result<Operand, String> {
+    fn operand(&mut self) -> Result<Operand, Cql2Error> {
         match self.peek() {
             Some(Token::Quoted(name)) => {
                 let name = name.clone();
@@ -541,7 +579,7 @@ impl Parser {
         }
     }
 
-    fn literal(&mut self) -> Result<Literal, String> {
+    fn literal(&mut self) -> Result<Literal, Cql2Error> {
         let position = self.position();
         match self.take() {
             Some(Token::Text(t)) => Ok(Literal::Text(t)),
@@ -563,11 +601,16 @@ impl Parser {
                 if w.eq_ignore_ascii_case("DATE") {
                     NaiveDate::parse_from_str(&text, "%Y-%m-%d")
                         .map(Literal::Date)
-                        .map_err(|_| format!("at character {position}: DATE('{text}') is not a date like 2025-06-30"))
+                        .map_err(|_| {
+                            Cql2Error::at(
+                                position,
+                                format!("DATE('{text}') is not a date like 2025-06-30"),
+                            )
+                        })
                 } else {
                     DateTime::parse_from_rfc3339(&text)
                         .map(|t| Literal::Timestamp(t.with_timezone(&Utc)))
-                        .map_err(|_| format!("at character {position}: TIMESTAMP('{text}') is not an RFC 3339 time like 2025-06-30T12:00:00Z"))
+                        .map_err(|_| Cql2Error::at(position, format!("TIMESTAMP('{text}') is not an RFC 3339 time like 2025-06-30T12:00:00Z")))
                 }
             }
             _ => {
@@ -578,7 +621,7 @@ impl Parser {
         }
     }
 
-    fn geometry_operand(&mut self) -> Result<GeometryOperand, String> {
+    fn geometry_operand(&mut self) -> Result<GeometryOperand, Cql2Error> {
         match self.peek().cloned() {
             Some(Token::Wkt(wkt)) => {
                 self.next += 1;
@@ -609,10 +652,13 @@ impl Parser {
                     [x1, y1, x2, y2] if x1 <= x2 && y1 <= y2 => {
                         Ok(GeometryOperand::BBox([x1, y1, x2, y2]))
                     }
-                    [_, _, _, _] => {
-                        Err("BBOX(…) needs its lower corner first: minx, miny, maxx, maxy".into())
-                    }
-                    _ => Err(format!("BBOX(…) needs 4 numbers, got {}", corners.len())),
+                    [_, _, _, _] => Err(Cql2Error::Bbox(
+                        "needs its lower corner first: minx, miny, maxx, maxy".into(),
+                    )),
+                    _ => Err(Cql2Error::Bbox(format!(
+                        "needs 4 numbers, got {}",
+                        corners.len()
+                    ))),
                 }
             }
             Some(Token::Word(name)) | Some(Token::Quoted(name)) => {
@@ -625,15 +671,15 @@ impl Parser {
 }
 
 /// Parses a CQL2 text filter.
-pub fn parse(text: &str) -> Result<Expr, String> {
+pub fn parse(text: &str) -> Result<Expr, Cql2Error> {
     if text.len() > MAX_FILTER_BYTES {
-        return Err(format!(
-            "the filter is longer than {MAX_FILTER_BYTES} bytes"
-        ));
+        return Err(Cql2Error::TooLong {
+            max: MAX_FILTER_BYTES,
+        });
     }
     let tokens = tokenize(text)?;
     if tokens.is_empty() {
-        return Err("the filter is empty".into());
+        return Err(Cql2Error::Empty);
     }
     let mut parser = Parser {
         tokens,
@@ -763,47 +809,55 @@ mod tests {
 
     #[test]
     fn errors_name_the_place_and_the_expectation() {
+        assert_eq!(parse("name == 'a'").unwrap_err().position(), Some(7));
         assert_eq!(
-            parse("name = ").unwrap_err(),
+            parse("name = ").unwrap_err().to_string(),
             "the filter ends where a value (a 'string', a number, TRUE, FALSE, DATE(…) or TIMESTAMP(…)) was expected"
         );
         assert_eq!(
-            parse("name == 'a'").unwrap_err(),
+            parse("name == 'a'").unwrap_err().to_string(),
             "at character 7: expected a value (a 'string', a number, TRUE, FALSE, DATE(…) or TIMESTAMP(…)), found '='"
         );
         assert_eq!(
-            parse("name = 'a").unwrap_err(),
+            parse("name = 'a").unwrap_err().to_string(),
             "at character 8: the string is not closed"
         );
         assert_eq!(
-            parse("name = 'a' code = 'b'").unwrap_err(),
+            parse("name = 'a' code = 'b'").unwrap_err().to_string(),
             "at character 12: expected AND, OR or the end of the filter, found 'code'"
         );
         assert_eq!(
-            parse("S_INTERSECTS(geometry, POINT(1 2)").unwrap_err(),
+            parse("S_INTERSECTS(geometry, POINT(1 2)")
+                .unwrap_err()
+                .to_string(),
             "the filter ends where ')' was expected"
         );
         assert_eq!(
-            parse("S_INTERSECTS(geometry, BBOX(3, 1, 2, 4))").unwrap_err(),
+            parse("S_INTERSECTS(geometry, BBOX(3, 1, 2, 4))")
+                .unwrap_err()
+                .to_string(),
             "BBOX(…) needs its lower corner first: minx, miny, maxx, maxy"
         );
         assert_eq!(
-            parse("updated_at > DATE('30/06/2025')").unwrap_err(),
+            parse("updated_at > DATE('30/06/2025')")
+                .unwrap_err()
+                .to_string(),
             "at character 14: DATE('30/06/2025') is not a date like 2025-06-30"
         );
         assert_eq!(
-            parse("a ; b").unwrap_err(),
+            parse("a ; b").unwrap_err().to_string(),
             "at character 3: unexpected ';'"
         );
-        assert_eq!(parse("   ").unwrap_err(), "the filter is empty");
+        assert_eq!(parse("   ").unwrap_err().to_string(), "the filter is empty");
         let deep = format!("{}a = 1{}", "(".repeat(40), ")".repeat(40));
         assert_eq!(
-            parse(&deep).unwrap_err(),
+            parse(&deep).unwrap_err().to_string(),
             "the filter nests deeper than 32 levels"
         );
         assert!(
             parse(&"a = 1 OR ".repeat(3000))
                 .unwrap_err()
+                .to_string()
                 .starts_with("the filter is longer than")
         );
     }

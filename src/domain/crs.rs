@@ -58,9 +58,9 @@ impl InputCrs {
     }
 
     /// Checks one input coordinate (x first, as in GeoJSON) for range and swapped axes.
-    pub fn check_coordinate(self, x: f64, y: f64) -> Result<(), String> {
+    pub fn check_coordinate(self, x: f64, y: f64) -> Result<(), CoordinateError> {
         if !x.is_finite() || !y.is_finite() {
-            return Err("coordinates must be finite numbers".into());
+            return Err(CoordinateError::NotFinite);
         }
         if self.is_geographic() {
             let in_range = (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y);
@@ -69,14 +69,10 @@ impl InputCrs {
             if looks_swapped
                 || (!in_range && (-90.0..=90.0).contains(&x) && (-180.0..=180.0).contains(&y))
             {
-                return Err(format!(
-                    "coordinates ({x}, {y}) look like swapped lat/lon: give longitude first, then latitude"
-                ));
+                return Err(CoordinateError::SwappedLatLon { x, y });
             }
             if !in_range {
-                return Err(format!(
-                    "coordinates ({x}, {y}) are out of range: longitude must be within ±180 and latitude within ±90"
-                ));
+                return Err(CoordinateError::OutOfLonLatRange { x, y });
             }
             return Ok(());
         }
@@ -95,21 +91,52 @@ impl InputCrs {
             return Ok(());
         }
         if easting_range.contains(&y) && northing_range.contains(&x) {
-            return Err(format!(
-                "coordinates ({x}, {y}) look like swapped axes: give the easting (x) first, then the northing (y)"
-            ));
+            return Err(CoordinateError::SwappedAxes { x, y });
         }
         if self == InputCrs::Cgcs2000Gk120 && (40_000_000.0..=41_000_000.0).contains(&x) {
-            return Err(format!(
-                "easting {x} has the zone prefix 40: use crs EPSG:4528 for prefixed coordinates"
-            ));
+            return Err(CoordinateError::ZonePrefix { x });
         }
-        Err(format!(
-            "coordinates ({x}, {y}) are out of range for {}: {prefix_hint}",
-            self.name()
-        ))
+        Err(CoordinateError::OutOfProjectedRange {
+            x,
+            y,
+            crs: self,
+            hint: prefix_hint,
+        })
     }
 }
+
+/// A coordinate that cannot be in the CRS it was given in; the message says what is likely wrong.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CoordinateError {
+    #[error("coordinates must be finite numbers")]
+    NotFinite,
+    #[error(
+        "coordinates ({x}, {y}) look like swapped lat/lon: give longitude first, then latitude"
+    )]
+    SwappedLatLon { x: f64, y: f64 },
+    #[error(
+        "coordinates ({x}, {y}) are out of range: longitude must be within ±180 and latitude within ±90"
+    )]
+    OutOfLonLatRange { x: f64, y: f64 },
+    #[error(
+        "coordinates ({x}, {y}) look like swapped axes: give the easting (x) first, then the northing (y)"
+    )]
+    SwappedAxes { x: f64, y: f64 },
+    #[error("easting {x} has the zone prefix 40: use crs EPSG:4528 for prefixed coordinates")]
+    ZonePrefix { x: f64 },
+    #[error("coordinates ({x}, {y}) are out of range for {crs}: {hint}")]
+    OutOfProjectedRange {
+        x: f64,
+        y: f64,
+        crs: InputCrs,
+        hint: &'static str,
+    },
+}
+
+/// A CRS name this server does not take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported crs {0:?} (supported: EPSG:4326, EPSG:4490, EPSG:4549, EPSG:4528, gcj02)")]
+pub struct UnknownCrs(pub String);
 
 const CHINA_LAT: std::ops::RangeInclusive<f64> = 3.8..=53.6;
 const CHINA_LON: std::ops::RangeInclusive<f64> = 73.4..=135.1;
@@ -121,7 +148,7 @@ impl fmt::Display for InputCrs {
 }
 
 impl FromStr for InputCrs {
-    type Err = String;
+    type Err = UnknownCrs;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let normal = s.trim().to_ascii_uppercase().replace(['-', '_'], "");
         let crs = match normal.as_str() {
@@ -130,13 +157,7 @@ impl FromStr for InputCrs {
             "EPSG:4549" | "4549" => InputCrs::Cgcs2000Gk120,
             "EPSG:4528" | "4528" => InputCrs::Cgcs2000Gk40,
             "GCJ02" => InputCrs::Gcj02,
-            _ => {
-                let names: Vec<&str> = InputCrs::ALL.iter().map(|c| c.name()).collect();
-                return Err(format!(
-                    "unsupported crs {s:?} (supported: {})",
-                    names.join(", ")
-                ));
-            }
+            _ => return Err(UnknownCrs(s.to_string())),
         };
         Ok(crs)
     }
@@ -245,7 +266,7 @@ mod tests {
         assert_eq!("gcj02".parse(), Ok(InputCrs::Gcj02));
         assert_eq!("GCJ-02".parse(), Ok(InputCrs::Gcj02));
         assert_eq!("epsg:4490".parse(), Ok(InputCrs::Cgcs2000));
-        let err = "EPSG:3857".parse::<InputCrs>().unwrap_err();
+        let err = "EPSG:3857".parse::<InputCrs>().unwrap_err().to_string();
         assert!(err.contains("unsupported crs \"EPSG:3857\""), "{err}");
     }
 
@@ -256,12 +277,14 @@ mod tests {
             InputCrs::Wgs84
                 .check_coordinate(31.8, 119.9)
                 .unwrap_err()
+                .to_string()
                 .contains("swapped")
         );
         assert!(
             InputCrs::Wgs84
                 .check_coordinate(200.0, 31.8)
                 .unwrap_err()
+                .to_string()
                 .contains("out of range")
         );
         assert!(
@@ -273,18 +296,30 @@ mod tests {
             InputCrs::Cgcs2000Gk120
                 .check_coordinate(3_519_000.0, 494_000.0)
                 .unwrap_err()
+                .to_string()
                 .contains("swapped")
         );
         assert!(
             InputCrs::Cgcs2000Gk120
                 .check_coordinate(40_494_000.0, 3_519_000.0)
                 .unwrap_err()
+                .to_string()
                 .contains("EPSG:4528")
         );
         assert!(
             InputCrs::Cgcs2000Gk40
                 .check_coordinate(40_494_000.0, 3_519_000.0)
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_unknown_crs_message_lists_every_crs() {
+        let names: Vec<&str> = InputCrs::ALL.iter().map(|c| c.name()).collect();
+        assert!(
+            UnknownCrs("x".into())
+                .to_string()
+                .ends_with(&format!("(supported: {})", names.join(", ")))
         );
     }
 }

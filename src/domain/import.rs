@@ -3,7 +3,8 @@
 //! refused, and the validation of one GeoJSON feature into a row. Shared by the import
 //! pipeline, the database layer that stages and exports rows, and the site write path.
 
-use super::geometry::geometry_to_wkb;
+use super::geometry::{GeometryError, geometry_to_wkb};
+use super::site_kind::UnknownKind;
 use super::{GeomType, InputCrs, SiteKind, text};
 use geojson::{Feature, Geometry};
 use serde_json::{Map, Value};
@@ -33,15 +34,36 @@ impl fmt::Display for ImportTarget {
 }
 
 impl FromStr for ImportTarget {
-    type Err = String;
+    type Err = UnknownTarget;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s == "admin_area" {
             return Ok(ImportTarget::AdminArea);
         }
         s.parse::<SiteKind>()
             .map(ImportTarget::Site)
-            .map_err(|e| format!("{e}, or admin_area"))
+            .map_err(UnknownTarget)
     }
+}
+
+/// A name that is neither a site kind nor admin_area.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}, or admin_area")]
+pub struct UnknownTarget(pub UnknownKind);
+
+/// Every reason one feature was refused, in the order found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.join("; "))]
+pub struct FeatureRejected(pub Vec<String>);
+
+/// A core property of a feature that is not what it should be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PropertyProblem {
+    #[error("property {0} must be text")]
+    NotText(String),
+    #[error("property {0} must be true or false")]
+    NotBool(String),
+    #[error(transparent)]
+    TooLong(#[from] text::TooLong),
 }
 
 /// What to do with a feature whose code is already in the database.
@@ -103,12 +125,15 @@ pub fn to_row(
     value: Value,
     target: ImportTarget,
     crs: InputCrs,
-) -> Result<StagedRow, String> {
-    let feature =
-        Feature::from_json_value(value).map_err(|e| format!("not a valid GeoJSON feature: {e}"))?;
+) -> Result<StagedRow, FeatureRejected> {
+    let rejected = |why: String| FeatureRejected(vec![why]);
+    let feature = Feature::from_json_value(value)
+        .map_err(|e| rejected(format!("not a valid GeoJSON feature: {e}")))?;
     let mut props = feature.properties.unwrap_or_default();
-    let code = take_text(&mut props, "code")?.ok_or("missing required property code")?;
-    let mut problems = Vec::new();
+    let code = take_text(&mut props, "code")
+        .map_err(|e| rejected(e.to_string()))?
+        .ok_or_else(|| rejected("missing required property code".into()))?;
+    let mut problems: Vec<String> = Vec::new();
     let name = match take_text(&mut props, "name") {
         Ok(Some(n)) => n,
         Ok(None) => {
@@ -116,12 +141,12 @@ pub fn to_row(
             String::new()
         }
         Err(e) => {
-            problems.push(e);
+            problems.push(e.to_string());
             String::new()
         }
     };
     let name_en = take_text(&mut props, "name_en").unwrap_or_else(|e| {
-        problems.push(e);
+        problems.push(e.to_string());
         None
     });
     let mut row = StagedRow {
@@ -135,11 +160,11 @@ pub fn to_row(
     match target {
         ImportTarget::Site(kind) => {
             row.ref_code = take_text(&mut props, "town_code").unwrap_or_else(|e| {
-                problems.push(e);
+                problems.push(e.to_string());
                 None
             });
             row.flag = take_bool(&mut props, "placeholder").unwrap_or_else(|e| {
-                problems.push(e);
+                problems.push(e.to_string());
                 false
             });
             match props.remove("radius_m") {
@@ -155,13 +180,13 @@ pub fn to_row(
                 },
             }
             if let Err(attr_problems) = kind.validate_attributes(&props) {
-                problems.extend(attr_problems);
+                problems.extend(attr_problems.iter().map(ToString::to_string));
             }
             row.attrs = Value::Object(props);
         }
         ImportTarget::AdminArea => {
             row.level = take_text(&mut props, "level").unwrap_or_else(|e| {
-                problems.push(e);
+                problems.push(e.to_string());
                 None
             });
             match row.level.as_deref() {
@@ -172,15 +197,15 @@ pub fn to_row(
                 None => problems.push("missing required property level".into()),
             }
             row.ref_code = take_text(&mut props, "parent_code").unwrap_or_else(|e| {
-                problems.push(e);
+                problems.push(e.to_string());
                 None
             });
             row.flag = take_bool(&mut props, "approximate").unwrap_or_else(|e| {
-                problems.push(e);
+                problems.push(e.to_string());
                 false
             });
             row.source = take_text(&mut props, "source").unwrap_or_else(|e| {
-                problems.push(e);
+                problems.push(e.to_string());
                 None
             });
         }
@@ -190,13 +215,13 @@ pub fn to_row(
         None => problems.push("the feature has no geometry".into()),
         Some(geometry) => match to_wkb(geometry, target, crs) {
             Ok(wkb) => row.wkb = wkb,
-            Err(e) => problems.push(e),
+            Err(e) => problems.push(e.to_string()),
         },
     }
     if problems.is_empty() {
         Ok(row)
     } else {
-        Err(problems.join("; "))
+        Err(FeatureRejected(problems))
     }
 }
 
@@ -209,41 +234,46 @@ fn text_limit(key: &str) -> usize {
     }
 }
 
-fn take_text(props: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+fn take_text(props: &mut Map<String, Value>, key: &str) -> Result<Option<String>, PropertyProblem> {
     match props.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => {
             let trimmed = s.trim();
-            text::check_length(&format!("property {key}"), trimmed, text_limit(key))
-                .map_err(|e| e.to_string())?;
+            text::check_length(&format!("property {key}"), trimmed, text_limit(key))?;
             Ok(Some(trimmed.to_string()))
         }
         // spreadsheets often turn numeric codes into numbers
         Some(Value::Number(n)) if n.is_u64() => Ok(Some(n.to_string())),
-        Some(_) => Err(format!("property {key} must be text")),
+        Some(_) => Err(PropertyProblem::NotText(key.to_string())),
     }
 }
 
-fn take_bool(props: &mut Map<String, Value>, key: &str) -> Result<bool, String> {
+fn take_bool(props: &mut Map<String, Value>, key: &str) -> Result<bool, PropertyProblem> {
     match props.remove(key) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(b),
-        Some(_) => Err(format!("property {key} must be true or false")),
+        Some(_) => Err(PropertyProblem::NotBool(key.to_string())),
     }
 }
 
 /// The geometry of an imported feature, checked against the target's geometry types.
-fn to_wkb(geometry: Geometry, target: ImportTarget, crs: InputCrs) -> Result<Vec<u8>, String> {
+fn to_wkb(
+    geometry: Geometry,
+    target: ImportTarget,
+    crs: InputCrs,
+) -> Result<Vec<u8>, GeometryError> {
     geometry_to_wkb(geometry, crs, &|found| match target {
-        ImportTarget::Site(kind) => kind.check_geometry_type(found),
+        ImportTarget::Site(kind) => kind
+            .check_geometry_type(found)
+            .map_err(|e| GeometryError::WrongType(e.to_string())),
         ImportTarget::AdminArea if matches!(found, GeomType::Polygon | GeomType::MultiPolygon) => {
             Ok(())
         }
-        ImportTarget::AdminArea => Err(format!(
+        ImportTarget::AdminArea => Err(GeometryError::WrongType(format!(
             "wrong geometry type for admin_area: {} (allowed: Polygon, MultiPolygon)",
             found.name()
-        )),
+        ))),
     })
 }
 

@@ -81,11 +81,53 @@ impl FieldValue {
     }
 }
 
+/// One problem with a project field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldProblem {
+    #[error("field {field} cannot be edited{hint}")]
+    NotEditable { field: String, hint: &'static str },
+    #[error("{field}: {why}")]
+    Invalid {
+        field: &'static str,
+        why: InvalidValue,
+    },
+}
+
+/// Every problem of a body, in order; shown joined by "; ".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct FieldProblems(pub Vec<FieldProblem>);
+
+/// Why a value does not fit its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidValue {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {0} characters")]
+    TooLong(usize),
+    #[error("must be text")]
+    NotText,
+    #[error("must be text or null")]
+    NotTextOrNull,
+    #[error("must be one of {}", CATEGORIES.join(", "))]
+    NotCategory,
+    #[error("must be a date like 2025-06-30")]
+    BadDate,
+    #[error("must be a date like 2025-06-30, or null")]
+    NotDate,
+    #[error("must be a whole number from 0 to 100")]
+    NotProgress,
+    #[error("must be a non-negative number (万元), or null")]
+    NotAmount,
+    #[error("must be a JSON object")]
+    NotObject,
+}
+
 /// Parses the fields of a PATCH body; every problem is reported, not just the first.
 pub fn parse_edit(
     body: &Map<String, Value>,
     ignore: &[&str],
-) -> Result<Vec<FieldValue>, Vec<String>> {
+) -> Result<Vec<FieldValue>, FieldProblems> {
     let mut values = Vec::new();
     let mut problems = Vec::new();
     for (key, value) in body {
@@ -100,7 +142,10 @@ pub fn parse_edit(
                 "code" | "id" | "created_at" | "updated_at" => " (it cannot be changed)",
                 _ => "",
             };
-            problems.push(format!("field {key} cannot be edited{hint}"));
+            problems.push(FieldProblem::NotEditable {
+                field: key.clone(),
+                hint,
+            });
             continue;
         };
         match parse_field(*ty, value) {
@@ -109,39 +154,36 @@ pub fn parse_edit(
                 ty: *ty,
                 json,
             }),
-            Err(why) => problems.push(format!("{field}: {why}")),
+            Err(why) => problems.push(FieldProblem::Invalid { field, why }),
         }
     }
     if problems.is_empty() {
         Ok(values)
     } else {
-        Err(problems)
+        Err(FieldProblems(problems))
     }
 }
 
-pub fn parse_field(ty: FieldType, value: &Value) -> Result<Value, String> {
-    let text = |max: usize, required: bool| -> Result<Value, String> {
+pub fn parse_field(ty: FieldType, value: &Value) -> Result<Value, InvalidValue> {
+    let text = |max: usize, required: bool| -> Result<Value, InvalidValue> {
         match value {
             Value::Null if !required => Ok(Value::Null),
             Value::String(s) => {
                 let trimmed = s.trim();
                 if trimmed.is_empty() {
                     if required {
-                        Err("must not be empty".into())
+                        Err(InvalidValue::Empty)
                     } else {
                         Ok(Value::Null)
                     }
                 } else if trimmed.chars().count() > max {
-                    Err(format!("must be at most {max} characters"))
+                    Err(InvalidValue::TooLong(max))
                 } else {
                     Ok(Value::String(trimmed.to_string()))
                 }
             }
-            _ => Err(if required {
-                "must be text".into()
-            } else {
-                "must be text or null".into()
-            }),
+            _ if required => Err(InvalidValue::NotText),
+            _ => Err(InvalidValue::NotTextOrNull),
         }
     };
     match ty {
@@ -150,29 +192,29 @@ pub fn parse_field(ty: FieldType, value: &Value) -> Result<Value, String> {
         FieldType::Programme | FieldType::Town => text(64, false),
         FieldType::Category => match value.as_str() {
             Some(c) if CATEGORIES.contains(&c) => Ok(value.clone()),
-            _ => Err(format!("must be one of {}", CATEGORIES.join(", "))),
+            _ => Err(InvalidValue::NotCategory),
         },
         FieldType::Date => match value {
             Value::Null => Ok(Value::Null),
             Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(|d| Value::String(d.to_string()))
-                .map_err(|_| "must be a date like 2025-06-30".into()),
-            _ => Err("must be a date like 2025-06-30, or null".into()),
+                .map_err(|_| InvalidValue::BadDate),
+            _ => Err(InvalidValue::NotDate),
         },
         FieldType::Progress => match value.as_i64() {
             Some(p) if (0..=100).contains(&p) => Ok(Value::from(p)),
-            _ => Err("must be a whole number from 0 to 100".into()),
+            _ => Err(InvalidValue::NotProgress),
         },
         FieldType::Amount => match value {
             Value::Null => Ok(Value::Null),
             _ => match value.as_f64() {
                 Some(a) if a.is_finite() && (0.0..1e12).contains(&a) => Ok(value.clone()),
-                _ => Err("must be a non-negative number (万元), or null".into()),
+                _ => Err(InvalidValue::NotAmount),
             },
         },
         FieldType::Attrs => match value {
             Value::Object(_) => Ok(value.clone()),
-            _ => Err("must be a JSON object".into()),
+            _ => Err(InvalidValue::NotObject),
         },
     }
 }
@@ -202,7 +244,12 @@ mod tests {
 
     #[test]
     fn reports_every_bad_field() {
-        let problems = parse_edit(&map(json!({"name": "", "progress": 120, "status": "accepted", "planned_start": "30/06/2025", "colour": 1})), &[]).unwrap_err();
+        let problems: Vec<String> = parse_edit(&map(json!({"name": "", "progress": 120, "status": "accepted", "planned_start": "30/06/2025", "colour": 1})), &[])
+        .unwrap_err()
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect();
         assert_eq!(
             problems,
             vec![

@@ -314,43 +314,42 @@ impl SiteKind {
     }
 
     /// Checks the geometry type; the message lists what the kind accepts.
-    pub fn check_geometry_type(self, found: GeomType) -> Result<(), String> {
+    pub fn check_geometry_type(self, found: GeomType) -> Result<(), WrongGeometryType> {
         if self.allowed_geometries().contains(&found) {
             return Ok(());
         }
-        let allowed: Vec<&str> = self.allowed_geometries().iter().map(|g| g.name()).collect();
-        Err(format!(
-            "wrong geometry type for kind {}: {} (allowed: {})",
-            self,
-            found.name(),
-            allowed.join(", ")
-        ))
+        Err(WrongGeometryType { kind: self, found })
     }
 
     /// Validates kind-specific attributes; every problem is reported, not just the first.
-    pub fn validate_attributes(self, attrs: &Map<String, Value>) -> Result<(), Vec<String>> {
+    pub fn validate_attributes(
+        self,
+        attrs: &Map<String, Value>,
+    ) -> Result<(), Vec<AttributeProblem>> {
         let specs = self.attributes();
         let mut problems = Vec::new();
         for spec in specs {
             match attrs.get(spec.name) {
                 None | Some(Value::Null) if spec.required => {
-                    problems.push(format!("missing required attribute {}", spec.name));
+                    problems.push(AttributeProblem::Missing(spec.name));
                 }
                 None | Some(Value::Null) => {}
                 Some(value) => {
                     if let Err(why) = check_value(spec.ty, value) {
-                        problems.push(format!("attribute {}: {why}", spec.name));
+                        problems.push(AttributeProblem::Invalid {
+                            name: spec.name,
+                            why,
+                        });
                     }
                 }
             }
         }
         for name in attrs.keys() {
             if !specs.iter().any(|s| s.name == name) {
-                let known: Vec<&str> = specs.iter().map(|s| s.name).collect();
-                problems.push(format!(
-                    "unknown attribute {name} for kind {self} (known: {})",
-                    known.join(", ")
-                ));
+                problems.push(AttributeProblem::Unknown {
+                    name: name.clone(),
+                    kind: self,
+                });
             }
         }
         if problems.is_empty() {
@@ -361,40 +360,88 @@ impl SiteKind {
     }
 }
 
-fn check_value(ty: AttrType, value: &Value) -> Result<(), String> {
+fn names(kind: SiteKind) -> String {
+    let names: Vec<&str> = kind.attributes().iter().map(|s| s.name).collect();
+    names.join(", ")
+}
+
+fn geometry_names(kind: SiteKind) -> String {
+    let names: Vec<&str> = kind.allowed_geometries().iter().map(|g| g.name()).collect();
+    names.join(", ")
+}
+
+/// A geometry type the kind does not accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("wrong geometry type for kind {kind}: {} (allowed: {})", found.name(), geometry_names(*kind))]
+pub struct WrongGeometryType {
+    pub kind: SiteKind,
+    pub found: GeomType,
+}
+
+/// One problem with a site's kind-specific attributes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttributeProblem {
+    #[error("missing required attribute {0}")]
+    Missing(&'static str),
+    #[error("attribute {name}: {why}")]
+    Invalid {
+        name: &'static str,
+        why: ValueProblem,
+    },
+    #[error("unknown attribute {name} for kind {kind} (known: {})", names(*kind))]
+    Unknown { name: String, kind: SiteKind },
+}
+
+/// Why a value does not fit its attribute's type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueProblem {
+    #[error("must be at most {0} characters")]
+    TooLong(usize),
+    #[error("must be text")]
+    NotText,
+    #[error("must be true or false")]
+    NotBool,
+    #[error("must be a number greater than 0")]
+    NotPositive,
+    #[error("must be one of {}", .0.join(", "))]
+    NotOneOf(&'static [&'static str]),
+    #[error("must be one of {}", .0.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))]
+    NotOneOfNumbers(&'static [i64]),
+    #[error("must be a list of text")]
+    NotTextList,
+    #[error("must be a non-empty list of {}", .0.join(", "))]
+    NotListOf(&'static [&'static str]),
+}
+
+fn check_value(ty: AttrType, value: &Value) -> Result<(), ValueProblem> {
+    use super::text::ATTRIBUTE_TEXT_MAX;
     match ty {
         AttrType::Text => match value {
-            Value::String(s) if s.chars().nth(super::text::ATTRIBUTE_TEXT_MAX).is_some() => {
-                Err(format!(
-                    "must be at most {} characters",
-                    super::text::ATTRIBUTE_TEXT_MAX
-                ))
+            Value::String(s) if s.chars().nth(ATTRIBUTE_TEXT_MAX).is_some() => {
+                Err(ValueProblem::TooLong(ATTRIBUTE_TEXT_MAX))
             }
             Value::String(_) => Ok(()),
-            _ => Err("must be text".into()),
+            _ => Err(ValueProblem::NotText),
         },
         AttrType::Bool => match value {
             Value::Bool(_) => Ok(()),
-            _ => Err("must be true or false".into()),
+            _ => Err(ValueProblem::NotBool),
         },
         AttrType::PositiveNumber => match value.as_f64() {
             Some(n) if n.is_finite() && n > 0.0 => Ok(()),
-            _ => Err("must be a number greater than 0".into()),
+            _ => Err(ValueProblem::NotPositive),
         },
         AttrType::Enum(allowed) => match value.as_str() {
             Some(s) if allowed.contains(&s) => Ok(()),
-            _ => Err(format!("must be one of {}", allowed.join(", "))),
+            _ => Err(ValueProblem::NotOneOf(allowed)),
         },
         AttrType::IntEnum(allowed) => match value.as_i64() {
             Some(n) if allowed.contains(&n) => Ok(()),
-            _ => {
-                let names: Vec<String> = allowed.iter().map(|n| n.to_string()).collect();
-                Err(format!("must be one of {}", names.join(", ")))
-            }
+            _ => Err(ValueProblem::NotOneOfNumbers(allowed)),
         },
         AttrType::TextList => match value {
             Value::Array(items) if items.iter().all(Value::is_string) => Ok(()),
-            _ => Err("must be a list of text".into()),
+            _ => Err(ValueProblem::NotTextList),
         },
         AttrType::EnumList(allowed) => match value {
             Value::Array(items)
@@ -405,10 +452,7 @@ fn check_value(ty: AttrType, value: &Value) -> Result<(), String> {
             {
                 Ok(())
             }
-            _ => Err(format!(
-                "must be a non-empty list of {}",
-                allowed.join(", ")
-            )),
+            _ => Err(ValueProblem::NotListOf(allowed)),
         },
     }
 }
@@ -419,15 +463,21 @@ impl fmt::Display for SiteKind {
     }
 }
 
+/// A name that is no site kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown site kind {given:?} (known: {})", KIND_NAMES.join(", "))]
+pub struct UnknownKind {
+    pub given: String,
+}
+
 impl FromStr for SiteKind {
-    type Err = String;
+    type Err = UnknownKind;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         SiteKind::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = SiteKind::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown site kind {s:?} (known: {})", names.join(", "))
+            .ok_or_else(|| UnknownKind {
+                given: s.to_string(),
             })
     }
 }
@@ -459,9 +509,12 @@ mod tests {
         assert_eq!(SiteKind::BlackOdorWater.validate_attributes(&ok), Ok(()));
 
         let bad = attrs(json!({"severity": "awful", "colour": "black"}));
-        let problems = SiteKind::BlackOdorWater
+        let problems: Vec<String> = SiteKind::BlackOdorWater
             .validate_attributes(&bad)
-            .unwrap_err();
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(
             problems,
             vec![
@@ -474,10 +527,11 @@ mod tests {
         assert!(SiteKind::Enterprise.validate_attributes(&sectors).is_err());
         let plot = attrs(json!({"plot_stage": "listed", "land_use_class": 3}));
         assert_eq!(
-            SiteKind::ContaminatedPlot.validate_attributes(&plot),
-            Err(vec![
-                "attribute land_use_class: must be one of 1, 2".to_string()
-            ])
+            SiteKind::ContaminatedPlot
+                .validate_attributes(&plot)
+                .unwrap_err()[0]
+                .to_string(),
+            "attribute land_use_class: must be one of 1, 2"
         );
     }
 
@@ -489,11 +543,11 @@ mod tests {
                 .is_ok()
         );
         assert_eq!(
-            SiteKind::River.check_geometry_type(GeomType::Point),
-            Err(
-                "wrong geometry type for kind river: Point (allowed: LineString, MultiLineString)"
-                    .into()
-            )
+            SiteKind::River
+                .check_geometry_type(GeomType::Point)
+                .unwrap_err()
+                .to_string(),
+            "wrong geometry type for kind river: Point (allowed: LineString, MultiLineString)"
         );
     }
 }

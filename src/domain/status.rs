@@ -92,15 +92,21 @@ impl fmt::Display for ProjectStatus {
     }
 }
 
+/// A name that is no project status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown project status {given:?} (known: {})", STATUS_NAMES.join(", "))]
+pub struct UnknownStatus {
+    pub given: String,
+}
+
 impl FromStr for ProjectStatus {
-    type Err = String;
+    type Err = UnknownStatus;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ProjectStatus::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = ProjectStatus::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown project status {s:?} (known: {})", names.join(", "))
+            .ok_or_else(|| UnknownStatus {
+                given: s.to_string(),
             })
     }
 }

@@ -412,9 +412,7 @@ async fn add_user(
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<users::UserListing>), AppError> {
     let password = body.password.into_inner();
-    let hash = password_work(&state, move || account::hash_password(&password))
-        .await?
-        .map_err(AppError::BadRequest)?;
+    let hash = password_work(&state, move || account::hash_password(&password)).await??;
     let username = body.username.as_str().trim();
     let mut tx = state.pool.begin().await?;
     users::create_user(&mut tx, username, body.role, &hash).await?;

@@ -101,9 +101,7 @@ pub fn etag(version: i32) -> String {
 
 /// Parses a `crs` parameter (default WGS84).
 pub fn parse_crs(crs: Option<&str>) -> Result<InputCrs, AppError> {
-    crs.map_or(Ok(InputCrs::Wgs84), |c| {
-        c.parse().map_err(AppError::BadRequest)
-    })
+    crs.map_or(Ok(InputCrs::Wgs84), |c| c.parse().map_err(AppError::from))
 }
 
 /// Parses one number of a query parameter, naming the parameter when it is not one.
@@ -124,7 +122,7 @@ pub async fn to_wgs84(
     x: f64,
     y: f64,
 ) -> Result<(f64, f64), AppError> {
-    crs.check_coordinate(x, y).map_err(AppError::BadRequest)?;
+    crs.check_coordinate(x, y)?;
     match crs {
         InputCrs::Gcj02 => Ok(gcj02_to_wgs84(x, y)),
         InputCrs::Wgs84 | InputCrs::Cgcs2000 => Ok((x, y)),

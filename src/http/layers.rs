@@ -5,6 +5,7 @@ use super::AppState;
 use super::extract::{ApiQuery, parse_page};
 use crate::db::layers;
 use crate::domain::SiteKind;
+use crate::domain::site_kind::UnknownKind;
 use crate::error::{AppError, Problem};
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -39,7 +40,7 @@ async fn layer(
     } else {
         let kind: SiteKind = layer
             .parse()
-            .map_err(|e: String| AppError::NotFound(format!("no layer {layer:?}: {e}")))?;
+            .map_err(|e: UnknownKind| AppError::NotFound(format!("no layer {layer:?}: {e}")))?;
         layers::site_layer(&state.pool, kind, limit, offset).await?
     };
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body))

@@ -75,7 +75,7 @@ async fn search_area(
     body: &Bytes,
     crs: InputCrs,
 ) -> Result<(PoolConnection<Postgres>, Vec<u8>, i32), AppError> {
-    let wkb = search_area_wkb(body, crs).map_err(AppError::BadRequest)?;
+    let wkb = search_area_wkb(body, crs)?;
     let srid = crs.postgis_srid().unwrap_or(4326);
     let mut conn = state.pool.acquire().await?;
     super::site_writes::check_geometry(&mut conn, &wkb, srid).await?;

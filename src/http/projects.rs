@@ -211,12 +211,7 @@ async fn create_project(
             "code must have 1 to 64 characters".into(),
         ));
     }
-    let status: ProjectStatus = body
-        .status
-        .as_deref()
-        .unwrap_or("planned")
-        .parse()
-        .map_err(AppError::BadRequest)?;
+    let status: ProjectStatus = body.status.as_deref().unwrap_or("planned").parse()?;
     let status_reason = body
         .status_reason
         .map(|r| r.trim().to_string())
@@ -229,7 +224,7 @@ async fn create_project(
     let mut all = body.fields;
     all.insert("name".into(), Value::String(body.name));
     all.insert("category".into(), Value::String(body.category));
-    let values = fields::parse_edit(&all, &[]).map_err(|p| AppError::BadRequest(p.join("; ")))?;
+    let values = fields::parse_edit(&all, &[])?;
     let new = NewProject {
         code,
         status,
@@ -273,8 +268,7 @@ async fn edit_project(
 ) -> Result<Response, AppError> {
     let version = expected_version(&headers, body.get("version").and_then(Value::as_i64))?;
     let note = note_of(&body)?;
-    let values: Vec<FieldValue> = fields::parse_edit(&body, &["version", "note"])
-        .map_err(|p| AppError::BadRequest(p.join("; ")))?;
+    let values: Vec<FieldValue> = fields::parse_edit(&body, &["version", "note"])?;
     let mut tx = state.pool.begin().await?;
     let (project, _changed) = projects::edit(
         &mut tx,
@@ -335,7 +329,7 @@ async fn transition(
     ApiJson(body): ApiJson<TransitionRequest>,
 ) -> Result<Response, AppError> {
     let version = expected_version(&headers, body.version)?;
-    let to: ProjectStatus = body.to.parse().map_err(AppError::BadRequest)?;
+    let to: ProjectStatus = body.to.parse()?;
     let note = body.note.as_str().trim();
     if note.is_empty() || note.chars().count() > 2000 {
         return Err(AppError::BadRequest(

@@ -93,7 +93,7 @@ pub async fn create(
     crs: InputCrs,
 ) -> Result<Site, AppError> {
     let feature = json!({ "type": "Feature", "properties": properties, "geometry": geometry });
-    let row = to_row(0, feature, ImportTarget::Site(kind), crs).map_err(AppError::BadRequest)?;
+    let row = to_row(0, feature, ImportTarget::Site(kind), crs)?;
     let srid = crs.postgis_srid().unwrap_or(4326);
     check_geometry(tx, &row.wkb, srid).await?;
     let id = sites::create(tx, kind.as_str(), &row, srid).await?;
@@ -138,7 +138,7 @@ pub async fn edit(
     change: SiteChange,
 ) -> Result<Site, AppError> {
     let current = lock_current(tx, id, kind, expected).await?;
-    let kind: SiteKind = current.kind.parse().map_err(AppError::BadRequest)?;
+    let kind: SiteKind = current.kind.parse()?;
     if let Some(code) = change.properties.get("code")
         && code.as_str() != Some(current.code.as_str())
     {
@@ -167,8 +167,7 @@ pub async fn edit(
         None => (current.geometry.0.clone(), InputCrs::Wgs84),
     };
     let feature = json!({ "type": "Feature", "properties": props, "geometry": geometry });
-    let row =
-        to_row(0, feature, ImportTarget::Site(kind), geometry_crs).map_err(AppError::BadRequest)?;
+    let row = to_row(0, feature, ImportTarget::Site(kind), geometry_crs)?;
     let srid = geometry_crs.postgis_srid().unwrap_or(4326);
     check_geometry(tx, &row.wkb, srid).await?;
     let new_geometry = (geometry_crs != InputCrs::Wgs84 || current.geometry.0 != geometry)

@@ -187,7 +187,7 @@ async fn create_site(
     ApiJson(body): ApiJson<NewSite>,
 ) -> Result<Response, AppError> {
     let crs = parse_crs(query.crs.as_deref())?;
-    let kind: SiteKind = body.kind.parse().map_err(AppError::BadRequest)?;
+    let kind: SiteKind = body.kind.parse()?;
     let mut tx = state.pool.begin().await?;
     let site = site_writes::create(
         &mut tx,

@@ -64,7 +64,7 @@ impl Walk<'_> {
             Err(reason) => Parsed::Rejected(Rejection {
                 index,
                 code: None,
-                reason,
+                reason: reason.to_string(),
             }),
         };
         if !(self.sink)(parsed) {

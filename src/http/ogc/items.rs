@@ -128,10 +128,8 @@ fn parse_filter(
         srid: crs.output.srid,
         flip_axes: crs.output.flip_axes,
     };
-    cql2::parse(text)
-        .and_then(|expr| SiteCql2::new(kind, audience, expr, crs))
-        .map(Some)
-        .map_err(|e| AppError::BadRequest(format!("filter: {e}")))
+    let expr = cql2::parse(text)?;
+    Ok(Some(SiteCql2::new(kind, audience, expr, crs)?))
 }
 
 /// An inclusive time range; `None` is an open end.
