@@ -190,6 +190,7 @@ bad_request_from!(
     crate::domain::account::PasswordError,
     crate::domain::status::UnknownStatus,
     crate::domain::project::FieldProblems,
+    crate::report::DateError,
 );
 
 /// A CQL2 filter that does not parse, or does not fit the collection: the problem says "filter:"

@@ -139,7 +139,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             out,
         } => {
             let as_of = as_of.unwrap_or_else(report::today);
-            report::check_dates(as_of, since).map_err(|e| anyhow::anyhow!(e))?;
+            report::check_dates(as_of, since)?;
             let built = report::build(&pool, as_of, since, lang).await?;
             let bytes = report::render::render(&built, format)?;
             match out {

@@ -65,30 +65,51 @@ fn empty_object() -> Value {
     Value::Object(Default::default())
 }
 
+/// A sample project whose history does not walk the lifecycle to its status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryError {
+    #[error("history is empty")]
+    Empty,
+    #[error("transition {from} → {to} on {at} is not allowed")]
+    NotAllowed {
+        from: ProjectStatus,
+        to: ProjectStatus,
+        at: NaiveDate,
+    },
+    #[error("history dates go backwards at {0}")]
+    Backwards(NaiveDate),
+    #[error("history ends at {last} but the project status is {status}")]
+    EndsElsewhere {
+        last: ProjectStatus,
+        status: ProjectStatus,
+    },
+}
+
 impl ProjectSeed {
     /// The history must start the project and walk the lifecycle to its current status.
-    pub fn check_history(&self) -> Result<(), String> {
-        let first = self.history.first().ok_or("history is empty")?;
+    pub fn check_history(&self) -> Result<(), HistoryError> {
+        let first = self.history.first().ok_or(HistoryError::Empty)?;
         let mut status = first.status;
         let mut at = first.at;
         for step in &self.history[1..] {
             if !status.can_move_to(step.status) {
-                return Err(format!(
-                    "transition {status} → {} on {} is not allowed",
-                    step.status, step.at
-                ));
+                return Err(HistoryError::NotAllowed {
+                    from: status,
+                    to: step.status,
+                    at: step.at,
+                });
             }
             if step.at < at {
-                return Err(format!("history dates go backwards at {}", step.at));
+                return Err(HistoryError::Backwards(step.at));
             }
             status = step.status;
             at = step.at;
         }
         if status != self.status {
-            return Err(format!(
-                "history ends at {status} but the project status is {}",
-                self.status
-            ));
+            return Err(HistoryError::EndsElsewhere {
+                last: status,
+                status: self.status,
+            });
         }
         Ok(())
     }

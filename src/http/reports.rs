@@ -78,7 +78,7 @@ async fn get_report(
     let since = parse_date("since", query.since.as_deref())?;
     let format = parse_choice(query.format.as_deref(), Format::Md)?;
     let lang = parse_choice(query.lang.as_deref(), Lang::Zh)?;
-    report::check_dates(as_of, since).map_err(AppError::BadRequest)?;
+    report::check_dates(as_of, since)?;
     let busy =
         || AppError::Busy("another report is being built; try again in a few seconds".into());
     let _turn = tokio::time::timeout(REPORT_QUEUE_WAIT, state.report_builds.acquire())

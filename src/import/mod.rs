@@ -141,7 +141,7 @@ pub async fn import_reader<R: std::io::Read + Send + 'static>(
     let crs_member = reader_task
         .await
         .map_err(|e| ImportError::Unreadable(format!("the reader stopped unexpectedly: {e}")))?
-        .map_err(ImportError::Unreadable)?;
+        .map_err(|e| ImportError::Unreadable(e.to_string()))?;
     if let Some(declared) = crs_member.as_ref().and_then(declared_crs)
         && declared != crs
     {

@@ -20,7 +20,7 @@ pub fn read_features<R: std::io::Read>(
     target: ImportTarget,
     crs: InputCrs,
     sink: &mut dyn FnMut(Parsed) -> bool,
-) -> Result<Option<Value>, String> {
+) -> Result<Option<Value>, NotGeoJson> {
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut state = Walk {
         target,
@@ -38,12 +38,25 @@ pub fn read_features<R: std::io::Read>(
     Ok(state.crs_member)
 }
 
-fn describe_json_error(e: &serde_json::Error, index: usize) -> String {
-    format!(
-        "the file is not valid GeoJSON near feature {index} (line {}, column {}): {e}",
-        e.line(),
-        e.column()
-    )
+/// A file that does not read as GeoJSON, with the place where reading stopped.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the file is not valid GeoJSON near feature {index} (line {line}, column {column}): {reason}"
+)]
+pub struct NotGeoJson {
+    pub index: usize,
+    pub line: usize,
+    pub column: usize,
+    pub reason: String,
+}
+
+fn describe_json_error(e: &serde_json::Error, index: usize) -> NotGeoJson {
+    NotGeoJson {
+        index,
+        line: e.line(),
+        column: e.column(),
+        reason: e.to_string(),
+    }
 }
 
 struct Walk<'a> {
@@ -237,8 +250,10 @@ mod tests {
             &mut |_| true,
         )
         .unwrap_err();
+        assert_eq!(err.index, 1);
         assert!(
-            err.starts_with("the file is not valid GeoJSON near feature 1"),
+            err.to_string()
+                .starts_with("the file is not valid GeoJSON near feature 1"),
             "{err}"
         );
     }

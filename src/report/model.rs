@@ -21,22 +21,31 @@ pub fn today() -> NaiveDate {
     (Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
+/// A date a report cannot be made for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    #[error("as_of {0} is before 1990-01-01")]
+    TooEarly(NaiveDate),
+    #[error("as_of {as_of} is in the future (today is {today})")]
+    Future { as_of: NaiveDate, today: NaiveDate },
+    #[error("since {since} must be before as_of {as_of}")]
+    SinceNotBefore { since: NaiveDate, as_of: NaiveDate },
+}
+
 /// Refuses dates a report cannot be made for, with a message that names the problem.
-pub fn check_dates(as_of: NaiveDate, since: Option<NaiveDate>) -> Result<(), String> {
+pub fn check_dates(as_of: NaiveDate, since: Option<NaiveDate>) -> Result<(), DateError> {
     let earliest = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(NaiveDate::MIN);
     if as_of < earliest {
-        return Err(format!("as_of {as_of} is before 1990-01-01"));
+        return Err(DateError::TooEarly(as_of));
     }
-    if as_of > today() {
-        return Err(format!(
-            "as_of {as_of} is in the future (today is {})",
-            today()
-        ));
+    let today = today();
+    if as_of > today {
+        return Err(DateError::Future { as_of, today });
     }
     if let Some(since) = since
         && since >= as_of
     {
-        return Err(format!("since {since} must be before as_of {as_of}"));
+        return Err(DateError::SinceNotBefore { since, as_of });
     }
     Ok(())
 }

@@ -87,16 +87,30 @@ fn layout_env() -> Environment<'static> {
     env
 }
 
-fn located(line: Option<usize>, detail: &str) -> String {
+/// A stored template that is refused or cannot be rendered; the message names the line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("line {line}: {detail}")]
+    AtLine { line: usize, detail: String },
+    #[error("{0}")]
+    Whole(String),
+    #[error("renders more than {} KB of text", MAX_SENTENCE_BYTES / 1024)]
+    TooLong,
+}
+
+fn located(line: Option<usize>, detail: &str) -> TemplateError {
     match line {
-        Some(line) => format!("line {line}: {detail}"),
-        None => detail.to_string(),
+        Some(line) => TemplateError::AtLine {
+            line,
+            detail: detail.to_string(),
+        },
+        None => TemplateError::Whole(detail.to_string()),
     }
 }
 
 /// Checks that a stored template compiles and keeps to the statements, operators and filters
 /// stored templates may use; the error names the line.
-pub fn check_template(source: &str) -> Result<(), String> {
+pub fn check_template(source: &str) -> Result<(), TemplateError> {
     use minijinja::machinery::{Token, WhitespaceConfig, tokenize};
     let mut previous: Option<Token> = None;
     for item in tokenize(
@@ -166,7 +180,11 @@ impl std::io::Write for Capped {
 
 /// Renders one sentence template against its figures; whitespace at the ends is trimmed. The
 /// template is checked first (a stored one may predate the rules), and its text is bounded.
-pub fn sentences(env: &Environment<'_>, source: &str, context: &Value) -> Result<String, String> {
+pub fn sentences(
+    env: &Environment<'_>,
+    source: &str,
+    context: &Value,
+) -> Result<String, TemplateError> {
     check_template(source)?;
     let template = env
         .template_from_str(source)
@@ -177,10 +195,7 @@ pub fn sentences(env: &Environment<'_>, source: &str, context: &Value) -> Result
     };
     let rendered = template.render_captured_to(JinjaValue::from_serialize(context), &mut out);
     if out.over {
-        return Err(format!(
-            "renders more than {} KB of text",
-            MAX_SENTENCE_BYTES / 1024
-        ));
+        return Err(TemplateError::TooLong);
     }
     rendered.map_err(|e| located(e.line(), e.detail().unwrap_or("cannot be rendered")))?;
     Ok(String::from_utf8_lossy(&out.text).trim().to_string())
@@ -593,7 +608,9 @@ mod tests {
             let source = format!("{{{{ x|{name} }}}}");
             let result = sentences(&env, &source, &context);
             assert!(
-                !result.as_ref().is_err_and(|e| e.contains("unknown filter")),
+                !result
+                    .as_ref()
+                    .is_err_and(|e| e.to_string().contains("unknown filter")),
                 "{name}: {result:?}"
             );
         }
@@ -623,7 +640,7 @@ mod tests {
     #[test]
     fn template_errors_name_the_line_and_loops_run_out_of_fuel() {
         let err = check_template("第一行\n{{ total ").err();
-        assert!(err.is_some_and(|e| e.starts_with("line 2")));
+        assert!(err.is_some_and(|e| e.to_string().starts_with("line 2")));
         let env = template_env();
         let endless =
             "{% for a in range(10000) %}{% for b in range(10000) %}x{% endfor %}{% endfor %}";
