@@ -5,7 +5,8 @@ use super::AppState;
 use super::access::Admin;
 use super::extract::{ApiQuery, parse_page, parse_time};
 use crate::db::audit::{self, AuditEntry, AuditFilter};
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
+use crate::http::problems::{BadInput, Forbidden, NotLoggedIn};
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -44,9 +45,9 @@ struct AuditPage {
 /// Every write, newest first (admin).
 #[utoipa::path(get, path = "/audit", tag = "auth", params(AuditQuery),
     responses((status = 200, description = "OK", body = AuditPage),
-              (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json")),
+              BadInput,
+              NotLoggedIn,
+              Forbidden),
     security(("session" = []), ("bearer" = [])))]
 async fn list_audit(
     Admin(_admin): Admin,

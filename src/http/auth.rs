@@ -10,6 +10,7 @@ use crate::db::users::{self, CurrentUser, TokenListing};
 use crate::domain::account::{self, Role};
 use crate::domain::text::{Bounded, PASSWORD_MAX, TOKEN_NAME_MAX, USERNAME_MAX, loggable};
 use crate::error::{AppError, Problem};
+use crate::http::problems::{BadInput, Conflict, Forbidden, NotFound, NotLoggedIn};
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -127,8 +128,8 @@ pub struct LoginRequest {
 /// before the password is checked: an attacker's failures lock the name only from the
 /// attacker's address, and never the real user logging in from another one.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, description = "OK", body = CurrentUser), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, description = "OK", body = CurrentUser), BadInput,
+              NotLoggedIn,
               (status = 429, description = "too many failed logins for this account from this address, or from this address; Retry-After says when to retry", body = Problem, content_type = "application/problem+json"),
               (status = 503, description = "too many password checks at once; retry shortly", body = Problem, content_type = "application/problem+json")))]
 async fn login(
@@ -253,7 +254,7 @@ async fn logout(
 
 /// The logged-in user.
 #[utoipa::path(get, path = "/auth/me", tag = "auth",
-    responses((status = 200, description = "OK", body = CurrentUser), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = CurrentUser), NotLoggedIn),
     security(("session" = []), ("bearer" = [])))]
 async fn me(Viewer(user): Viewer) -> Json<CurrentUser> {
     Json(user)
@@ -290,7 +291,7 @@ pub struct CreatedToken {
 
 /// Create a personal API token for scripts and QGIS (`Authorization: Bearer <token>`).
 #[utoipa::path(post, path = "/auth/tokens", tag = "auth", request_body = NewToken,
-    responses((status = 201, description = "created", body = CreatedToken), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, description = "created", body = CreatedToken), NotLoggedIn),
     security(("session" = []), ("bearer" = [])))]
 async fn create_token(
     Viewer(user): Viewer,
@@ -328,7 +329,7 @@ async fn create_token(
 
 /// Your tokens (an admin sees everyone's).
 #[utoipa::path(get, path = "/auth/tokens", tag = "auth",
-    responses((status = 200, description = "OK", body = Vec<TokenListing>), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = Vec<TokenListing>), NotLoggedIn),
     security(("session" = []), ("bearer" = [])))]
 async fn list_tokens(
     Viewer(user): Viewer,
@@ -340,8 +341,8 @@ async fn list_tokens(
 
 /// Revoke a token: its owner or an admin.
 #[utoipa::path(delete, path = "/auth/tokens/{id}", tag = "auth", params(("id" = i64, Path, description = "token id")),
-    responses((status = 204, description = "done, no content"), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")),
+    responses((status = 204, description = "done, no content"), NotLoggedIn,
+              Forbidden, NotFound),
     security(("session" = []), ("bearer" = [])))]
 async fn revoke_token(
     Viewer(user): Viewer,
@@ -379,8 +380,8 @@ pub fn user_routes() -> OpenApiRouter<AppState> {
 
 /// All users (admin).
 #[utoipa::path(get, path = "/users", tag = "auth",
-    responses((status = 200, description = "OK", body = Vec<users::UserListing>), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = Vec<users::UserListing>), NotLoggedIn,
+              Forbidden),
     security(("session" = []), ("bearer" = [])))]
 async fn list_users(
     Admin(_admin): Admin,
@@ -402,9 +403,9 @@ pub struct NewUser {
 
 /// Add a user (admin).
 #[utoipa::path(post, path = "/users", tag = "auth", request_body = NewUser,
-    responses((status = 201, description = "created", body = users::UserListing), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "conflicts with the current state", body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, description = "created", body = users::UserListing), BadInput,
+              NotLoggedIn, Forbidden,
+              Conflict),
     security(("session" = []), ("bearer" = [])))]
 async fn add_user(
     Admin(admin): Admin,
@@ -438,8 +439,8 @@ async fn add_user(
 
 /// Disable a user (admin): their sessions end and their tokens stop working.
 #[utoipa::path(post, path = "/users/{username}/disable", tag = "auth", params(("username" = String, Path)),
-    responses((status = 204, description = "done, no content"), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")),
+    responses((status = 204, description = "done, no content"), NotLoggedIn,
+              Forbidden, NotFound),
     security(("session" = []), ("bearer" = [])))]
 async fn disable_user(
     Admin(admin): Admin,

@@ -6,7 +6,8 @@ use super::extract::{ApiQuery, parse_page};
 use crate::db::layers;
 use crate::domain::SiteKind;
 use crate::domain::site_kind::UnknownKind;
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
+use crate::http::problems::{BadInput, NotFound};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -22,8 +23,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/layers/{layer}", tag = "layers",
     params(("layer" = String, Path, description = "a site kind or admin_area"), LayerQuery),
     responses((status = 200, description = "FeatureCollection", content_type = "application/geo+json", body = Object),
-              (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")))]
+              BadInput,
+              NotFound))]
 async fn layer(
     State(state): State<AppState>,
     Path(layer): Path<String>,

@@ -12,7 +12,8 @@ use crate::db::sites::{self, Site, SiteFilter};
 use crate::db::spatial::{self, SpatialFilter};
 use crate::domain::InputCrs;
 use crate::domain::geometry::search_area_wkb;
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
+use crate::http::problems::{BadInput, NotFound};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -47,7 +48,7 @@ pub struct LocateQuery {
 /// What is here: the town, the sites containing the point or within the radius (nearest
 /// first, geodesic metres), the key zones covering it, and the projects of those sites.
 #[utoipa::path(get, path = "/locate", tag = "location", params(LocateQuery),
-    responses((status = 200, description = "OK", body = Located), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Located), BadInput))]
 async fn locate_point(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<LocateQuery>,
@@ -122,7 +123,7 @@ pub struct ProjectMatch {
 /// the area's centre as `distance_m`.
 #[utoipa::path(post, path = "/sites/search", tag = "location", params(SearchQuery),
     request_body(content = Object, description = "GeoJSON Polygon or MultiPolygon (or a Feature with one)"),
-    responses((status = 200, description = "OK", body = SiteMatches), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = SiteMatches), BadInput))]
 async fn search_sites(
     State(state): State<AppState>,
     caller: Caller,
@@ -157,7 +158,7 @@ async fn search_sites(
 /// from the area's centre to the nearest of its sites inside.
 #[utoipa::path(post, path = "/projects/search", tag = "location", params(SearchQuery),
     request_body(content = Object, description = "GeoJSON Polygon or MultiPolygon (or a Feature with one)"),
-    responses((status = 200, description = "OK", body = ProjectMatches), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = ProjectMatches), BadInput))]
 async fn search_projects(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<SearchQuery>,
@@ -190,7 +191,7 @@ async fn search_projects(
 /// one with a live project; it is open while that work is in progress or suspended. The zone is
 /// cleared (归零) when no problem site is open.
 #[utoipa::path(get, path = "/zones/{id}/clearance", tag = "location", params(("id" = i64, Path, description = "site id of a key_zone")),
-    responses((status = 200, description = "OK", body = Clearance), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Clearance), NotFound))]
 async fn zone_clearance(
     State(state): State<AppState>,
     Path(id): Path<i64>,

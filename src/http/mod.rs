@@ -11,6 +11,7 @@ mod health;
 mod layers;
 mod locate;
 mod ogc;
+mod problems;
 mod projects;
 mod reports;
 mod server;

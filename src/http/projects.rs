@@ -15,7 +15,10 @@ use crate::domain::ProjectStatus;
 use crate::domain::project::{self as fields, CATEGORIES, FieldValue};
 use crate::domain::status::STATUS_NAMES;
 use crate::domain::text::{Bounded, NOTE_MAX};
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
+use crate::http::problems::{
+    BadInput, Conflict, Forbidden, NotFound, NotLoggedIn, Stale, VersionRequired,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -80,7 +83,7 @@ pub struct ProjectPage {
 
 /// List projects with filters, sorting and pagination.
 #[utoipa::path(get, path = "/projects", tag = "projects", params(ProjectQuery),
-    responses((status = 200, description = "OK", body = ProjectPage), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = ProjectPage), BadInput))]
 async fn list_projects(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ProjectQuery>,
@@ -137,7 +140,7 @@ fn with_etag(status: StatusCode, project: &Project) -> Response {
 /// Read one project; its version is the ETag.
 #[utoipa::path(get, path = "/projects/{id}", tag = "projects", params(("id" = i64, Path)),
     responses((status = 200, description = "OK", body = Project, headers(("ETag" = String, description = "the version, for If-Match"))),
-              (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")))]
+              NotFound))]
 async fn get_project(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -195,10 +198,10 @@ pub struct CreateProject {
 /// Create a project (editor).
 #[utoipa::path(post, path = "/projects", tag = "projects", request_body = CreateProject,
     responses((status = 201, description = "created", body = Project, headers(("ETag" = String), ("Location" = String))),
-              (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "conflicts with the current state", body = Problem, content_type = "application/problem+json")),
+              BadInput,
+              NotLoggedIn,
+              Forbidden,
+              Conflict),
     security(("session" = []), ("bearer" = [])))]
 async fn create_project(
     Editor(user): Editor,
@@ -253,11 +256,11 @@ async fn create_project(
 /// changed and recorded; a body that changes nothing records nothing.
 #[utoipa::path(patch, path = "/projects/{id}", tag = "projects", params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "the ETag you read")),
     request_body(content = Object, description = "fields to change, plus optional note and version"),
-    responses((status = 200, description = "OK", body = Project), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "not found", body = Problem, content_type = "application/problem+json"),
-              (status = 412, body = Problem, content_type = "application/problem+json", description = "stale version; `current` holds the current state"),
-              (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = Project), BadInput,
+              NotLoggedIn, Forbidden,
+              NotFound,
+              Stale,
+              VersionRequired),
     security(("session" = []), ("bearer" = [])))]
 async fn edit_project(
     Editor(user): Editor,
@@ -316,10 +319,10 @@ pub struct TransitionRequest {
 /// the transitions allowed from the current status.
 #[utoipa::path(post, path = "/projects/{id}/transitions", tag = "projects", params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
     request_body = TransitionRequest,
-    responses((status = 200, description = "OK", body = Project), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "not found", body = Problem, content_type = "application/problem+json"), (status = 409, description = "conflicts with the current state", body = Problem, content_type = "application/problem+json"),
-              (status = 412, description = "stale version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json"), (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = Project), BadInput,
+              NotLoggedIn, Forbidden,
+              NotFound, Conflict,
+              Stale, VersionRequired),
     security(("session" = []), ("bearer" = [])))]
 async fn transition(
     Editor(user): Editor,
@@ -365,10 +368,10 @@ pub struct ProgressRequest {
 /// Record progress (editor).
 #[utoipa::path(post, path = "/projects/{id}/progress", tag = "projects", params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
     request_body = ProgressRequest,
-    responses((status = 200, description = "OK", body = Project), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "not found", body = Problem, content_type = "application/problem+json"), (status = 412, description = "stale version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json"),
-              (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = Project), BadInput,
+              NotLoggedIn, Forbidden,
+              NotFound, Stale,
+              VersionRequired),
     security(("session" = []), ("bearer" = [])))]
 async fn set_progress(
     Editor(user): Editor,
@@ -413,10 +416,10 @@ pub struct LinkRequest {
 /// Link a site to the project (editor).
 #[utoipa::path(post, path = "/projects/{id}/sites", tag = "projects", params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
     request_body = LinkRequest,
-    responses((status = 200, description = "OK", body = Project), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "conflicts with the current state", body = Problem, content_type = "application/problem+json"), (status = 412, description = "stale version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json"),
-              (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = Project), NotLoggedIn,
+              Forbidden, NotFound,
+              Conflict, Stale,
+              VersionRequired),
     security(("session" = []), ("bearer" = [])))]
 async fn link_site(
     Editor(user): Editor,
@@ -444,9 +447,9 @@ async fn link_site(
 /// Unlink a site from the project (editor).
 #[utoipa::path(delete, path = "/projects/{id}/sites/{site_id}", tag = "projects",
     params(("id" = i64, Path), ("site_id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, description = "OK", body = Project), (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json"),
-              (status = 412, description = "stale version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json"), (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = Project), NotLoggedIn,
+              Forbidden, NotFound,
+              Stale, VersionRequired),
     security(("session" = []), ("bearer" = [])))]
 async fn unlink_site(
     Editor(user): Editor,
@@ -465,7 +468,7 @@ async fn unlink_site(
 
 /// The project's history, oldest first.
 #[utoipa::path(get, path = "/projects/{id}/history", tag = "projects", params(("id" = i64, Path)),
-    responses((status = 200, description = "OK", body = Vec<Event>), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Vec<Event>), NotFound))]
 async fn history(
     State(state): State<AppState>,
     Path(id): Path<i64>,

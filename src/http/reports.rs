@@ -10,6 +10,7 @@ use crate::domain::choice::{Choice, Format, Lang};
 use crate::domain::text::{Bounded, CODE_MAX};
 use crate::domain::{Audience, SiteKind};
 use crate::error::{AppError, Problem};
+use crate::http::problems::{BadInput, Forbidden, NotFound, NotLoggedIn};
 use crate::report;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -67,7 +68,7 @@ fn parse_choice<T: Choice>(value: Option<&str>, default: T) -> Result<T, AppErro
 #[utoipa::path(get, path = "/reports", tag = "reports", params(ReportQuery),
     responses((status = 200, description = "the report in the asked format (a download)",
                content(("text/markdown"), ("text/html"), ("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("application/json"))),
-              (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
+              BadInput,
               (status = 422, description = "a stored template cannot be rendered; the problem names it", body = Problem, content_type = "application/problem+json"),
               (status = 503, description = "another report is being built; retry after the Retry-After seconds", body = Problem, content_type = "application/problem+json")))]
 async fn get_report(
@@ -164,10 +165,10 @@ fn check_inventory(wanted: &[sql::InventoryWanted]) -> Result<(), AppError> {
 #[utoipa::path(put, path = "/report-templates/sections/{code}", tag = "reports", params(("code" = String, Path)),
     request_body = SectionTemplate,
     responses((status = 200, description = "stored", body = SectionTemplate),
-              (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")),
+              BadInput,
+              NotLoggedIn,
+              Forbidden,
+              NotFound),
     security(("session" = []), ("bearer" = [])))]
 async fn put_section(
     Admin(admin): Admin,
@@ -209,10 +210,10 @@ async fn put_section(
 #[utoipa::path(put, path = "/report-templates/programmes/{code}", tag = "reports", params(("code" = String, Path)),
     request_body = ProgrammeReportEdit,
     responses((status = 200, description = "stored", body = ProgrammeReportEdit),
-              (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"),
-              (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")),
+              BadInput,
+              NotLoggedIn,
+              Forbidden,
+              NotFound),
     security(("session" = []), ("bearer" = [])))]
 async fn put_programme_template(
     Admin(admin): Admin,

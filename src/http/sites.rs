@@ -18,6 +18,9 @@ use crate::domain::status::{REMEDIATION_STATES, STATUS_NAMES};
 use crate::domain::text::{Bounded, NOTE_MAX};
 use crate::domain::{Audience, SiteKind};
 use crate::error::{AppError, Problem};
+use crate::http::problems::{
+    BadInput, Conflict, Forbidden, NotFound, NotLoggedIn, Stale, VersionRequired,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -80,7 +83,7 @@ pub struct SitePage {
 
 /// List sites with filters, sorting and pagination.
 #[utoipa::path(get, path = "/sites", tag = "sites", params(SiteQuery),
-    responses((status = 200, description = "OK", body = SitePage), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = SitePage), BadInput))]
 async fn list_sites(
     State(state): State<AppState>,
     caller: Caller,
@@ -141,7 +144,7 @@ fn with_etag(status: StatusCode, site: &Site) -> Response {
 
 /// Read one site; its version is the ETag.
 #[utoipa::path(get, path = "/sites/{id}", tag = "sites", params(("id" = i64, Path)),
-    responses((status = 200, description = "OK", body = Site), (status = 404, description = "not found", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = Site), NotFound))]
 async fn get_site(
     State(state): State<AppState>,
     caller: Caller,
@@ -176,9 +179,9 @@ pub struct NewSite {
 
 /// Create a site (editor): a GeoJSON-like body with kind, properties and geometry.
 #[utoipa::path(post, path = "/sites", tag = "sites", params(CrsQuery), request_body = NewSite,
-    responses((status = 201, description = "created", body = Site), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "conflicts with the current state", body = Problem, content_type = "application/problem+json"), (status = 422, description = "refused by a data rule", body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, description = "created", body = Site), BadInput,
+              NotLoggedIn, Forbidden,
+              Conflict, (status = 422, description = "refused by a data rule", body = Problem, content_type = "application/problem+json")),
     security(("session" = []), ("bearer" = [])))]
 async fn create_site(
     Editor(user): Editor,
@@ -224,10 +227,10 @@ pub struct SiteEdit {
 /// Edit a site's attributes and geometry (editor). Needs If-Match (or `version`).
 #[utoipa::path(patch, path = "/sites/{id}", tag = "sites", params(("id" = i64, Path), CrsQuery, ("If-Match" = Option<String>, Header)),
     request_body = SiteEdit,
-    responses((status = 200, description = "OK", body = Site), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"),
-              (status = 401, description = "not logged in", body = Problem, content_type = "application/problem+json"), (status = 403, description = "the caller's role does not allow this", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "not found", body = Problem, content_type = "application/problem+json"), (status = 412, description = "stale version: nothing changed; `current` holds the current state", body = Problem, content_type = "application/problem+json"),
-              (status = 428, description = "no version given (If-Match or version)", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = Site), BadInput,
+              NotLoggedIn, Forbidden,
+              NotFound, Stale,
+              VersionRequired),
     security(("session" = []), ("bearer" = [])))]
 async fn edit_site(
     Editor(user): Editor,

@@ -8,10 +8,11 @@ use crate::domain::crs::{CRS84, OFFERED};
 use crate::domain::site_kind::{AttrType, KIND_NAMES};
 use crate::domain::status::STATUS_NAMES;
 use crate::domain::{Audience, SiteKind};
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
 use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::guard::BaseUrl;
+use crate::http::problems::NotFound;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -92,7 +93,7 @@ pub async fn collections(
     })))
 }
 
-#[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", params(("id" = String, Path, description = "collection id")), responses((status = 200, description = "extent, CRSs and links of the collection", body = Object), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", params(("id" = String, Path, description = "collection id")), responses((status = 200, description = "extent, CRSs and links of the collection", body = Object), NotFound))]
 pub async fn collection(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -160,7 +161,7 @@ fn attribute_schema(ty: AttrType) -> Value {
 }
 
 /// The attribute filters items accept, as a JSON Schema.
-#[utoipa::path(get, path = "/ogc/collections/{id}/queryables", tag = "ogc", params(("id" = String, Path, description = "collection id")), responses((status = 200, description = "what filters can name, as JSON Schema", body = Object, content_type = "application/schema+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/ogc/collections/{id}/queryables", tag = "ogc", params(("id" = String, Path, description = "collection id")), responses((status = 200, description = "what filters can name, as JSON Schema", body = Object, content_type = "application/schema+json"), NotFound))]
 pub async fn queryables(
     caller: Caller,
     Path(id): Path<String>,

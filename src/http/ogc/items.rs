@@ -11,11 +11,12 @@ use crate::domain::crs::OfferedCrs;
 use crate::domain::status::STATUS_NAMES;
 use crate::domain::time::parse_instant;
 use crate::domain::{Audience, cql2};
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
 use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::extract::{ApiQuery, etag, parse_list, parse_page, parse_spatial};
 use crate::http::guard::BaseUrl;
+use crate::http::problems::{BadInput, NotFound};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
@@ -164,7 +165,7 @@ fn bbox_in_x_first(bbox: &str, crs: &OfferedCrs) -> Result<String, AppError> {
     }
 }
 
-#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "collection id"), ItemsQuery), responses((status = 200, description = "a page of features with numberMatched, numberReturned and next/prev links; Content-Crs names the CRS", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "collection id"), ItemsQuery), responses((status = 200, description = "a page of features with numberMatched, numberReturned and next/prev links; Content-Crs names the CRS", body = Object, content_type = "application/geo+json"), BadInput, NotFound))]
 pub async fn items(
     State(state): State<AppState>,
     caller: Caller,
@@ -336,7 +337,7 @@ pub struct ItemQuery {
     crs: Option<String>,
 }
 
-#[utoipa::path(get, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path, description = "collection id"), ("feature_id" = String, Path), ItemQuery), responses((status = 200, description = "the feature; for sites, its version as ETag", body = Object, content_type = "application/geo+json"), (status = 400, description = "bad input, named in the problem", body = Problem, content_type = "application/problem+json"), (status = 404, description = "no such collection or feature", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path, description = "collection id"), ("feature_id" = String, Path), ItemQuery), responses((status = 200, description = "the feature; for sites, its version as ETag", body = Object, content_type = "application/geo+json"), BadInput, NotFound))]
 pub async fn item(
     State(state): State<AppState>,
     caller: Caller,
