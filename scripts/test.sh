@@ -41,12 +41,14 @@ for _ in $(seq 100); do
     sleep 0.2
 done
 say "validating the OpenAPI document"
-"$OPENAPI_VENV/bin/python" - "http://127.0.0.1:$port/api/openapi.json" <<'PY'
+"$OPENAPI_VENV/bin/python" - "http://127.0.0.1:$port" <<'PY'
 import json, sys, urllib.request
 from openapi_spec_validator import validate
-document = json.load(urllib.request.urlopen(sys.argv[1]))
-validate(document)
-print(f"OpenAPI {document['openapi']} document valid: {len(document['paths'])} paths")
+# the whole service (3.1) and the OGC API's own definition (3.0)
+for path in ["/api/openapi.json", "/ogc/api"]:
+    document = json.load(urllib.request.urlopen(sys.argv[1] + path))
+    validate(document)
+    print(f"{path}: OpenAPI {document['openapi']} document valid: {len(document['paths'])} paths")
 PY
 say "running the browser tests"
 (cd web && BASE_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 --test-timeout=180000 tests/)

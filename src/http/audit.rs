@@ -3,7 +3,7 @@
 
 use super::AppState;
 use super::access::Admin;
-use super::extract::{ApiQuery, parse_page, parse_time};
+use super::extract::{ApiQuery, MAX_PAGE, parse_page, parse_time};
 use crate::db::audit::{self, AuditEntry, AuditFilter};
 use crate::error::AppError;
 use crate::http::problems::{BadInput, Forbidden, NotLoggedIn};
@@ -32,7 +32,9 @@ struct AuditQuery {
     /// before this time
     until: Option<String>,
     /// 1 to 1000, default 100
+    #[param(schema_with = crate::http::schemas::limit_page)]
     limit: Option<String>,
+    #[param(schema_with = crate::http::schemas::offset)]
     offset: Option<String>,
 }
 
@@ -70,7 +72,12 @@ async fn list_audit(
         since: parse_time("since", query.since.as_deref())?,
         until: parse_time("until", query.until.as_deref())?,
     };
-    let (limit, offset) = parse_page(query.limit.as_deref(), query.offset.as_deref(), 100, 1000)?;
+    let (limit, offset) = parse_page(
+        query.limit.as_deref(),
+        query.offset.as_deref(),
+        100,
+        MAX_PAGE,
+    )?;
     let mut conn = state.pool.acquire().await?;
     let (total, items) = audit::list(&mut conn, &filter, limit, offset).await?;
     Ok(Json(AuditPage { total, items }))

@@ -256,6 +256,14 @@ pub fn parse_list(
     Ok(items)
 }
 
+/// The largest page of the JSON lists.
+pub const MAX_PAGE: i64 = 1000;
+/// The largest page of whole layers and OGC items.
+pub const MAX_FEATURES: i64 = 10_000;
+
+/// The largest `offset` of a page.
+pub const MAX_OFFSET: i64 = 10_000_000;
+
 /// `limit` (default and maximum given) and `offset` (default 0).
 pub fn parse_page(
     limit: Option<&str>,
@@ -277,7 +285,7 @@ pub fn parse_page(
     let offset = match offset {
         None => 0,
         Some(o) => match o.trim().parse::<i64>() {
-            Ok(n) if (0..=10_000_000).contains(&n) => n,
+            Ok(n) if (0..=MAX_OFFSET).contains(&n) => n,
             _ => {
                 return Err(AppError::BadRequest(format!(
                     "offset must be a whole number from 0, got {o:?}"

@@ -2,7 +2,7 @@
 //! ones will come from vector tiles).
 
 use super::AppState;
-use super::extract::{ApiQuery, parse_page};
+use super::extract::{ApiQuery, MAX_FEATURES, parse_page};
 use crate::db::layers;
 use crate::domain::SiteKind;
 use crate::domain::site_kind::UnknownKind;
@@ -47,15 +47,13 @@ async fn layer(
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body))
 }
 
-/// The most features one layer response holds: the map page draws layers up to 5,000 sites as
-/// GeoJSON and larger ones from vector tiles; a client wanting more pages with `offset`.
-pub const MAX_FEATURES: i64 = 10_000;
-
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LayerQuery {
     /// 1 to 10000, default 10000
+    #[param(schema_with = crate::http::schemas::limit_features)]
     limit: Option<String>,
     /// features to skip (in id order), default 0
+    #[param(schema_with = crate::http::schemas::offset)]
     offset: Option<String>,
 }

@@ -40,8 +40,10 @@ pub struct LocateQuery {
     /// latitude (or northing)
     lat: Option<String>,
     /// metres, default 200, at most 50000
+    #[param(schema_with = crate::http::schemas::radius)]
     radius: Option<String>,
     /// EPSG:4326 (default), EPSG:4490, EPSG:4549, EPSG:4528 or gcj02
+    #[param(schema_with = crate::http::schemas::crs)]
     crs: Option<String>,
 }
 
@@ -94,8 +96,10 @@ async fn search_area(
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// CRS of the polygon: EPSG:4326 (default), EPSG:4490, EPSG:4549, EPSG:4528 or gcj02
+    #[param(schema_with = crate::http::schemas::crs)]
     crs: Option<String>,
     /// 1 to 1000, default 200
+    #[param(schema_with = crate::http::schemas::limit_page)]
     limit: Option<String>,
 }
 
@@ -132,7 +136,8 @@ async fn search_sites(
 ) -> Result<Json<SiteMatches>, AppError> {
     let crs = parse_crs(query.crs.as_deref())?;
     let (mut conn, wkb, srid) = search_area(&state, &body, crs).await?;
-    let (limit, _) = super::extract::parse_page(query.limit.as_deref(), None, 200, 1000)?;
+    let (limit, _) =
+        super::extract::parse_page(query.limit.as_deref(), None, 200, super::extract::MAX_PAGE)?;
     let filter = SiteFilter {
         spatial: Some(SpatialFilter::Intersects {
             wkb: wkb.clone(),
@@ -166,7 +171,8 @@ async fn search_projects(
 ) -> Result<Json<ProjectMatches>, AppError> {
     let crs = parse_crs(query.crs.as_deref())?;
     let (mut conn, wkb, srid) = search_area(&state, &body, crs).await?;
-    let (limit, _) = super::extract::parse_page(query.limit.as_deref(), None, 200, 1000)?;
+    let (limit, _) =
+        super::extract::parse_page(query.limit.as_deref(), None, 200, super::extract::MAX_PAGE)?;
     let filter = ProjectFilter {
         spatial: Some(SpatialFilter::Intersects {
             wkb: wkb.clone(),

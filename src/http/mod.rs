@@ -14,6 +14,7 @@ mod ogc;
 mod problems;
 mod projects;
 mod reports;
+mod schemas;
 mod server;
 mod settings;
 mod site_writes;

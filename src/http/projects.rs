@@ -4,8 +4,8 @@
 use super::AppState;
 use super::access::Editor;
 use super::extract::{
-    ApiJson, ApiQuery, etag, expected_version, parse_list, parse_page, parse_sort, parse_spatial,
-    parse_time,
+    ApiJson, ApiQuery, MAX_PAGE, etag, expected_version, parse_list, parse_page, parse_sort,
+    parse_spatial, parse_time,
 };
 use crate::db::events::{self, Event};
 use crate::db::projects::{
@@ -44,8 +44,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct ProjectQuery {
     /// comma-separated statuses
+    #[param(schema_with = crate::http::schemas::statuses)]
     status: Option<String>,
     /// comma-separated categories: air, water, soil, ecology, safety
+    #[param(schema_with = crate::http::schemas::categories)]
     category: Option<String>,
     /// comma-separated programme codes
     programme: Option<String>,
@@ -58,17 +60,22 @@ pub struct ProjectQuery {
     /// x,y: projects with a site within `radius` metres
     near: Option<String>,
     /// metres, default 200, at most 50000
+    #[param(schema_with = crate::http::schemas::radius)]
     radius: Option<String>,
     /// minx,miny,maxx,maxy: projects with a site in the box
     bbox: Option<String>,
     /// CRS of near and bbox: EPSG:4326 (default), EPSG:4490, EPSG:4549, EPSG:4528 or gcj02
+    #[param(schema_with = crate::http::schemas::crs)]
     crs: Option<String>,
     /// projects linked to this site id
     site: Option<i64>,
     /// code, name, status, progress, updated_at or planned_end; prefix - for descending
+    #[param(schema_with = crate::http::schemas::project_sorts)]
     sort: Option<String>,
     /// 1 to 1000, default 50
+    #[param(schema_with = crate::http::schemas::limit_page)]
     limit: Option<String>,
+    #[param(schema_with = crate::http::schemas::offset)]
     offset: Option<String>,
 }
 
@@ -109,7 +116,12 @@ async fn list_projects(
         site_id: query.site,
     };
     let sort = parse_sort(query.sort.as_deref(), &SORTS, "code")?;
-    let (limit, offset) = parse_page(query.limit.as_deref(), query.offset.as_deref(), 50, 1000)?;
+    let (limit, offset) = parse_page(
+        query.limit.as_deref(),
+        query.offset.as_deref(),
+        50,
+        MAX_PAGE,
+    )?;
     let mut conn = state.pool.acquire().await?;
     let (total, items) = projects::list(&mut conn, &filter, sort, limit, offset).await?;
     Ok(Json(ProjectPage {

@@ -37,12 +37,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 struct ReportQuery {
     /// the report date, YYYY-MM-DD (end of that day, China time); today when absent
+    #[param(schema_with = crate::http::schemas::date)]
     as_of: Option<String>,
     /// md, html, csv, xlsx or json; md when absent
+    #[param(schema_with = crate::http::schemas::report_format)]
     format: Option<String>,
     /// zh or en; zh when absent
+    #[param(schema_with = crate::http::schemas::report_lang)]
     lang: Option<String>,
     /// add what changed after this date, YYYY-MM-DD
+    #[param(schema_with = crate::http::schemas::date)]
     since: Option<String>,
 }
 

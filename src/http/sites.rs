@@ -5,8 +5,8 @@ use super::AppState;
 use super::access::Editor;
 use super::auth::Caller;
 use super::extract::{
-    ApiJson, ApiQuery, etag, expected_version, parse_crs, parse_list, parse_page, parse_sort,
-    parse_spatial, parse_time,
+    ApiJson, ApiQuery, MAX_PAGE, etag, expected_version, parse_crs, parse_list, parse_page,
+    parse_sort, parse_spatial, parse_time,
 };
 use super::site_writes::{self, PropertyMode, SiteChange, not_found};
 use crate::db::events::{self, SiteEvent};
@@ -42,12 +42,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct SiteQuery {
     /// comma-separated site kinds
+    #[param(schema_with = crate::http::schemas::kinds)]
     kind: Option<String>,
     /// comma-separated remediation states: none, in_progress, done, suspended
+    #[param(schema_with = crate::http::schemas::remediation_states)]
     state: Option<String>,
     /// comma-separated statuses of a linked project
+    #[param(schema_with = crate::http::schemas::statuses)]
     status: Option<String>,
     /// comma-separated categories of a linked project
+    #[param(schema_with = crate::http::schemas::categories)]
     category: Option<String>,
     /// comma-separated programme codes of a linked project
     programme: Option<String>,
@@ -57,19 +61,25 @@ pub struct SiteQuery {
     project: Option<i64>,
     /// text in the name or code
     q: Option<String>,
+
     updated_since: Option<String>,
     /// x,y: sites within `radius` metres, nearest first
     near: Option<String>,
     /// metres, default 200, at most 50000
+    #[param(schema_with = crate::http::schemas::radius)]
     radius: Option<String>,
     /// minx,miny,maxx,maxy
     bbox: Option<String>,
     /// CRS of near and bbox: EPSG:4326 (default), EPSG:4490, EPSG:4549, EPSG:4528 or gcj02
+    #[param(schema_with = crate::http::schemas::crs)]
     crs: Option<String>,
     /// code, name, kind, updated_at or distance (with near; the default then); - for descending
+    #[param(schema_with = crate::http::schemas::site_sorts)]
     sort: Option<String>,
     /// 1 to 1000, default 50
+    #[param(schema_with = crate::http::schemas::limit_page)]
     limit: Option<String>,
+    #[param(schema_with = crate::http::schemas::offset)]
     offset: Option<String>,
 }
 
@@ -119,7 +129,12 @@ async fn list_sites(
         ..SiteFilter::default()
     };
     let sort = parse_sort(query.sort.as_deref(), &SORTS, default_sort)?;
-    let (limit, offset) = parse_page(query.limit.as_deref(), query.offset.as_deref(), 50, 1000)?;
+    let (limit, offset) = parse_page(
+        query.limit.as_deref(),
+        query.offset.as_deref(),
+        50,
+        MAX_PAGE,
+    )?;
     let mut conn = state.pool.acquire().await?;
     let (total, items) = sites::list(&mut conn, &filter, sort, limit, offset).await?;
     let audience = caller.audience();
@@ -162,6 +177,7 @@ async fn get_site(
 #[into_params(parameter_in = Query)]
 pub struct CrsQuery {
     /// CRS of the geometry: EPSG:4326 (default), EPSG:4490, EPSG:4549, EPSG:4528 or gcj02
+    #[param(schema_with = crate::http::schemas::crs)]
     crs: Option<String>,
 }
 

@@ -1242,6 +1242,7 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
         "/api/report-templates/sections/{code}",
         "/api/report-templates/programmes/{code}",
         "/ogc",
+        "/ogc/api",
         "/ogc/conformance",
         "/ogc/collections",
         "/ogc/collections/{id}",
@@ -1253,7 +1254,7 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }
-    assert_eq!(paths.len(), 39);
+    assert_eq!(paths.len(), 40);
     let item = &doc["paths"]["/ogc/collections/{id}/items/{feature_id}"];
     for method in ["get", "put", "patch", "delete", "options"] {
         assert!(item[method].is_object(), "{method} of an OGC item");

@@ -15,6 +15,7 @@ mod import;
 mod ogc;
 mod ogc_edit;
 mod ogc_filter;
+mod openapi;
 mod report;
 mod security;
 mod seed;

@@ -19,13 +19,38 @@ async fn landing_conformance_and_collections(pool: PgPool) {
         .iter()
         .map(|l| l["rel"].as_str().unwrap())
         .collect();
-    assert_eq!(rels, ["self", "service-desc", "conformance", "data"]);
+    assert_eq!(
+        rels,
+        [
+            "self",
+            "service-desc",
+            "service-desc",
+            "conformance",
+            "data"
+        ]
+    );
+    // the OGC API's own definition, in OpenAPI 3.0 (the oas30 class)
+    let definition = api.get("/ogc/api").await;
+    assert_eq!(
+        definition.headers["content-type"],
+        "application/vnd.oai.openapi+json;version=3.0"
+    );
+    assert_eq!(definition.body["openapi"], "3.0.3");
+    let paths: Vec<&String> = definition.body["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert!(paths.iter().all(|p| p.starts_with("/ogc")), "{paths:?}");
+    assert!(paths.len() >= 7, "{paths:?}");
+    assert!(!definition.body.to_string().contains("\"null\""));
     let conformance = api.get("/ogc/conformance").await.body;
     assert_eq!(
         conformance["conformsTo"],
         serde_json::json!([
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
             "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
             "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
             "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",

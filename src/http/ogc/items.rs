@@ -44,7 +44,7 @@ pub const ESTIMATE_MATCHES_ABOVE: i64 = 100_000;
 
 /// Default and largest page of items.
 pub const DEFAULT_LIMIT: i64 = 100;
-pub const MAX_LIMIT: i64 = 10_000;
+pub const MAX_LIMIT: i64 = crate::http::extract::MAX_FEATURES;
 
 /// A site as a GeoJSON feature: core fields and its kind's attributes as properties.
 pub fn feature(site: Site) -> Value {
@@ -83,24 +83,33 @@ fn only(mut feature: Value, wanted: &[String]) -> Value {
 pub struct ItemsQuery {
     bbox: Option<String>,
     #[serde(rename = "bbox-crs")]
+    #[param(schema_with = crate::http::schemas::ogc_crs)]
     bbox_crs: Option<String>,
+    #[param(schema_with = crate::http::schemas::ogc_crs)]
     crs: Option<String>,
+    #[param(schema_with = crate::http::schemas::limit_features)]
     limit: Option<String>,
+    #[param(schema_with = crate::http::schemas::offset)]
     offset: Option<String>,
     /// an instant or an interval (`a/b`, `../b`, `a/..`) on the last update
     datetime: Option<String>,
     /// comma-separated property names to return
     properties: Option<String>,
     /// queryables: status of a linked project, town code, programme code (comma-separated)
+    #[param(schema_with = crate::http::schemas::statuses)]
     status: Option<String>,
+
     town: Option<String>,
+
     programme: Option<String>,
     /// a CQL2 text filter (OGC API - Features Part 3), site collections only
     filter: Option<String>,
     #[serde(rename = "filter-lang")]
+    #[param(schema_with = crate::http::schemas::filter_lang)]
     filter_lang: Option<String>,
     /// the CRS of the filter's geometry literals (default CRS84)
     #[serde(rename = "filter-crs")]
+    #[param(schema_with = crate::http::schemas::ogc_crs)]
     filter_crs: Option<String>,
 }
 
@@ -334,6 +343,7 @@ pub async fn items(
 #[into_params(parameter_in = Query)]
 pub struct ItemQuery {
     /// the CRS of the returned geometry (default CRS84)
+    #[param(schema_with = crate::http::schemas::ogc_crs)]
     crs: Option<String>,
 }
 

@@ -11,7 +11,8 @@ pub async fn landing(BaseUrl(base): BaseUrl) -> axum::Json<Value> {
         "description": "Sites of an environmental bureau's remediation work: rivers, black-odor water bodies, contaminated plots, key zones, monitoring sections, outfalls, enterprises and facilities.",
         "links": [
             link(format!("{base}/ogc"), "self", "application/json", "this document"),
-            link(format!("{base}/api/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.1", "the API definition"),
+            link(format!("{base}/ogc/api"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the definition of this API (OpenAPI 3.0)"),
+            link(format!("{base}/api/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.1", "the definition of the whole service (OpenAPI 3.1)"),
             link(format!("{base}/ogc/conformance"), "conformance", "application/json", "conformance classes"),
             link(format!("{base}/ogc/collections"), "data", "application/json", "the collections"),
         ],
@@ -24,6 +25,7 @@ pub async fn conformance() -> axum::Json<Value> {
         "conformsTo": [
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
             "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
             "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
             "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",

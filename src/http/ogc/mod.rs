@@ -8,6 +8,7 @@ mod collections;
 mod edit;
 mod items;
 mod landing;
+mod oas30;
 
 use super::AppState;
 use crate::domain::crs::{self, OFFERED, OfferedCrs};
@@ -21,27 +22,32 @@ use utoipa::OpenApi;
 
 /// The OGC API paths of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(
-    landing::landing,
-    landing::conformance,
-    collections::collections,
-    collections::collection,
-    collections::queryables,
-    items::items,
-    items::item,
-    edit::create_item,
-    edit::replace_item,
-    edit::patch_item,
-    edit::delete_item,
-    edit::items_options,
-    edit::item_options,
-))]
+#[openapi(
+    paths(
+        api,
+        landing::landing,
+        landing::conformance,
+        collections::collections,
+        collections::collection,
+        collections::queryables,
+        items::items,
+        items::item,
+        edit::create_item,
+        edit::replace_item,
+        edit::patch_item,
+        edit::delete_item,
+        edit::items_options,
+        edit::item_options,
+    ),
+    components(schemas(crate::error::Problem))
+)]
 pub struct OgcDoc;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/ogc", get(landing::landing))
         .route("/ogc/conformance", get(landing::conformance))
+        .route("/ogc/api", get(api))
         .route("/ogc/collections", get(collections::collections))
         .route("/ogc/collections/{id}", get(collections::collection))
         .route(
@@ -62,6 +68,28 @@ pub fn routes() -> Router<AppState> {
                 .delete(edit::delete_item)
                 .options(edit::item_options),
         )
+}
+
+/// The OGC API definition: the `/ogc` paths as OpenAPI 3.0, rendered once.
+#[utoipa::path(get, path = "/ogc/api", tag = "ogc", responses((status = 200, description = "the OGC API's paths as an OpenAPI 3.0 document", body = Object, content_type = "application/vnd.oai.openapi+json;version=3.0")))]
+async fn api() -> Response {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let document = DOCUMENT.get_or_init(|| {
+        let mut doc = OgcDoc::openapi();
+        doc.info.title = "remediation-tracker OGC API - Features".into();
+        doc.info.description = Some(
+            "OGC API - Features (Parts 1 to 4) over every layer of remediation-tracker".into(),
+        );
+        oas30::render(serde_json::to_value(doc).unwrap_or(Value::Null))
+    });
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/vnd.oai.openapi+json;version=3.0",
+        )],
+        axum::Json(document.clone()),
+    )
+        .into_response()
 }
 
 /// CRS84, the CRS of GeoJSON and of storage.
