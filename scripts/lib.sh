@@ -101,6 +101,18 @@ ensure_database_server() {
     TEST_DATABASE_URL="postgres://tracker_test:tracker_test@127.0.0.1:$port/remediation_tracker_test"
 }
 
+# A cargo tool at a pinned version, built once into target/tools (a debug build: these tools
+# check, they need no speed). Sets TOOLS_BIN.
+ensure_cargo_tool() {
+    local crate=$1 version=$2 binary=$3
+    shift 3
+    TOOLS_BIN=$ROOT/target/tools/bin
+    if ! "$TOOLS_BIN/$binary" --version 2>/dev/null | grep -qF "$version"; then
+        say "building $crate $version (once)"
+        cargo install --quiet --locked --debug --root "$ROOT/target/tools" --version "$version" "$@" "$crate"
+    fi
+}
+
 ensure_web_packages() {
     if ! command -v npm >/dev/null; then
         apt_install nodejs npm

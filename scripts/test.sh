@@ -10,9 +10,12 @@ ensure_web_packages
 ensure_browser
 ensure_openapi_validator
 
-say "checking the formatting and the lints"
+ensure_cargo_tool cargo-deny 0.20.2 cargo-deny --no-default-features
+
+say "checking the formatting, the lints and the dependencies' licences and sources"
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets --quiet -- -D warnings
+"$TOOLS_BIN/cargo-deny" --log-level error check licenses bans sources
 
 export DATABASE_URL=$TEST_DATABASE_URL
 say "creating and migrating the test database"
