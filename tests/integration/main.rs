@@ -8,6 +8,7 @@ mod api;
 mod cli;
 mod common;
 mod constraints;
+mod cql2_differential;
 mod hardening;
 mod hostile;
 mod http;
