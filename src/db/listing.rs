@@ -1,11 +1,11 @@
 //! Pieces shared by the list queries: a filter on one column, text search, and ordering and
-//! paging from a whitelist of sortable columns. Column names come from the callers' constants,
-//! never from input; values are always bound.
+//! paging from a whitelist of sortable columns. Column names are `&'static str`, so the compiler
+//! proves they come from the code's constants, never from input; values are always bound.
 
 use sqlx::{Postgres, QueryBuilder};
 
 /// `AND column = ANY($n)` when values are given.
-pub fn push_any(q: &mut QueryBuilder<'_, Postgres>, column: &str, values: &[String]) {
+pub fn push_any(q: &mut QueryBuilder<'_, Postgres>, column: &'static str, values: &[String]) {
     if !values.is_empty() {
         q.push(format!(" AND {column} = ANY("))
             .push_bind(values.to_vec())
@@ -14,7 +14,7 @@ pub fn push_any(q: &mut QueryBuilder<'_, Postgres>, column: &str, values: &[Stri
 }
 
 /// `AND (a ILIKE $n OR b ILIKE $n …)`, with the text's own wildcards escaped.
-pub fn push_text(q: &mut QueryBuilder<'_, Postgres>, columns: &[&str], text: &str) {
+pub fn push_text(q: &mut QueryBuilder<'_, Postgres>, columns: &[&'static str], text: &str) {
     let pattern = format!(
         "%{}%",
         text.replace('\\', "\\\\")
@@ -36,9 +36,9 @@ pub fn push_text(q: &mut QueryBuilder<'_, Postgres>, columns: &[&str], text: &st
 /// name in `sorts` (the first entry when the name is not there).
 pub fn push_order_and_page(
     q: &mut QueryBuilder<'_, Postgres>,
-    sorts: &[(&str, &str)],
+    sorts: &[(&str, &'static str)],
     sort: (&str, bool),
-    id_column: &str,
+    id_column: &'static str,
     limit: i64,
     offset: i64,
 ) {
