@@ -22,11 +22,7 @@ pub struct OtherFilter {
     pub id: Option<String>,
 }
 
-fn push_geometry(
-    q: &mut QueryBuilder<'_, Postgres>,
-    expression: &'static str,
-    output: OutputCrs,
-) {
+fn push_geometry(q: &mut QueryBuilder<'_, Postgres>, expression: &'static str, output: OutputCrs) {
     q.push("ST_AsGeoJSON(");
     if output.flip_axes {
         q.push("ST_FlipCoordinates(");

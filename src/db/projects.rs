@@ -5,7 +5,7 @@ use crate::db::events::{self, Actor, NewEvent};
 use crate::db::listing::{push_any, push_order_and_page, push_text};
 use crate::db::spatial::{SpatialFilter, push_site_filter};
 use crate::domain::ProjectStatus;
-use crate::domain::project::FieldValue;
+use crate::domain::project::{EDITABLE, FieldValue};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -54,27 +54,15 @@ pub struct Project {
 }
 
 impl Project {
-    /// The editable fields in the canonical JSON form history records.
-    pub fn field(&self, field: &str) -> Value {
-        match field {
-            "name" => json!(self.name),
-            "name_en" => json!(self.name_en),
-            "category" => json!(self.category),
-            "programme" => json!(self.programme),
-            "stage" => json!(self.stage),
-            "progress" => json!(self.progress),
-            "responsible_unit" => json!(self.responsible_unit),
-            "town_code" => json!(self.town_code),
-            "funding_source" => json!(self.funding_source),
-            "funding_amount" => json!(self.funding_amount),
-            "planned_start" => json!(self.planned_start),
-            "planned_end" => json!(self.planned_end),
-            "actual_start" => json!(self.actual_start),
-            "actual_end" => json!(self.actual_end),
-            "description" => json!(self.description),
-            "attrs" => self.attrs.0.clone(),
-            _ => Value::Null,
-        }
+    /// The editable fields (`domain::project::EDITABLE`, the one list of them) in the canonical
+    /// JSON form history records: the project's own serialisation, so no second list is kept.
+    pub fn fields(&self) -> Map<String, Value> {
+        let mut all = match serde_json::to_value(self) {
+            Ok(Value::Object(all)) => all,
+            _ => Map::new(),
+        };
+        all.retain(|name, _| EDITABLE.iter().any(|(field, _)| field == name));
+        all
     }
 
     pub fn status(&self) -> Option<ProjectStatus> {
@@ -273,10 +261,7 @@ pub async fn create(
         link_row(conn, id, *site_id).await?;
     }
     let project = get(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-    let mut snapshot = Map::new();
-    for field in crate::domain::project::EDITABLE.map(|(f, _)| f) {
-        snapshot.insert(field.into(), project.field(field));
-    }
+    let mut snapshot = project.fields();
     snapshot.insert("code".into(), json!(project.code));
     snapshot.insert("status".into(), json!(project.status));
     snapshot.insert("status_reason".into(), json!(project.status_reason));
@@ -327,10 +312,9 @@ pub async fn edit(
     kind: &str,
 ) -> WriteResult<(Project, bool)> {
     let current = lock_at_version(conn, id, version).await?;
-    let changed: Vec<&FieldValue> = fields
-        .iter()
-        .filter(|f| current.field(f.field) != f.json)
-        .collect();
+    let before = current.fields();
+    let value = |name: &str| before.get(name).cloned().unwrap_or(Value::Null);
+    let changed: Vec<&FieldValue> = fields.iter().filter(|f| value(f.field) != f.json).collect();
     if changed.is_empty() {
         return Ok((current, false));
     }
@@ -347,7 +331,7 @@ pub async fn edit(
     for f in &changed {
         changes.insert(
             f.field.into(),
-            json!({ "before": current.field(f.field), "after": f.json }),
+            json!({ "before": value(f.field), "after": f.json }),
         );
     }
     let event = NewEvent {
@@ -408,11 +392,12 @@ pub async fn transition(
     .await?;
     let updated = get(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?;
     let mut changes = Map::new();
+    let (before, after) = (current.fields(), updated.fields());
     for field in ["actual_start", "actual_end"] {
-        if current.field(field) != updated.field(field) {
+        if before.get(field) != after.get(field) {
             changes.insert(
                 field.into(),
-                json!({ "before": current.field(field), "after": updated.field(field) }),
+                json!({ "before": before.get(field), "after": after.get(field) }),
             );
         }
     }

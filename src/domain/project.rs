@@ -130,7 +130,11 @@ pub fn parse_edit(
 ) -> Result<Vec<FieldValue>, FieldProblems> {
     let mut values = Vec::new();
     let mut problems = Vec::new();
-    for (key, value) in body {
+    // in the order of the field names, whatever order the map keeps
+    let mut keys: Vec<&String> = body.keys().collect();
+    keys.sort();
+    for key in keys {
+        let value = &body[key.as_str()];
         if ignore.contains(&key.as_str()) {
             continue;
         }

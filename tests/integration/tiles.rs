@@ -183,11 +183,12 @@ async fn empty_tiles_bad_addresses_and_tilejson(pool: PgPool) {
     );
     assert_eq!(doc["bounds"], serde_json::json!([119.8, 31.8, 119.9, 31.8]));
     assert_eq!(doc["vector_layers"][0]["id"], "river");
-    let fields: Vec<&String> = doc["vector_layers"][0]["fields"]
+    let mut fields: Vec<&String> = doc["vector_layers"][0]["fields"]
         .as_object()
         .unwrap()
         .keys()
         .collect();
+    fields.sort();
     assert_eq!(
         fields,
         ["code", "id", "kind", "name", "remediation_state", "status"]
