@@ -86,14 +86,14 @@ async fn seed_report_templates(conn: &mut sqlx::PgConnection, path: &Path) -> an
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     for section in &seed.sections {
         for source in [&section.template_zh, &section.template_en] {
-            crate::report::render::check_template(source)
+            crate::report::templates::check_template(source)
                 .map_err(|e| anyhow::anyhow!("report section {}: {e}", section.code))?;
         }
         crate::db::report::insert_section_if_missing(&mut *conn, section).await?;
     }
     for (programme, template) in &seed.programmes {
         for source in [&template.template_zh, &template.template_en] {
-            crate::report::render::check_template(source)
+            crate::report::templates::check_template(source)
                 .map_err(|e| anyhow::anyhow!("report template of {programme}: {e}"))?;
         }
         if !crate::db::report::insert_programme_template_if_missing(&mut *conn, programme, template)

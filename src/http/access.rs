@@ -1,4 +1,5 @@
-//! Who may reach a route, decided before any handler runs. Every write needs a logged-in user,
+//! Who is asking and who may reach a route, decided before any handler runs: the session cookie
+//! or a Bearer token becomes the [`Caller`]. Every write needs a logged-in user,
 //! and with `REQUIRE_LOGIN_FOR_READ` every read does too; only the health probes, logging in
 //! and out, and the session probe stay open. The gate wraps the whole dynamic router, so a route
 //! added later is closed without being named here. Roles beyond "logged in" are checked by the
@@ -6,8 +7,8 @@
 //! body extractor: a caller without the role learns nothing about what the route would accept.
 
 use super::AppState;
-use super::auth::{Caller, LOGIN_NEEDED};
-use crate::db::users::CurrentUser;
+use crate::db::users::{self, CurrentUser};
+use crate::domain::account;
 use crate::domain::account::Role;
 use crate::error::AppError;
 use axum::extract::{FromRequestParts, Request, State};
@@ -15,6 +16,87 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+
+pub const SESSION_COOKIE: &str = "rt_session";
+
+/// The answer to a caller who must log in first.
+pub const LOGIN_NEEDED: &str = "log in (or send a Bearer token) to do this";
+
+/// The caller, if they authenticated. A Bearer token that does not match is an error, not an
+/// anonymous request, so a script with a revoked token hears about it.
+pub struct Caller(pub Option<CurrentUser>);
+
+impl Caller {
+    /// Any logged-in user is staff; everyone else reads as the public.
+    pub fn audience(&self) -> crate::domain::Audience {
+        match self.0 {
+            Some(_) => crate::domain::Audience::Staff,
+            None => crate::domain::Audience::Public,
+        }
+    }
+
+    /// The user, if their role is at least `role`: 401 without a login, 403 below the role.
+    pub fn require(self, role: Role) -> Result<CurrentUser, AppError> {
+        match self.0 {
+            None => Err(AppError::Unauthorized(LOGIN_NEEDED.into())),
+            Some(user) if user.role >= role => Ok(user),
+            Some(user) => Err(AppError::Forbidden(format!(
+                "this needs the {role} role; {} has the {} role",
+                user.username, user.role
+            ))),
+        }
+    }
+}
+
+impl Caller {
+    /// Looks up who sent the request: a Bearer token that does not match is an error, an
+    /// expired or unknown session cookie is anonymous.
+    pub(super) async fn resolve(
+        parts: &Parts,
+        state: &AppState,
+    ) -> Result<Option<CurrentUser>, AppError> {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or_else(|| {
+                    AppError::Unauthorized(
+                        "the Authorization header must be 'Bearer <token>'".into(),
+                    )
+                })?;
+            let mut conn = state.pool.acquire().await?;
+            return match users::token_user(&mut conn, &account::secret_digest(token)).await? {
+                Some(user) => Ok(Some(user)),
+                None => Err(AppError::Unauthorized(
+                    "the API token is unknown or revoked".into(),
+                )),
+            };
+        }
+        let jar = CookieJar::from_headers(&parts.headers);
+        if let Some(cookie) = jar.get(SESSION_COOKIE) {
+            let mut conn = state.pool.acquire().await?;
+            // an expired or unknown session is simply anonymous: the login page is the answer
+            return Ok(
+                users::session_user(&mut conn, &account::secret_digest(cookie.value())).await?,
+            );
+        }
+        Ok(None)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        current_user(parts, state).await.map(Caller)
+    }
+}
 
 /// Routes anyone may call whatever the settings: liveness and readiness, logging in and out,
 /// and asking who is logged in.

@@ -1,8 +1,8 @@
-//! Who is asking: the session cookie or a Bearer token becomes a [`CurrentUser`]; the login,
-//! logout and token routes; and the role checks every write goes through.
+//! Accounts over HTTP: logging in (throttled, with argon2 work bounded) and out, personal API
+//! tokens, and user management by admins. Who is asking is decided in `access`.
 
 use super::AppState;
-use super::access::{Admin, Viewer};
+use super::access::{Admin, Caller, SESSION_COOKIE, Viewer};
 use super::extract::ApiJson;
 use super::guard::ClientAddr;
 use crate::db::audit;
@@ -12,95 +12,14 @@ use crate::domain::text::{Bounded, PASSWORD_MAX, TOKEN_NAME_MAX, USERNAME_MAX, l
 use crate::error::{AppError, Problem};
 use crate::http::problems::{BadInput, Conflict, Forbidden, NotFound, NotLoggedIn};
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-pub const SESSION_COOKIE: &str = "rt_session";
-
-/// The answer to a caller who must log in first.
-pub const LOGIN_NEEDED: &str = "log in (or send a Bearer token) to do this";
-
-/// The caller, if they authenticated. A Bearer token that does not match is an error, not an
-/// anonymous request, so a script with a revoked token hears about it.
-pub struct Caller(pub Option<CurrentUser>);
-
-impl Caller {
-    /// Any logged-in user is staff; everyone else reads as the public.
-    pub fn audience(&self) -> crate::domain::Audience {
-        match self.0 {
-            Some(_) => crate::domain::Audience::Staff,
-            None => crate::domain::Audience::Public,
-        }
-    }
-
-    /// The user, if their role is at least `role`: 401 without a login, 403 below the role.
-    pub fn require(self, role: Role) -> Result<CurrentUser, AppError> {
-        match self.0 {
-            None => Err(AppError::Unauthorized(LOGIN_NEEDED.into())),
-            Some(user) if user.role >= role => Ok(user),
-            Some(user) => Err(AppError::Forbidden(format!(
-                "this needs the {role} role; {} has the {} role",
-                user.username, user.role
-            ))),
-        }
-    }
-}
-
-impl Caller {
-    /// Looks up who sent the request: a Bearer token that does not match is an error, an
-    /// expired or unknown session cookie is anonymous.
-    pub(super) async fn resolve(
-        parts: &Parts,
-        state: &AppState,
-    ) -> Result<Option<CurrentUser>, AppError> {
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim)
-                .ok_or_else(|| {
-                    AppError::Unauthorized(
-                        "the Authorization header must be 'Bearer <token>'".into(),
-                    )
-                })?;
-            let mut conn = state.pool.acquire().await?;
-            return match users::token_user(&mut conn, &account::secret_digest(token)).await? {
-                Some(user) => Ok(Some(user)),
-                None => Err(AppError::Unauthorized(
-                    "the API token is unknown or revoked".into(),
-                )),
-            };
-        }
-        let jar = CookieJar::from_headers(&parts.headers);
-        if let Some(cookie) = jar.get(SESSION_COOKIE) {
-            let mut conn = state.pool.acquire().await?;
-            // an expired or unknown session is simply anonymous: the login page is the answer
-            return Ok(
-                users::session_user(&mut conn, &account::secret_digest(cookie.value())).await?,
-            );
-        }
-        Ok(None)
-    }
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        super::access::current_user(parts, state).await.map(Caller)
-    }
-}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -2,7 +2,7 @@
 //! the clear-out state (归零) of a key zone. Input coordinates may come in any accepted CRS.
 
 use super::AppState;
-use super::auth::Caller;
+use super::access::Caller;
 use super::extract::{
     ApiQuery, MAX_BBOX_SQUARE_DEGREES, parse_crs, parse_number, parse_radius, to_wgs84,
 };

@@ -22,7 +22,7 @@ mod sites;
 mod stats;
 mod tiles;
 
-pub use auth::{Caller, SESSION_COOKIE};
+pub use access::{Caller, SESSION_COOKIE};
 pub use server::{ConnectionLimits, serve};
 pub use settings::Basemap;
 

@@ -139,7 +139,7 @@ fn check_templates(zh: &str, en: &str) -> Result<(), AppError> {
                 "{lang} is longer than 20,000 bytes"
             )));
         }
-        report::render::check_template(source)
+        report::templates::check_template(source)
             .map_err(|e| AppError::BadRequest(format!("{lang} does not compile: {e}")))?;
     }
     Ok(())

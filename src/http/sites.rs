@@ -2,8 +2,8 @@
 //! create and edit attributes and geometry (editor), with the site's version as ETag.
 
 use super::AppState;
+use super::access::Caller;
 use super::access::Editor;
-use super::auth::Caller;
 use super::extract::{
     ApiJson, ApiQuery, MAX_PAGE, etag, expected_version, parse_crs, parse_list, parse_page,
     parse_sort, parse_spatial, parse_time,

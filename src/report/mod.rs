@@ -8,6 +8,7 @@ mod load;
 pub mod model;
 pub mod render;
 pub mod state;
+pub mod templates;
 
 use crate::db::report as sql;
 pub use crate::domain::choice::{Format, Lang};
@@ -48,7 +49,7 @@ pub async fn build(
         .collect();
     let snapshot = load_snapshot(pool, end_of_day(as_of), since.map(end_of_day), &wanted).await?;
 
-    let env = render::template_env();
+    let env = templates::template_env();
     let mut out_sections = Vec::new();
     let mut by_programme: HashMap<&str, Vec<&ProjectAsOf>> = HashMap::new();
     for p in &snapshot.projects {
@@ -68,13 +69,14 @@ pub async fn build(
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
             let (context, items) = programme_context(t, members, &snapshot, lang);
-            let text = render::sentences(&env, lang.pick(&t.template_zh, &t.template_en), &context)
-                .map_err(|e| {
-                    ReportError::Template(format!(
-                        "the report template of programme {}: {e}",
-                        t.programme
-                    ))
-                })?;
+            let text =
+                templates::sentences(&env, lang.pick(&t.template_zh, &t.template_en), &context)
+                    .map_err(|e| {
+                        ReportError::Template(format!(
+                            "the report template of programme {}: {e}",
+                            t.programme
+                        ))
+                    })?;
             parts.push(programme_part(t, &context, items, text, lang));
             part_contexts.push((t.programme.clone(), context));
         }
@@ -89,7 +91,7 @@ pub async fn build(
             Vec::new()
         };
         let context = section_context(section, &part_contexts, &items, &zones, &snapshot);
-        let text = render::sentences(
+        let text = templates::sentences(
             &env,
             lang.pick(&section.template_zh, &section.template_en),
             &context,

@@ -10,7 +10,7 @@ use crate::domain::status::STATUS_NAMES;
 use crate::domain::{Audience, SiteKind};
 use crate::error::AppError;
 use crate::http::AppState;
-use crate::http::auth::Caller;
+use crate::http::access::Caller;
 use crate::http::guard::BaseUrl;
 use crate::http::problems::NotFound;
 use axum::extract::{Path, State};

@@ -13,7 +13,7 @@ use crate::domain::time::parse_instant;
 use crate::domain::{Audience, cql2};
 use crate::error::AppError;
 use crate::http::AppState;
-use crate::http::auth::Caller;
+use crate::http::access::Caller;
 use crate::http::extract::{ApiQuery, etag, parse_list, parse_page, parse_spatial};
 use crate::http::guard::BaseUrl;
 use crate::http::problems::{BadInput, NotFound};
