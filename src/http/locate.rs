@@ -36,8 +36,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct LocateQuery {
     /// longitude (or easting for EPSG:4549/4528)
+    #[param(schema_with = crate::http::schemas::coordinate)]
     lon: Option<String>,
     /// latitude (or northing)
+    #[param(schema_with = crate::http::schemas::coordinate)]
     lat: Option<String>,
     /// metres, default 200, at most 50000
     #[param(schema_with = crate::http::schemas::radius)]

@@ -126,3 +126,8 @@ pub fn ogc_crs() -> RefOr<Schema> {
 pub fn filter_lang() -> RefOr<Schema> {
     one_of(&["cql2-text"])
 }
+
+/// One coordinate of a point (longitude, latitude, easting or northing, as `crs` says).
+pub fn coordinate() -> Object {
+    ObjectBuilder::new().schema_type(Type::Number).build()
+}
