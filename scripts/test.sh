@@ -20,6 +20,9 @@ cargo clippy --locked --all-targets --quiet -- -D warnings
 export DATABASE_URL=$TEST_DATABASE_URL
 say "creating and migrating the test database"
 cargo run --locked --quiet -- migrate
+say "checking the SQL of the checked queries against the migrated database (.sqlx)"
+ensure_cargo_tool sqlx-cli 0.8.6 cargo-sqlx --no-default-features --features postgres
+PATH=$TOOLS_BIN:$PATH cargo sqlx prepare --check -- --all-targets
 say "running the Rust tests"
 cargo test --locked --all-targets
 

@@ -14,14 +14,14 @@ pub async fn record(
     target: &str,
     details: Value,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_event (actor_id, actor_name, action, target, details) VALUES ($1, $2, $3, $4, $5)",
+        actor.id,
+        actor.name,
+        action,
+        target,
+        details
     )
-    .bind(actor.id)
-    .bind(&actor.name)
-    .bind(action)
-    .bind(target)
-    .bind(Json(details))
     .execute(conn)
     .await?;
     Ok(())

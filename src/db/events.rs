@@ -47,21 +47,21 @@ pub async fn insert(
     actor: &Actor,
     event: NewEvent<'_>,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO project_event (project_id, at, actor_id, actor_name, kind, from_status, to_status, site_id, changes, note)
          VALUES ($1, coalesce($2, now()), $3, $4, $5, $6, $7, $8, $9, $10)
          RETURNING id",
+        event.project_id,
+        event.at,
+        actor.id,
+        actor.name,
+        event.kind,
+        event.from_status,
+        event.to_status,
+        event.site_id,
+        event.changes,
+        event.note
     )
-    .bind(event.project_id)
-    .bind(event.at)
-    .bind(actor.id)
-    .bind(&actor.name)
-    .bind(event.kind)
-    .bind(event.from_status)
-    .bind(event.to_status)
-    .bind(event.site_id)
-    .bind(event.changes.map(Json))
-    .bind(event.note)
     .fetch_one(conn)
     .await
 }
@@ -85,11 +85,13 @@ pub struct Event {
 }
 
 pub async fn history(conn: &mut PgConnection, project_id: i64) -> sqlx::Result<Vec<Event>> {
-    sqlx::query_as(
-        "SELECT id, project_id, at, actor_name AS actor, kind, from_status, to_status, site_id, changes, note
-         FROM project_event WHERE project_id = $1 ORDER BY at, id",
+    sqlx::query_as!(
+        Event,
+        r#"SELECT id, project_id, at, actor_name AS actor, kind, from_status, to_status, site_id,
+                  changes AS "changes: Json<Value>", note
+           FROM project_event WHERE project_id = $1 ORDER BY at, id"#,
+        project_id
     )
-    .bind(project_id)
     .fetch_all(conn)
     .await
 }
@@ -117,26 +119,27 @@ pub async fn insert_site_event(
     changes: Value,
     note: Option<&str>,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO site_event (site_id, actor_id, actor_name, kind, changes, note)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        site_id,
+        actor.id,
+        actor.name,
+        kind,
+        changes,
+        note
     )
-    .bind(site_id)
-    .bind(actor.id)
-    .bind(&actor.name)
-    .bind(kind)
-    .bind(Json(changes))
-    .bind(note)
     .fetch_one(conn)
     .await
 }
 
 pub async fn site_history(conn: &mut PgConnection, site_id: i64) -> sqlx::Result<Vec<SiteEvent>> {
-    sqlx::query_as(
-        "SELECT id, site_id, at, actor_name AS actor, kind, changes, note
-         FROM site_event WHERE site_id = $1 ORDER BY at, id",
+    sqlx::query_as!(
+        SiteEvent,
+        r#"SELECT id, site_id, at, actor_name AS actor, kind, changes AS "changes: Json<Value>", note
+           FROM site_event WHERE site_id = $1 ORDER BY at, id"#,
+        site_id
     )
-    .bind(site_id)
     .fetch_all(conn)
     .await
 }

@@ -65,16 +65,15 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
 /// Grants `role` the rights the server needs after migrating (migration 0012): rows of every
 /// table and their sequences, no DDL. Run as the schema's owner.
 pub async fn grant_app_role(pool: &PgPool, role: &str) -> sqlx::Result<()> {
-    sqlx::query("SELECT grant_app_role($1)")
-        .bind(role)
-        .execute(pool)
+    sqlx::query!("SELECT grant_app_role($1)", role as &str)
+        .fetch_one(pool)
         .await?;
     Ok(())
 }
 
 /// The role a pool connects as.
 pub async fn current_role(pool: &PgPool) -> sqlx::Result<String> {
-    sqlx::query_scalar("SELECT current_user::text")
+    sqlx::query_scalar!(r#"SELECT current_user::text AS "role!""#)
         .fetch_one(pool)
         .await
 }
@@ -82,13 +81,13 @@ pub async fn current_role(pool: &PgPool) -> sqlx::Result<String> {
 /// Whether the migrations have created the schema (`seed` and `serve` need it, and do not
 /// create it themselves).
 pub async fn schema_present(pool: &PgPool) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT to_regclass('public.site') IS NOT NULL")
+    sqlx::query_scalar!(r#"SELECT to_regclass('public.site') IS NOT NULL AS "present!""#)
         .fetch_one(pool)
         .await
 }
 
 /// One round trip: the database answers.
 pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
-    sqlx::query("SELECT 1").execute(pool).await?;
+    sqlx::query!("SELECT 1 AS one").fetch_one(pool).await?;
     Ok(())
 }

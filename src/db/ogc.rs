@@ -128,8 +128,8 @@ async fn page(
 /// The bbox of every administrative area, [min_lon, min_lat, max_lon, max_lat]; `None` when
 /// there is none.
 pub async fn admin_extent(pool: &sqlx::PgPool) -> sqlx::Result<Option<[f64; 4]>> {
-    let corners: Option<Vec<f64>> = sqlx::query_scalar(
-        "SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)] FROM (SELECT ST_Extent(geom) AS e FROM admin_area) t WHERE e IS NOT NULL",
+    let corners = sqlx::query_scalar!(
+        r#"SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)] AS "corners!" FROM (SELECT ST_Extent(geom) AS e FROM admin_area) t WHERE e IS NOT NULL"#
     )
     .fetch_optional(pool)
     .await?;

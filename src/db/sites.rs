@@ -397,13 +397,13 @@ pub async fn geometry_problem(
     wkb: &[u8],
     srid: i32,
 ) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT CASE WHEN NOT ST_IsValid(g) THEN 'invalid geometry: ' || ST_IsValidReason(g)
                      WHEN NOT tracker_geom_ok(g) THEN 'the geometry falls outside the longitude/latitude range' END
          FROM (SELECT ST_Transform(ST_GeomFromWKB($1, $2), 4326) AS g) t",
+        wkb,
+        srid
     )
-    .bind(wkb)
-    .bind(srid)
     .fetch_one(conn)
     .await
 }

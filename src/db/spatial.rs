@@ -139,25 +139,26 @@ pub async fn extent_square_degrees(
     wkb: &[u8],
     srid: i32,
 ) -> sqlx::Result<f64> {
-    sqlx::query_scalar(
-        "SELECT ST_Area(Box2D(ST_Transform(ST_GeomFromWKB($1, $2), 4326))::geometry)",
+    sqlx::query_scalar!(
+        r#"SELECT ST_Area(Box2D(ST_Transform(ST_GeomFromWKB($1, $2), 4326))::geometry) AS "area!""#,
+        wkb,
+        srid
     )
-    .bind(wkb)
-    .bind(srid)
     .fetch_one(conn)
     .await
 }
 
 /// A point in a projected CRS (`srid`) as WGS84 lon/lat, transformed by PostGIS.
 pub async fn to_wgs84(pool: &sqlx::PgPool, x: f64, y: f64, srid: i32) -> sqlx::Result<(f64, f64)> {
-    sqlx::query_as(
-        "SELECT ST_X(p), ST_Y(p) FROM ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), $3), 4326) p",
+    let point = sqlx::query!(
+        r#"SELECT ST_X(p) AS "x!", ST_Y(p) AS "y!" FROM ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), $3), 4326) p"#,
+        x,
+        y,
+        srid
     )
-    .bind(x)
-    .bind(y)
-    .bind(srid)
     .fetch_one(pool)
-    .await
+    .await?;
+    Ok((point.x, point.y))
 }
 
 #[cfg(test)]

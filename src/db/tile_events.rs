@@ -44,10 +44,8 @@ impl TileEvents {
 
 /// Sends a sync marker; it arrives after every notification committed before it.
 pub async fn send_sync_marker(pool: &PgPool, marker: u64) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(SYNC_CHANNEL)
-        .bind(marker.to_string())
-        .execute(pool)
+    sqlx::query!("SELECT pg_notify($1, $2)", SYNC_CHANNEL, marker.to_string())
+        .fetch_one(pool)
         .await?;
     Ok(())
 }

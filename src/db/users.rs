@@ -56,33 +56,36 @@ pub async fn create_user(
     role: Role,
     password_hash: &str,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO app_user (username, role, password_hash) VALUES ($1, $2, $3) RETURNING id",
+        username,
+        role.as_str(),
+        password_hash
     )
-    .bind(username)
-    .bind(role.as_str())
-    .bind(password_hash)
     .fetch_one(conn)
     .await
 }
 
 pub async fn list_users(conn: &mut PgConnection) -> sqlx::Result<Vec<UserListing>> {
-    sqlx::query_as("SELECT id, username, display_name, role, disabled, created_at FROM app_user ORDER BY username")
-        .fetch_all(conn)
-        .await
+    sqlx::query_as!(
+        UserListing,
+        "SELECT id, username, display_name, role, disabled, created_at FROM app_user ORDER BY username"
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// Disables a user and ends their sessions; their tokens stop working too. Returns false when
 /// there is no such user.
 pub async fn disable_user(conn: &mut PgConnection, username: &str) -> sqlx::Result<bool> {
-    let id: Option<i64> =
-        sqlx::query_scalar("UPDATE app_user SET disabled = true WHERE username = $1 RETURNING id")
-            .bind(username)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let id = sqlx::query_scalar!(
+        "UPDATE app_user SET disabled = true WHERE username = $1 RETURNING id",
+        username
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(id) = id else { return Ok(false) };
-    sqlx::query("DELETE FROM user_session WHERE user_id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM user_session WHERE user_id = $1", id)
         .execute(conn)
         .await?;
     Ok(true)
@@ -95,12 +98,14 @@ pub async fn record_login_attempt(
     client: Option<&str>,
     succeeded: bool,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO login_attempt (username, client, succeeded) VALUES ($1, $2, $3)")
-        .bind(username)
-        .bind(client)
-        .bind(succeeded)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO login_attempt (username, client, succeeded) VALUES ($1, $2, $3)",
+        username,
+        client,
+        succeeded
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -122,24 +127,24 @@ pub async fn count_login_attempt(
     keys: &[String; 2],
     window: chrono::Duration,
 ) -> sqlx::Result<Vec<(i64, DateTime<Utc>)>> {
-    let rows: Vec<(String, i64, DateTime<Utc>)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "INSERT INTO login_throttle AS t (key, attempts, window_start)
          SELECT k, 1, now() FROM unnest($1::text[]) k
          ON CONFLICT (key) DO UPDATE SET
-             attempts = CASE WHEN t.window_start <= now() - $2 THEN 1 ELSE t.attempts + 1 END,
-             window_start = CASE WHEN t.window_start <= now() - $2 THEN now() ELSE t.window_start END
+             attempts = CASE WHEN t.window_start <= now() - $2::float8 * interval '1 second' THEN 1 ELSE t.attempts + 1 END,
+             window_start = CASE WHEN t.window_start <= now() - $2::float8 * interval '1 second' THEN now() ELSE t.window_start END
          RETURNING key, attempts, window_start",
+        keys.as_slice(),
+        window.as_seconds_f64()
     )
-    .bind(keys.as_slice())
-    .bind(window)
     .fetch_all(conn)
     .await?;
     Ok(keys
         .iter()
         .map(|key| {
             rows.iter()
-                .find(|(k, _, _)| k == key)
-                .map_or((0, Utc::now()), |(_, n, start)| (*n, *start))
+                .find(|r| &r.key == key)
+                .map_or((0, Utc::now()), |r| (r.attempts, r.window_start))
         })
         .collect())
 }
@@ -152,16 +157,18 @@ pub async fn forgive_login_attempt(
     window: chrono::Duration,
 ) -> sqlx::Result<()> {
     // counters whose window has passed count nothing: swept here, as sessions are at login
-    sqlx::query("DELETE FROM login_throttle WHERE window_start <= now() - $1")
-        .bind(window)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
+    sqlx::query!(
+        "DELETE FROM login_throttle WHERE window_start <= now() - $1::float8 * interval '1 second'",
+        window.as_seconds_f64()
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
         "UPDATE login_throttle SET attempts = CASE WHEN key = $1 THEN 0 ELSE greatest(attempts - 1, 0) END
          WHERE key = ANY (ARRAY[$1, $2])",
+        keys[0],
+        keys[1]
     )
-    .bind(&keys[0])
-    .bind(&keys[1])
     .execute(conn)
     .await?;
     Ok(())
@@ -172,14 +179,20 @@ pub async fn login_candidate(
     conn: &mut PgConnection,
     username: &str,
 ) -> sqlx::Result<Option<(CurrentUser, String)>> {
-    let row: Option<(i64, String, String, String)> =
-        sqlx::query_as("SELECT id, username, role, password_hash FROM app_user WHERE username = $1 AND NOT disabled")
-            .bind(username)
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.and_then(|(id, username, role, hash)| {
-        let user = UserRow { id, username, role }.into_user()?;
-        Some((user, hash))
+    let row = sqlx::query!(
+        "SELECT id, username, role, password_hash FROM app_user WHERE username = $1 AND NOT disabled",
+        username
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.and_then(|r| {
+        let user = UserRow {
+            id: r.id,
+            username: r.username,
+            role: r.role,
+        }
+        .into_user()?;
+        Some((user, r.password_hash))
     }))
 }
 
@@ -190,15 +203,17 @@ pub async fn create_session(
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     // expired sessions of anyone are swept here rather than by a background job
-    sqlx::query("DELETE FROM user_session WHERE expires_at < now()")
+    sqlx::query!("DELETE FROM user_session WHERE expires_at < now()")
         .execute(&mut *conn)
         .await?;
-    sqlx::query("INSERT INTO user_session (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
-        .bind(digest)
-        .bind(user_id)
-        .bind(expires_at)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO user_session (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+        digest,
+        user_id,
+        expires_at
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -206,19 +221,19 @@ pub async fn session_user(
     conn: &mut PgConnection,
     digest: &[u8],
 ) -> sqlx::Result<Option<CurrentUser>> {
-    let row: Option<UserRow> = sqlx::query_as(
+    let row = sqlx::query_as!(
+        UserRow,
         "SELECT u.id, u.username, u.role FROM user_session s JOIN app_user u ON u.id = s.user_id
          WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled",
+        digest
     )
-    .bind(digest)
     .fetch_optional(conn)
     .await?;
     Ok(row.and_then(UserRow::into_user))
 }
 
 pub async fn delete_session(conn: &mut PgConnection, digest: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM user_session WHERE token_hash = $1")
-        .bind(digest)
+    sqlx::query!("DELETE FROM user_session WHERE token_hash = $1", digest)
         .execute(conn)
         .await?;
     Ok(())
@@ -228,12 +243,13 @@ pub async fn token_user(
     conn: &mut PgConnection,
     digest: &[u8],
 ) -> sqlx::Result<Option<CurrentUser>> {
-    let row: Option<UserRow> = sqlx::query_as(
+    let row = sqlx::query_as!(
+        UserRow,
         "UPDATE api_token t SET last_used_at = now() FROM app_user u
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND NOT u.disabled
          RETURNING u.id, u.username, u.role",
+        digest
     )
-    .bind(digest)
     .fetch_optional(conn)
     .await?;
     Ok(row.and_then(UserRow::into_user))
@@ -255,12 +271,12 @@ pub async fn create_token(
     name: &str,
     digest: &[u8],
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO api_token (user_id, name, token_hash) VALUES ($1, $2, $3) RETURNING id",
+        user_id,
+        name,
+        digest
     )
-    .bind(user_id)
-    .bind(name)
-    .bind(digest)
     .fetch_one(conn)
     .await
 }
@@ -270,13 +286,14 @@ pub async fn list_tokens(
     conn: &mut PgConnection,
     user: &CurrentUser,
 ) -> sqlx::Result<Vec<TokenListing>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        TokenListing,
         "SELECT t.id, u.username, t.name, t.created_at, t.last_used_at, t.revoked_at
          FROM api_token t JOIN app_user u ON u.id = t.user_id
          WHERE t.user_id = $1 OR $2 ORDER BY t.id",
+        user.id,
+        user.role == Role::Admin
     )
-    .bind(user.id)
-    .bind(user.role == Role::Admin)
     .fetch_all(conn)
     .await
 }
@@ -284,16 +301,17 @@ pub async fn list_tokens(
 /// Revokes a token of the user's own (or anyone's, for an admin). Returns the owner's id when
 /// the token exists, so the caller can tell "not found" from "not yours".
 pub async fn token_owner(conn: &mut PgConnection, token_id: i64) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("SELECT user_id FROM api_token WHERE id = $1")
-        .bind(token_id)
+    sqlx::query_scalar!("SELECT user_id FROM api_token WHERE id = $1", token_id)
         .fetch_optional(conn)
         .await
 }
 
 pub async fn revoke_token(conn: &mut PgConnection, token_id: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE api_token SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1")
-        .bind(token_id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE api_token SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1",
+        token_id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
