@@ -11,36 +11,36 @@ pub async fn site_layer(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<String> {
-    sqlx::query_scalar(
-        "SELECT json_build_object(
+    sqlx::query_scalar!(
+        r#"SELECT json_build_object(
                     'type', 'FeatureCollection',
                     'features', coalesce(json_agg(ST_AsGeoJSON(f.*, 'geom', 6)::json ORDER BY f.id), '[]'::json)
-                )::text
+                )::text AS "layer!"
          FROM (
              SELECT s.id, s.code, s.name, s.name_en, s.kind, s.town_code, s.placeholder, s.radius_m,
                     coalesce(s.zone_geom, s.geom) AS geom,
                     s.remediation_state
              FROM site s WHERE s.kind = $1 ORDER BY s.id LIMIT $2 OFFSET $3
-         ) f",
+         ) f"#,
+        kind.as_str(),
+        limit,
+        offset
     )
-    .bind(kind.as_str())
-    .bind(limit)
-    .bind(offset)
     .fetch_one(pool)
     .await
 }
 
 pub async fn admin_layer(pool: &PgPool, limit: i64, offset: i64) -> sqlx::Result<String> {
-    sqlx::query_scalar(
-        "SELECT json_build_object(
+    sqlx::query_scalar!(
+        r#"SELECT json_build_object(
                     'type', 'FeatureCollection',
                     'features', coalesce(json_agg(ST_AsGeoJSON(f.*, 'geom', 6)::json ORDER BY f.code), '[]'::json)
-                )::text
+                )::text AS "layer!"
          FROM (SELECT code, name, name_en, level, parent_code, approximate, geom FROM admin_area
-               ORDER BY code LIMIT $1 OFFSET $2) f",
+               ORDER BY code LIMIT $1 OFFSET $2) f"#,
+        limit,
+        offset
     )
-    .bind(limit)
-    .bind(offset)
     .fetch_one(pool)
     .await
 }

@@ -27,31 +27,31 @@ pub async fn site_tile(
     shift: (f64, f64),
 ) -> sqlx::Result<Option<Vec<u8>>> {
     let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "WITH tile AS (
              SELECT ST_TileEnvelope($1, $2, $3) AS env,
-                    ST_Transform(ST_Translate(ST_TileEnvelope($1, $2, $3, margin => $7::float8 / $6), -$8, -$9), 4326) AS area
+                    ST_Transform(ST_Translate(ST_TileEnvelope($1, $2, $3, margin => $7::int4::float8 / $6::int4), -$8::float8, -$9::float8), 4326) AS area
          ),
          features AS (
              SELECT s.id, s.code, s.name, s.kind, s.remediation_state, s.project_status AS status,
-                    ST_AsMVTGeom(ST_Translate(ST_Transform(coalesce(s.zone_geom, s.geom), 3857), $8, $9), tile.env, $6, $7, true) AS geom
+                    ST_AsMVTGeom(ST_Translate(ST_Transform(coalesce(s.zone_geom, s.geom), 3857), $8::float8, $9::float8), tile.env, $6::int4, $7::int4, true) AS geom
              FROM site s, tile
              WHERE (cardinality($4::text[]) = 0 OR s.kind = ANY($4))
                AND coalesce(s.zone_geom, s.geom) && tile.area
          )
          -- ST_AsMVT skips the features ST_AsMVTGeom dropped (NULL), and gives no bytes when
          -- none is left; filtering them here would run ST_AsMVTGeom twice
-         SELECT ST_AsMVT(features, $5, $6, 'geom', 'id') FROM features",
+         SELECT ST_AsMVT(features, $5::text, $6::int4, 'geom', 'id') FROM features",
+        z as i32,
+        x as i32,
+        y as i32,
+        kinds.as_slice(),
+        layer,
+        EXTENT,
+        BUFFER,
+        shift.0,
+        shift.1
     )
-    .bind(z as i32)
-    .bind(x as i32)
-    .bind(y as i32)
-    .bind(kinds)
-    .bind(layer)
-    .bind(EXTENT)
-    .bind(BUFFER)
-    .bind(shift.0)
-    .bind(shift.1)
     .fetch_one(pool)
     .await
     .map(|tile: Option<Vec<u8>>| tile.filter(|bytes| !bytes.is_empty()))
@@ -60,12 +60,12 @@ pub async fn site_tile(
 /// The lon/lat extent of the sites of these kinds (zone polygons included), if there are any.
 pub async fn extent(pool: &PgPool, kinds: &[&str]) -> sqlx::Result<Option<[f64; 4]>> {
     let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
-    let corners: Option<Vec<f64>> = sqlx::query_scalar(
-        "SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)]
+    let corners = sqlx::query_scalar!(
+        r#"SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)] AS "corners!"
          FROM (SELECT ST_Extent(coalesce(zone_geom, geom)) AS e FROM site WHERE kind = ANY($1)) t
-         WHERE e IS NOT NULL",
+         WHERE e IS NOT NULL"#,
+        kinds.as_slice()
     )
-    .bind(kinds)
     .fetch_optional(pool)
     .await?;
     Ok(corners.and_then(|c| c.try_into().ok()))
