@@ -277,35 +277,39 @@ pub struct OpenSite {
 }
 
 pub async fn clearance(conn: &mut PgConnection, zone_id: i64) -> sqlx::Result<Option<Clearance>> {
-    let zone: Option<(String, String, f64, sqlx::types::Json<Value>)> = sqlx::query_as(
-        "SELECT code, name, radius_m, attrs FROM site WHERE id = $1 AND kind = 'key_zone'",
+    let zone = sqlx::query!(
+        r#"SELECT code, name, radius_m AS "radius_m!", attrs FROM site WHERE id = $1 AND kind = 'key_zone'"#,
+        zone_id
     )
-    .bind(zone_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((code, name, radius_m, attrs)) = zone else {
+    let Some(zone) = zone else {
         return Ok(None);
     };
-    let campaign = match Campaign::of(attrs.0.as_object().unwrap_or(&serde_json::Map::new())) {
+    let (code, name, radius_m) = (zone.code, zone.name, zone.radius_m);
+    let campaign = match Campaign::of(zone.attrs.as_object().unwrap_or(&serde_json::Map::new())) {
         Campaign::Category(c) => serde_json::json!({ "category": c }),
         Campaign::Programme(p) => serde_json::json!({ "programme": p }),
     };
     // key_zone_problem (migration 0013) holds the sites with work of the zone's campaign
-    let groups: Vec<ClearanceGroup> = sqlx::query_as(
-        "SELECT kind, campaign_state AS remediation_state, count(*) AS count
+    let groups = sqlx::query_as!(
+        ClearanceGroup,
+        r#"SELECT kind AS "kind!", campaign_state AS "remediation_state!", count(*) AS "count!"
          FROM key_zone_problem WHERE zone_id = $1 AND campaign_state <> 'none'
-         GROUP BY 1, 2 ORDER BY 1, 2",
+         GROUP BY 1, 2 ORDER BY 1, 2"#,
+        zone_id
     )
-    .bind(zone_id)
     .fetch_all(&mut *conn)
     .await?;
-    let open_sites: Vec<OpenSite> = sqlx::query_as(
-        "SELECT site_id AS id, kind, code, name, campaign_state AS remediation_state
+    let open_sites = sqlx::query_as!(
+        OpenSite,
+        r#"SELECT site_id AS "id!", kind AS "kind!", code AS "code!", name AS "name!",
+                campaign_state AS "remediation_state!"
          FROM key_zone_problem
          WHERE zone_id = $1 AND campaign_state IN ('in_progress', 'suspended')
-         ORDER BY kind, code",
+         ORDER BY kind, code"#,
+        zone_id
     )
-    .bind(zone_id)
     .fetch_all(&mut *conn)
     .await?;
     let open_count = open_sites.len() as i64;
@@ -330,17 +334,17 @@ pub async fn site_distances_from_area_centre(
     srid: i32,
     site_ids: &[i64],
 ) -> sqlx::Result<HashMap<i64, f64>> {
-    let rows: Vec<(i64, f64)> = sqlx::query_as(
-        "WITH centre AS (SELECT ST_Centroid(ST_Transform(ST_GeomFromWKB($1, $2), 4326))::geography AS c)
-         SELECT s.id, ST_Distance(s.geom::geography, centre.c)
-         FROM site s, centre WHERE s.id = ANY($3)",
+    let rows = sqlx::query!(
+        r#"WITH centre AS (SELECT ST_Centroid(ST_Transform(ST_GeomFromWKB($1, $2), 4326))::geography AS c)
+         SELECT s.id, ST_Distance(s.geom::geography, centre.c) AS "distance!"
+         FROM site s, centre WHERE s.id = ANY($3)"#,
+        wkb,
+        srid,
+        site_ids
     )
-    .bind(wkb)
-    .bind(srid)
-    .bind(site_ids)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows.into_iter().map(|r| (r.id, r.distance)).collect())
 }
 
 /// For each listed project, geodesic metres from the centre of a drawn area to the nearest of
@@ -351,20 +355,23 @@ pub async fn project_distances_from_area_centre(
     srid: i32,
     project_ids: &[i64],
 ) -> sqlx::Result<HashMap<i64, f64>> {
-    let rows: Vec<(i64, f64)> = sqlx::query_as(
-        "WITH area AS (SELECT ST_Transform(ST_GeomFromWKB($1, $2), 4326) AS a),
+    let rows = sqlx::query!(
+        r#"WITH area AS (SELECT ST_Transform(ST_GeomFromWKB($1, $2), 4326) AS a),
               centre AS (SELECT ST_Centroid(a)::geography AS c FROM area)
-         SELECT ps.project_id, min(ST_Distance(s.geom::geography, centre.c))
+         SELECT ps.project_id, min(ST_Distance(s.geom::geography, centre.c)) AS "distance!"
          FROM project_site ps JOIN site s ON s.id = ps.site_id, area, centre
          WHERE ps.project_id = ANY($3) AND ST_Intersects(s.geom, area.a)
-         GROUP BY ps.project_id",
+         GROUP BY ps.project_id"#,
+        wkb,
+        srid,
+        project_ids
     )
-    .bind(wkb)
-    .bind(srid)
-    .bind(project_ids)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.project_id, r.distance))
+        .collect())
 }
 
 #[cfg(test)]

@@ -137,22 +137,22 @@ fn seed_actor() -> Actor {
 
 /// Returns whether a new row was written.
 pub async fn insert_programme(conn: &mut PgConnection, p: &ProgrammeSeed) -> sqlx::Result<bool> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO programme (code, name, name_en, year, category, target_count, target_start_rate,
                                 target_completion_rate, deadline, description)
          VALUES ($1, $2, $3, $4, $5, $6, $7::float8::numeric, $8::float8::numeric, $9, $10)
          ON CONFLICT (code) DO NOTHING",
+        p.code,
+        p.name,
+        p.name_en,
+        p.year,
+        p.category,
+        p.target_count,
+        p.target_start_rate,
+        p.target_completion_rate,
+        p.deadline,
+        p.description
     )
-    .bind(&p.code)
-    .bind(&p.name)
-    .bind(&p.name_en)
-    .bind(p.year)
-    .bind(&p.category)
-    .bind(p.target_count)
-    .bind(p.target_start_rate)
-    .bind(p.target_completion_rate)
-    .bind(p.deadline)
-    .bind(&p.description)
     .execute(conn)
     .await?
     .rows_affected();
@@ -178,7 +178,7 @@ pub async fn insert_project(conn: &mut PgConnection, p: &ProjectSeed) -> anyhow:
     let created_at = noon(first.at);
     let last_at = p.history.last().map_or(created_at, |h| noon(h.at));
 
-    let id: Option<i64> = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "INSERT INTO project (code, name, name_en, category, programme_id, status, stage, status_reason, progress,
                               responsible_unit, town_code, funding_source, funding_amount, planned_start,
                               planned_end, actual_start, actual_end, description, placeholder, attrs,
@@ -187,38 +187,39 @@ pub async fn insert_project(conn: &mut PgConnection, p: &ProjectSeed) -> anyhow:
                  $13::float8::numeric, $14, $15, $16, $17, $18, $19, $20, $21, $22)
          ON CONFLICT (code) DO NOTHING
          RETURNING id",
+        p.code,
+        p.name,
+        p.name_en,
+        p.category,
+        p.programme.as_deref(),
+        p.status.as_str(),
+        p.stage,
+        p.status_reason,
+        p.progress,
+        p.responsible_unit,
+        p.town_code,
+        p.funding_source,
+        p.funding_amount,
+        p.planned_start,
+        p.planned_end,
+        p.actual_start,
+        p.actual_end,
+        p.description,
+        p.placeholder,
+        p.attrs,
+        created_at,
+        last_at
     )
-    .bind(&p.code)
-    .bind(&p.name)
-    .bind(&p.name_en)
-    .bind(&p.category)
-    .bind(&p.programme)
-    .bind(p.status.as_str())
-    .bind(&p.stage)
-    .bind(&p.status_reason)
-    .bind(p.progress)
-    .bind(&p.responsible_unit)
-    .bind(&p.town_code)
-    .bind(&p.funding_source)
-    .bind(p.funding_amount)
-    .bind(p.planned_start)
-    .bind(p.planned_end)
-    .bind(p.actual_start)
-    .bind(p.actual_end)
-    .bind(&p.description)
-    .bind(p.placeholder)
-    .bind(sqlx::types::Json(&p.attrs))
-    .bind(created_at)
-    .bind(last_at)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(id) = id else { return Ok(false) };
     if let Some(programme) = &p.programme {
-        let known: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM programme WHERE code = $1)")
-                .bind(programme)
-                .fetch_one(&mut *conn)
-                .await?;
+        let known = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM programme WHERE code = $1) AS "known!""#,
+            programme
+        )
+        .fetch_one(&mut *conn)
+        .await?;
         if !known {
             anyhow::bail!("unknown programme {programme}");
         }
@@ -244,16 +245,20 @@ pub async fn insert_project(conn: &mut PgConnection, p: &ProjectSeed) -> anyhow:
     };
     events::insert(conn, &actor, created).await?;
 
-    let linked: Vec<(i64, String, String)> = sqlx::query_as(
-        "INSERT INTO project_site (project_id, site_id, created_at)
+    let linked: Vec<(i64, String, String)> = sqlx::query!(
+        r#"INSERT INTO project_site (project_id, site_id, created_at)
          SELECT $1, s.id, $3 FROM site s WHERE s.code = ANY($2)
-         RETURNING site_id, (SELECT code FROM site WHERE id = site_id), (SELECT name FROM site WHERE id = site_id)",
+         RETURNING site_id, (SELECT code FROM site WHERE id = site_id) AS "code!",
+                   (SELECT name FROM site WHERE id = site_id) AS "name!""#,
+        id,
+        p.sites.as_slice(),
+        created_at
     )
-    .bind(id)
-    .bind(&p.sites)
-    .bind(created_at)
     .fetch_all(&mut *conn)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.site_id, r.code, r.name))
+    .collect();
     let found: Vec<String> = linked.iter().map(|(_, code, _)| code.clone()).collect();
     missing_codes(&p.sites, &found)?;
     for (site_id, code, name) in &linked {
