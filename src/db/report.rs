@@ -66,11 +66,10 @@ pub async fn current_projects(
             (id, project)
         })
         .collect();
-    let mut links = sqlx::query_as::<_, (i64, i64)>("SELECT project_id, site_id FROM project_site")
-        .fetch(&mut *conn);
-    while let Some((project_id, site_id)) = links.try_next().await? {
-        if let Some(p) = projects.get_mut(&project_id) {
-            p.site_ids.insert(site_id);
+    let mut links = sqlx::query!("SELECT project_id, site_id FROM project_site").fetch(&mut *conn);
+    while let Some(link) = links.try_next().await? {
+        if let Some(p) = projects.get_mut(&link.project_id) {
+            p.site_ids.insert(link.site_id);
         }
     }
     Ok(projects)
@@ -206,10 +205,10 @@ pub struct ZoneMembers {
 }
 
 pub async fn town_names(conn: &mut PgConnection) -> sqlx::Result<HashMap<String, String>> {
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT code, name FROM admin_area")
+    let rows = sqlx::query!("SELECT code, name FROM admin_area")
         .fetch_all(conn)
         .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows.into_iter().map(|r| (r.code, r.name)).collect())
 }
 
 /// A report section as stored.
@@ -273,9 +272,11 @@ pub struct ProgrammeTemplate {
 }
 
 pub async fn sections(conn: &mut PgConnection) -> sqlx::Result<Vec<SectionTemplate>> {
-    sqlx::query_as(
-        "SELECT code, position, title_zh, title_en, template_zh, template_en, inventory, lists_unprogrammed
-         FROM report_section ORDER BY position, code",
+    sqlx::query_as!(
+        SectionTemplate,
+        r#"SELECT code, position, title_zh, title_en, template_zh, template_en,
+                inventory AS "inventory: Json<Vec<InventoryWanted>>", lists_unprogrammed
+         FROM report_section ORDER BY position, code"#
     )
     .fetch_all(conn)
     .await
@@ -322,10 +323,12 @@ pub async fn programme_templates(conn: &mut PgConnection) -> sqlx::Result<Vec<Pr
 }
 
 pub async fn section_exists(conn: &mut PgConnection, code: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM report_section WHERE code = $1)")
-        .bind(code)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM report_section WHERE code = $1) AS "exists!""#,
+        code
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// A statement about one section, its fields bound as $1 … $8 in the table's column order.
