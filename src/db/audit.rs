@@ -61,8 +61,9 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(i64, Vec<AuditEntry>)> {
-    let rows: Vec<AuditEntry> = sqlx::query_as(
-        "WITH audit AS (
+    let rows = sqlx::query_as!(
+        AuditEntry,
+        r#"WITH audit AS (
              SELECT 'project_event' AS source, e.id, e.at, e.actor_name AS actor, 'project.' || e.kind AS action,
                     'project ' || p.code AS target,
                     jsonb_strip_nulls(jsonb_build_object('from', e.from_status, 'to', e.to_status,
@@ -82,7 +83,8 @@ pub async fn list(
              UNION ALL
              SELECT 'audit_event', a.id, a.at, a.actor_name, a.action, a.target, a.details FROM audit_event a
          )
-         SELECT source, id, at, actor, action, target, details, count(*) OVER () AS total
+         SELECT source AS "source!", id AS "id!", at AS "at!", actor AS "actor!", action AS "action!",
+                target AS "target!", details AS "details!: Json<Value>", count(*) OVER () AS "total!"
          FROM audit
          WHERE ($1::text IS NULL OR actor = $1)
            AND ($2::text IS NULL OR action = $2 OR starts_with(action, $2 || '.'))
@@ -90,15 +92,15 @@ pub async fn list(
            AND ($4::timestamptz IS NULL OR at >= $4)
            AND ($5::timestamptz IS NULL OR at < $5)
          ORDER BY at DESC, source, id DESC
-         LIMIT $6 OFFSET $7",
+         LIMIT $6 OFFSET $7"#,
+        filter.actor,
+        filter.action,
+        filter.target,
+        filter.since,
+        filter.until,
+        limit,
+        offset
     )
-    .bind(&filter.actor)
-    .bind(&filter.action)
-    .bind(&filter.target)
-    .bind(filter.since)
-    .bind(filter.until)
-    .bind(limit)
-    .bind(offset)
     .fetch_all(&mut *conn)
     .await?;
     let total = match rows.first() {

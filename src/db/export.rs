@@ -26,20 +26,22 @@ pub struct ExportRow {
 /// Coordinates are written with up to 15 decimals so that an export imports back unchanged.
 pub fn rows(pool: &PgPool, target: ImportTarget) -> BoxStream<'_, sqlx::Result<ExportRow>> {
     match target {
-        ImportTarget::Site(kind) => sqlx::query_as::<_, ExportRow>(
-            "SELECT code, name, name_en, town_code AS ref_code, placeholder AS flag, radius_m,
-                    NULL::text AS level, NULL::text AS source, attrs,
-                    ST_AsGeoJSON(geom, 15) AS geojson, ST_AsText(geom, 15) AS wkt
-             FROM site WHERE kind = $1 ORDER BY code",
+        ImportTarget::Site(kind) => sqlx::query_as!(
+            ExportRow,
+            r#"SELECT code, name, name_en, town_code AS ref_code, placeholder AS flag, radius_m,
+                    NULL::text AS level, NULL::text AS source, attrs AS "attrs: Json<Value>",
+                    ST_AsGeoJSON(geom, 15) AS "geojson!", ST_AsText(geom, 15) AS "wkt!"
+             FROM site WHERE kind = $1 ORDER BY code"#,
+            kind.as_str()
         )
-        .bind(kind.as_str())
         .fetch(pool),
-        ImportTarget::AdminArea => sqlx::query_as::<_, ExportRow>(
-            "SELECT code, name, name_en, parent_code AS ref_code, approximate AS flag, NULL::float8 AS radius_m,
-                    level, source, '{}'::jsonb AS attrs,
-                    ST_AsGeoJSON(geom, 15) AS geojson, ST_AsText(geom, 15) AS wkt
+        ImportTarget::AdminArea => sqlx::query_as!(
+            ExportRow,
+            r#"SELECT code, name, name_en, parent_code AS ref_code, approximate AS flag, NULL::float8 AS radius_m,
+                    level AS "level?", source AS "source?", '{}'::jsonb AS "attrs!: Json<Value>",
+                    ST_AsGeoJSON(geom, 15) AS "geojson!", ST_AsText(geom, 15) AS "wkt!"
              FROM admin_area
-             ORDER BY array_position(ARRAY['province', 'city', 'district', 'town'], level), code",
+             ORDER BY array_position(ARRAY['province', 'city', 'district', 'town'], level), code"#
         )
         .fetch(pool),
     }

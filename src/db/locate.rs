@@ -67,55 +67,14 @@ pub struct NearbyProject {
     pub site_ids: Vec<i64>,
 }
 
-/// What `locate` reads, in one statement: each statement costs a round trip and PostgreSQL's
-/// own work per statement, about a tenth of the whole answer when it took four.
-/// `part` says what a row is: [`TOWN`], a covering key zone ([`ZONE`]), or a nearby site with
-/// one of its projects or none ([`SITE`]); the columns a part has no use for are null.
-const LOCATE: &str = "
-    WITH nearby AS (
-        -- as in the site lists (db/sites.rs): the box finds the candidates through the 2D index,
-        -- each candidate's distance is computed once (OFFSET 0 keeps it so)
-        SELECT * FROM (
-            SELECT s.id, s.kind, s.code, s.name, s.remediation_state,
-                   s.project_status IS NOT NULL AS linked,
-                   ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography) AS distance_m
-            FROM site s
-            WHERE s.kind <> 'key_zone' AND s.geom && ST_MakeEnvelope($3, $4, $5, $6, 4326)
-            OFFSET 0) candidate
-        WHERE distance_m <= $7
-        ORDER BY distance_m, code LIMIT $8)
-    SELECT * FROM (
-        (SELECT 0 AS part, NULL::int8 AS id, NULL::text AS kind, a.code, a.name,
-                NULL::text AS remediation_state, NULL::float8 AS distance_m, NULL::float8 AS radius_m,
-                NULL::int8 AS project_id, NULL::text AS project_code, NULL::text AS project_name,
-                NULL::text AS project_status, NULL::int2 AS project_progress,
-                NULL::text AS project_responsible_unit
-         FROM admin_area a
-         WHERE a.level = 'town' AND ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
-         ORDER BY a.code LIMIT 1)
-        UNION ALL
-        SELECT 1, s.id, s.kind, s.code, s.name, s.remediation_state,
-               ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography),
-               s.radius_m, NULL, NULL, NULL, NULL, NULL, NULL
-        FROM site s
-        WHERE s.zone_geom IS NOT NULL AND ST_Intersects(s.zone_geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
-        UNION ALL
-        -- most sites have no project: for them the lookup asks the index for NULL, which it
-        -- answers at once
-        SELECT 2, n.id, n.kind, n.code, n.name, n.remediation_state, n.distance_m, NULL,
-               p.id, p.code, p.name, p.status, p.progress, p.responsible_unit
-        FROM nearby n LEFT JOIN LATERAL (
-            SELECT p.id, p.code, p.name, p.status, p.progress, p.responsible_unit
-            FROM project_site ps JOIN project p ON p.id = ps.project_id
-            WHERE ps.site_id = CASE WHEN n.linked THEN n.id END) p ON true
-    ) parts
-    ORDER BY part, distance_m, code, project_id";
-
+// `locate` reads in one statement: each statement costs a round trip and PostgreSQL's own work
+// per statement, about a tenth of the whole answer when it took four. `part` says what a row
+// is: the town, a covering key zone, or a nearby site with one of its projects or none; the
+// columns a part has no use for are null.
 const TOWN: i32 = 0;
 const ZONE: i32 = 1;
 const SITE: i32 = 2;
 
-#[derive(sqlx::FromRow)]
 struct LocateRow {
     part: i32,
     id: Option<i64>,
@@ -140,17 +99,60 @@ pub async fn locate(
     radius_m: f64,
 ) -> sqlx::Result<Located> {
     let search = circle_box(lon, lat, radius_m);
-    let rows: Vec<LocateRow> = sqlx::query_as(LOCATE)
-        .bind(lon)
-        .bind(lat)
-        .bind(search.min_lon)
-        .bind(search.min_lat)
-        .bind(search.max_lon)
-        .bind(search.max_lat)
-        .bind(radius_m)
-        .bind(MAX_LOCATED_SITES)
-        .fetch_all(conn)
-        .await?;
+    let rows = sqlx::query_as!(
+        LocateRow,
+        r#"
+    WITH nearby AS (
+        -- as in the site lists (db/sites.rs): the box finds the candidates through the 2D index,
+        -- each candidate's distance is computed once (OFFSET 0 keeps it so)
+        SELECT * FROM (
+            SELECT s.id, s.kind, s.code, s.name, s.remediation_state,
+                   s.project_status IS NOT NULL AS linked,
+                   ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography) AS distance_m
+            FROM site s
+            WHERE s.kind <> 'key_zone' AND s.geom && ST_MakeEnvelope($3, $4, $5, $6, 4326)
+            OFFSET 0) candidate
+        WHERE distance_m <= $7
+        ORDER BY distance_m, code LIMIT $8)
+    SELECT part AS "part!", id, kind, code AS "code!", name AS "name!", remediation_state, distance_m, radius_m,
+           project_id, project_code, project_name, project_status, project_progress, project_responsible_unit
+    FROM (
+        (SELECT 0 AS part, NULL::int8 AS id, NULL::text AS kind, a.code, a.name,
+                NULL::text AS remediation_state, NULL::float8 AS distance_m, NULL::float8 AS radius_m,
+                NULL::int8 AS project_id, NULL::text AS project_code, NULL::text AS project_name,
+                NULL::text AS project_status, NULL::int2 AS project_progress,
+                NULL::text AS project_responsible_unit
+         FROM admin_area a
+         WHERE a.level = 'town' AND ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
+         ORDER BY a.code LIMIT 1)
+        UNION ALL
+        SELECT 1, s.id, s.kind, s.code, s.name, s.remediation_state,
+               ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography),
+               s.radius_m, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM site s
+        WHERE s.zone_geom IS NOT NULL AND ST_Intersects(s.zone_geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
+        UNION ALL
+        -- most sites have no project: for them the lookup asks the index for NULL, which it
+        -- answers at once
+        SELECT 2, n.id, n.kind, n.code, n.name, n.remediation_state, n.distance_m, NULL,
+               p.id, p.code, p.name, p.status, p.progress, p.responsible_unit
+        FROM nearby n LEFT JOIN LATERAL (
+            SELECT p.id, p.code, p.name, p.status, p.progress, p.responsible_unit
+            FROM project_site ps JOIN project p ON p.id = ps.project_id
+            WHERE ps.site_id = CASE WHEN n.linked THEN n.id END) p ON true
+    ) parts
+    ORDER BY part, distance_m, code, project_id"#,
+        lon,
+        lat,
+        search.min_lon,
+        search.min_lat,
+        search.max_lon,
+        search.max_lat,
+        radius_m,
+        MAX_LOCATED_SITES
+    )
+    .fetch_all(conn)
+    .await?;
     let mut town = None;
     let mut key_zones = Vec::new();
     let mut nearby = Vec::new();

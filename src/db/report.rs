@@ -17,7 +17,7 @@ pub struct ProjectEventRow {
     pub from_status: Option<String>,
     pub to_status: Option<String>,
     pub site_id: Option<i64>,
-    pub changes: Option<sqlx::types::Json<Value>>,
+    pub changes: Option<Json<Value>>,
     pub note: Option<String>,
 }
 
@@ -35,35 +35,33 @@ pub struct CurrentProject {
 /// its history records them.
 pub type SiteFields = Map<String, Value>;
 
-/// id, code, created_at and the fields in history's JSON form
-type ProjectRow = (i64, String, DateTime<Utc>, Json<Map<String, Value>>);
-
 /// Every project as stored now, with its current links.
 pub async fn current_projects(
     conn: &mut PgConnection,
 ) -> sqlx::Result<HashMap<i64, CurrentProject>> {
-    let rows: Vec<ProjectRow> = sqlx::query_as(
-        "SELECT p.id, p.code, p.created_at,
+    let rows = sqlx::query!(
+        r#"SELECT p.id AS "id!", p.code AS "code!", p.created_at AS "created_at!",
                 jsonb_build_object('name', p.name, 'name_en', p.name_en, 'category', p.category,
                     'programme', g.code, 'stage', p.stage, 'progress', p.progress,
                     'responsible_unit', p.responsible_unit, 'town_code', p.town_code,
                     'planned_start', p.planned_start, 'planned_end', p.planned_end,
                     'actual_start', p.actual_start, 'actual_end', p.actual_end, 'attrs', p.attrs,
                     'status', p.status, 'status_reason', p.status_reason)
-         FROM project p LEFT JOIN programme g ON g.id = p.programme_id",
+                    AS "fields!: Json<Map<String, Value>>"
+         FROM project p LEFT JOIN programme g ON g.id = p.programme_id"#
     )
     .fetch_all(&mut *conn)
     .await?;
     let mut projects: HashMap<i64, CurrentProject> = rows
         .into_iter()
-        .map(|(id, code, created_at, fields)| {
+        .map(|row| {
             let project = CurrentProject {
-                code,
-                created_at,
-                fields: fields.0,
+                code: row.code,
+                created_at: row.created_at,
+                fields: row.fields.0,
                 site_ids: BTreeSet::new(),
             };
-            (id, project)
+            (row.id, project)
         })
         .collect();
     let mut links = sqlx::query!("SELECT project_id, site_id FROM project_site").fetch(&mut *conn);
@@ -80,9 +78,11 @@ pub async fn for_each_project_history(
     conn: &mut PgConnection,
     mut each: impl FnMut(i64, &[ProjectEventRow]),
 ) -> sqlx::Result<()> {
-    let mut rows = sqlx::query_as::<_, ProjectEventRow>(
-        "SELECT project_id, at, kind, from_status, to_status, site_id, changes, note
-         FROM project_event ORDER BY project_id, at, id",
+    let mut rows = sqlx::query_as!(
+        ProjectEventRow,
+        r#"SELECT project_id, at, kind, from_status, to_status, site_id,
+                changes AS "changes: Json<Value>", note
+         FROM project_event ORDER BY project_id, at, id"#
     )
     .fetch(conn);
     let mut batch: Vec<ProjectEventRow> = Vec::new();
@@ -102,22 +102,19 @@ pub async fn for_each_project_history(
     Ok(())
 }
 
-/// The fields of a site the report reads, in history's form: kind, name and the kind attributes.
-const SITE_FIELDS: &str = "s.attrs || jsonb_build_object('kind', s.kind, 'name', s.name)";
-
 /// Every site linked now or named by a link event: a superset of the sites linked at any date.
 pub async fn linked_sites(conn: &mut PgConnection) -> sqlx::Result<HashMap<i64, SiteFields>> {
-    let rows: Vec<(i64, Json<SiteFields>)> = sqlx::query_as(&format!(
-        "SELECT s.id, {SITE_FIELDS} FROM site s
-         WHERE s.id IN (SELECT site_id FROM project_site
-                        UNION SELECT site_id FROM project_event WHERE site_id IS NOT NULL)"
-    ))
-    .fetch_all(conn)
+    let ids = sqlx::query_scalar!(
+        r#"SELECT site_id AS "site_id!" FROM project_site
+           UNION SELECT site_id FROM project_event WHERE site_id IS NOT NULL"#
+    )
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().map(|(id, f)| (id, f.0)).collect())
+    current_sites(conn, &ids).await
 }
 
-/// The given sites, as `linked_sites` reads them.
+/// The fields of the given sites the report reads, in history's form: kind, name and the kind
+/// attributes.
 pub async fn current_sites(
     conn: &mut PgConnection,
     ids: &[i64],
@@ -125,13 +122,14 @@ pub async fn current_sites(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, Json<SiteFields>)> = sqlx::query_as(&format!(
-        "SELECT s.id, {SITE_FIELDS} FROM unnest($1::bigint[]) AS wanted(id) JOIN site s ON s.id = wanted.id"
-    ))
-    .bind(ids)
+    let rows = sqlx::query!(
+        r#"SELECT s.id, s.attrs || jsonb_build_object('kind', s.kind, 'name', s.name) AS "fields!: Json<SiteFields>"
+           FROM unnest($1::bigint[]) AS wanted(id) JOIN site s ON s.id = wanted.id"#,
+        ids
+    )
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(|(id, f)| (id, f.0)).collect())
+    Ok(rows.into_iter().map(|row| (row.id, row.fields.0)).collect())
 }
 
 /// Site events after the cut-off, newest first per site.
@@ -139,12 +137,17 @@ pub async fn site_events_after(
     conn: &mut PgConnection,
     cut_off: DateTime<Utc>,
 ) -> sqlx::Result<Vec<(i64, String, Json<Value>)>> {
-    sqlx::query_as(
-        "SELECT site_id, kind, changes FROM site_event WHERE at > $1 ORDER BY site_id, at DESC, id DESC",
+    let rows = sqlx::query!(
+        r#"SELECT site_id, kind, changes AS "changes!: Json<Value>" FROM site_event
+           WHERE at > $1 ORDER BY site_id, at DESC, id DESC"#,
+        cut_off
     )
-    .bind(cut_off)
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.site_id, row.kind, row.changes))
+        .collect())
 }
 
 /// One count of the inventory: sites of a kind (attr and value None) or of a kind whose attribute
@@ -162,9 +165,10 @@ pub async fn inventory(
     kinds: &[String],
     attrs: &[String],
 ) -> sqlx::Result<Vec<InventoryCount>> {
-    sqlx::query_as(
-        "WITH wanted AS (SELECT DISTINCT kind, attr FROM unnest($1::text[], $2::text[]) AS w(kind, attr))
-         SELECT s.kind, NULL::text AS attr, NULL::text AS value, count(*) AS count
+    sqlx::query_as!(
+        InventoryCount,
+        r#"WITH wanted AS (SELECT DISTINCT kind, attr FROM unnest($1::text[], $2::text[]) AS w(kind, attr))
+         SELECT s.kind AS "kind!", NULL::text AS attr, NULL::text AS value, count(*) AS "count!"
          FROM site s WHERE s.kind IN (SELECT kind FROM wanted) GROUP BY s.kind
          UNION ALL
          SELECT w.kind, w.attr, v.value, count(*)
@@ -173,10 +177,10 @@ pub async fn inventory(
              CASE WHEN jsonb_typeof(s.attrs -> w.attr) = 'array' THEN s.attrs -> w.attr
                   ELSE jsonb_build_array(s.attrs -> w.attr) END) AS v(value)
          WHERE w.attr <> '' AND v.value IS NOT NULL
-         GROUP BY w.kind, w.attr, v.value",
+         GROUP BY w.kind, w.attr, v.value"#,
+        kinds,
+        attrs
     )
-    .bind(kinds)
-    .bind(attrs)
     .fetch_all(conn)
     .await
 }
@@ -184,13 +188,14 @@ pub async fn inventory(
 /// A key zone and the non-zone sites that intersect its polygon (by their current geometry).
 /// Every key zone with its attributes (its campaign) and the sites inside it.
 pub async fn zone_members(conn: &mut PgConnection) -> sqlx::Result<Vec<ZoneMembers>> {
-    sqlx::query_as(
-        "SELECT z.id, z.name, z.attrs,
-                coalesce(array_agg(s.id ORDER BY s.id) FILTER (WHERE s.id IS NOT NULL), '{}') AS members
+    sqlx::query_as!(
+        ZoneMembers,
+        r#"SELECT z.id, z.name, z.attrs AS "attrs: Json<Value>",
+                coalesce(array_agg(s.id ORDER BY s.id) FILTER (WHERE s.id IS NOT NULL), '{}') AS "members!"
          FROM site z
          LEFT JOIN site s ON s.kind <> 'key_zone' AND ST_Intersects(s.geom, z.zone_geom)
          WHERE z.kind = 'key_zone'
-         GROUP BY z.id, z.name, z.attrs ORDER BY z.name, z.id",
+         GROUP BY z.id, z.name, z.attrs ORDER BY z.name, z.id"#
     )
     .fetch_all(conn)
     .await
@@ -200,7 +205,7 @@ pub async fn zone_members(conn: &mut PgConnection) -> sqlx::Result<Vec<ZoneMembe
 pub struct ZoneMembers {
     pub id: i64,
     pub name: String,
-    pub attrs: sqlx::types::Json<serde_json::Value>,
+    pub attrs: Json<Value>,
     pub members: Vec<i64>,
 }
 
@@ -297,8 +302,15 @@ const DEFAULT_TEMPLATE_EN: &str = "{{ programme.name }}: {{ total }} projects, {
 /// default one, in the section named like its category (else the first section), after the
 /// templated ones; with no section at all there is nowhere to report it.
 pub async fn programme_templates(conn: &mut PgConnection) -> sqlx::Result<Vec<ProgrammeTemplate>> {
-    sqlx::query_as(
-        "SELECT * FROM (
+    sqlx::query_as!(
+        ProgrammeTemplate,
+        r#"SELECT programme AS "programme!", programme_name AS "programme_name!", programme_name_en AS "programme_name_en?",
+                year AS "year?", target_count AS "target_count?", target_start_rate AS "target_start_rate?",
+                target_completion_rate AS "target_completion_rate?", deadline AS "deadline?",
+                section AS "section!", position AS "position!", figures AS "figures!: Json<Vec<FigureSpec>>",
+                stage_labels AS "stage_labels!: Json<Map<String, Value>>", template_zh AS "template_zh!",
+                template_en AS "template_en!", default_template AS "default_template!"
+         FROM (
              SELECT g.code AS programme, g.name AS programme_name, g.name_en AS programme_name_en,
                     g.year, g.target_count, g.target_start_rate::float8 AS target_start_rate,
                     g.target_completion_rate::float8 AS target_completion_rate, g.deadline,
@@ -313,11 +325,11 @@ pub async fn programme_templates(conn: &mut PgConnection) -> sqlx::Result<Vec<Pr
              FROM programme g LEFT JOIN programme_report r ON r.programme_id = g.id
          ) parts
          WHERE section IS NOT NULL
-         ORDER BY section, position, programme",
+         ORDER BY section, position, programme"#,
+        DEFAULT_FIGURES as _,
+        DEFAULT_TEMPLATE_ZH,
+        DEFAULT_TEMPLATE_EN
     )
-    .bind(DEFAULT_FIGURES)
-    .bind(DEFAULT_TEMPLATE_ZH)
-    .bind(DEFAULT_TEMPLATE_EN)
     .fetch_all(conn)
     .await
 }
@@ -331,29 +343,20 @@ pub async fn section_exists(conn: &mut PgConnection, code: &str) -> sqlx::Result
     .await
 }
 
-/// A statement about one section, its fields bound as $1 … $8 in the table's column order.
-fn section_query<'q>(
-    sql: &'q str,
-    s: &'q SectionTemplate,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    sqlx::query(sql)
-        .bind(&s.code)
-        .bind(s.position)
-        .bind(&s.title_zh)
-        .bind(&s.title_en)
-        .bind(&s.template_zh)
-        .bind(&s.template_en)
-        .bind(&s.inventory)
-        .bind(s.lists_unprogrammed)
-}
-
 /// Stores a section; returns false when there is no such section.
 pub async fn update_section(conn: &mut PgConnection, s: &SectionTemplate) -> sqlx::Result<bool> {
-    let updated = section_query(
+    let updated = sqlx::query!(
         "UPDATE report_section SET position = $2, title_zh = $3, title_en = $4, template_zh = $5,
                 template_en = $6, inventory = $7, lists_unprogrammed = $8, updated_at = now()
          WHERE code = $1",
-        s,
+        s.code,
+        s.position,
+        s.title_zh,
+        s.title_en,
+        s.template_zh,
+        s.template_en,
+        s.inventory as _,
+        s.lists_unprogrammed
     )
     .execute(conn)
     .await?
@@ -382,20 +385,20 @@ pub async fn upsert_programme_template(
     programme: &str,
     t: &ProgrammeReportEdit,
 ) -> sqlx::Result<bool> {
-    let written = sqlx::query(
+    let written = sqlx::query!(
         "INSERT INTO programme_report (programme_id, section, position, figures, stage_labels, template_zh, template_en)
          SELECT id, $2, $3, $4, $5, $6, $7 FROM programme WHERE code = $1
          ON CONFLICT (programme_id) DO UPDATE SET section = EXCLUDED.section, position = EXCLUDED.position,
              figures = EXCLUDED.figures, stage_labels = EXCLUDED.stage_labels,
              template_zh = EXCLUDED.template_zh, template_en = EXCLUDED.template_en, updated_at = now()",
+        programme,
+        t.section,
+        t.position,
+        Json(&t.figures) as _,
+        Json(&t.stage_labels) as _,
+        t.template_zh,
+        t.template_en
     )
-    .bind(programme)
-    .bind(&t.section)
-    .bind(t.position)
-    .bind(Json(&t.figures))
-    .bind(Json(&t.stage_labels))
-    .bind(&t.template_zh)
-    .bind(&t.template_en)
     .execute(conn)
     .await?
     .rows_affected();
@@ -407,10 +410,17 @@ pub async fn insert_section_if_missing(
     conn: &mut PgConnection,
     s: &SectionTemplate,
 ) -> sqlx::Result<bool> {
-    let inserted = section_query(
+    let inserted = sqlx::query!(
         "INSERT INTO report_section (code, position, title_zh, title_en, template_zh, template_en, inventory, lists_unprogrammed)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code) DO NOTHING",
-        s,
+        s.code,
+        s.position,
+        s.title_zh,
+        s.title_en,
+        s.template_zh,
+        s.template_en,
+        s.inventory as _,
+        s.lists_unprogrammed
     )
     .execute(conn)
     .await?
@@ -424,10 +434,10 @@ pub async fn insert_programme_template_if_missing(
     programme: &str,
     t: &ProgrammeReportEdit,
 ) -> sqlx::Result<bool> {
-    let exists: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM programme_report r JOIN programme g ON g.id = r.programme_id WHERE g.code = $1)",
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM programme_report r JOIN programme g ON g.id = r.programme_id WHERE g.code = $1) AS "exists!""#,
+        programme
     )
-    .bind(programme)
     .fetch_one(&mut *conn)
     .await?;
     if exists {

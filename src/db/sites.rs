@@ -300,35 +300,38 @@ pub async fn create(
     row: &StagedRow,
     srid: i32,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "WITH g AS (SELECT ST_Transform(ST_GeomFromWKB($8, $9), 4326) AS geom)
          INSERT INTO site (kind, code, name, name_en, town_code, placeholder, attrs, geom, radius_m)
          SELECT $1, $2, $3, $4,
                 coalesce($5, (SELECT a.code FROM admin_area a WHERE a.level = 'town'
                               AND ST_Intersects(a.geom, ST_PointOnSurface(g.geom)) ORDER BY a.code LIMIT 1)),
-                $6, $7, g.geom, CASE WHEN $1 = 'key_zone' THEN coalesce($10, 3000) END
+                $6, $7, g.geom, CASE WHEN $1 = 'key_zone' THEN coalesce($10::float8, 3000) END
          FROM g RETURNING id",
+        kind,
+        row.code,
+        row.name,
+        row.name_en.as_deref(),
+        row.ref_code.as_deref(),
+        row.flag,
+        Json(&row.attrs) as _,
+        row.wkb,
+        srid,
+        row.radius_m
     )
-    .bind(kind)
-    .bind(&row.code)
-    .bind(&row.name)
-    .bind(&row.name_en)
-    .bind(&row.ref_code)
-    .bind(row.flag)
-    .bind(Json(&row.attrs))
-    .bind(&row.wkb)
-    .bind(srid)
-    .bind(row.radius_m)
     .fetch_one(conn)
     .await
 }
 
 /// Locks a site and returns its version and kind.
 pub async fn lock(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<(i32, String)>> {
-    sqlx::query_as("SELECT version, kind FROM site WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    let locked = sqlx::query!(
+        "SELECT version, kind FROM site WHERE id = $1 FOR UPDATE",
+        id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(locked.map(|site| (site.version, site.kind)))
 }
 
 /// Replaces a site's properties and, when given, its geometry (a moved site without an explicit
@@ -339,7 +342,7 @@ pub async fn replace(
     row: &StagedRow,
     geometry: Option<(&[u8], i32)>,
 ) -> sqlx::Result<bool> {
-    let changed = sqlx::query(
+    let changed = sqlx::query!(
         "WITH g AS (SELECT CASE WHEN $7::bytea IS NULL THEN NULL ELSE ST_Transform(ST_GeomFromWKB($7, $8), 4326) END AS geom)
          UPDATE site s SET name = $2, name_en = $3, placeholder = $5, attrs = $6,
                 town_code = coalesce($4, (SELECT a.code FROM admin_area a WHERE g.geom IS NOT NULL AND a.level = 'town'
@@ -354,16 +357,16 @@ pub async fn replace(
                     IS DISTINCT FROM ($2, $3, coalesce($4, s.town_code), $5, $6,
                                       CASE WHEN s.kind = 'key_zone' THEN coalesce($9, s.radius_m) END)
                 OR (g.geom IS NOT NULL AND NOT ST_OrderingEquals(g.geom, s.geom)))",
+        id,
+        row.name,
+        row.name_en.as_deref(),
+        row.ref_code.as_deref(),
+        row.flag,
+        Json(&row.attrs) as _,
+        geometry.map(|(wkb, _)| wkb),
+        geometry.map_or(4326, |(_, srid)| srid),
+        row.radius_m
     )
-    .bind(id)
-    .bind(&row.name)
-    .bind(&row.name_en)
-    .bind(&row.ref_code)
-    .bind(row.flag)
-    .bind(Json(&row.attrs))
-    .bind(geometry.map(|(wkb, _)| wkb))
-    .bind(geometry.map_or(4326, |(_, srid)| srid))
-    .bind(row.radius_m)
     .execute(conn)
     .await?
     .rows_affected();
@@ -372,18 +375,17 @@ pub async fn replace(
 
 /// Codes of the projects a site is linked to.
 pub async fn linked_projects(conn: &mut PgConnection, id: i64) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT p.code FROM project_site ps JOIN project p ON p.id = ps.project_id
          WHERE ps.site_id = $1 ORDER BY p.code",
+        id
     )
-    .bind(id)
     .fetch_all(conn)
     .await
 }
 
 pub async fn delete(conn: &mut PgConnection, id: i64) -> sqlx::Result<bool> {
-    let deleted = sqlx::query("DELETE FROM site WHERE id = $1")
-        .bind(id)
+    let deleted = sqlx::query!("DELETE FROM site WHERE id = $1", id)
         .execute(conn)
         .await?
         .rows_affected();

@@ -32,6 +32,7 @@ async fn migrations_create_the_whole_model(pool: PgPool) {
             "api_token",
             "app_user",
             "audit_event",
+            "import_stage",
             "login_attempt",
             "login_throttle",
             "programme",
@@ -266,4 +267,30 @@ async fn stored_remediation_state_follows_links_and_statuses(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(state(pool.clone()).await, "none");
+}
+
+#[sqlx::test]
+async fn the_staging_template_refuses_rows_and_its_temporary_copy_takes_them(pool: PgPool) {
+    let stray = "INSERT INTO import_stage (idx, code, name, flag, attrs, geom)
+                 VALUES (0, 'X', 'x', false, '{}', ST_MakePoint(119.9, 31.8))";
+    assert_eq!(
+        constraint_of(&pool, stray).await,
+        "import_stage_is_only_a_template"
+    );
+    let mut tx = pool.begin().await.unwrap();
+    remediation_tracker::db::import_stage::create(&mut tx)
+        .await
+        .unwrap();
+    sqlx::query(stray).execute(&mut *tx).await.unwrap();
+    let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM import_stage")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(staged, 1);
+    tx.commit().await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM public.import_stage")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
 }
