@@ -109,7 +109,7 @@ ensure_cargo_tool() {
     TOOLS_BIN=$ROOT/target/tools/bin
     if ! "$TOOLS_BIN/$binary" --version 2>/dev/null | grep -qF "$version"; then
         say "building $crate $version (once)"
-        cargo install --quiet --locked --debug --root "$ROOT/target/tools" --version "$version" "$@" "$crate"
+        CARGO_PROFILE_DEV_DEBUG=0 cargo install --quiet --locked --debug --root "$ROOT/target/tools" --version "$version" "$@" "$crate"
     fi
 }
 

@@ -101,6 +101,11 @@ pub enum Command {
         /// The GeoJSON file (FeatureCollection).
         file: PathBuf,
     },
+    /// Measured water and soil quality.
+    Samples {
+        #[command(subcommand)]
+        action: SamplesCommand,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -134,6 +139,22 @@ pub enum Command {
         /// Output file; standard output when absent.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SamplesCommand {
+    /// Import a lab's sheet (CSV or xlsx), all or nothing: one row per site and time
+    /// (site_code, sampled_at), one column per parameter by code or Chinese name.
+    Import {
+        /// The lab, for a sheet without a lab column.
+        #[arg(long)]
+        lab: Option<String>,
+        /// Check the sheet and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The sheet.
+        file: PathBuf,
     },
 }
 
@@ -223,6 +244,19 @@ pub struct ServeArgs {
     /// have no limit.
     #[arg(long, env = "MAX_BODY_MB", default_value_t = 2)]
     pub max_body_mb: usize,
+    /// Megabytes of a lab sheet sent to POST /api/samples/import (413 past it).
+    #[arg(long, env = "MAX_SHEET_MB", default_value_t = 64)]
+    pub max_sheet_mb: usize,
+    /// A webhook that gets every alert opened, acknowledged or closed as a JSON POST (the robots
+    /// of WeCom and DingTalk take it as it is). Unset: alerts are only in the app.
+    #[arg(long, env = "ALERT_WEBHOOK_URL")]
+    pub alert_webhook_url: Option<String>,
+    /// Attempts per alert event before it is given up (each is recorded).
+    #[arg(long, env = "ALERT_WEBHOOK_MAX_ATTEMPTS", default_value_t = 8)]
+    pub alert_webhook_max_attempts: i32,
+    /// Seconds before the first retry; each further retry waits twice as long.
+    #[arg(long, env = "ALERT_WEBHOOK_BACKOFF_SECS", default_value_t = 5)]
+    pub alert_webhook_backoff_secs: u64,
     /// Seconds a request may run before it is stopped with a 503.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 60)]
     pub request_timeout_secs: u64,

@@ -25,6 +25,13 @@ pub enum AppError {
     Stale { message: String, current: Value },
     #[error("{0}")]
     Unprocessable(String),
+    /// Input refused as a whole (a lab sheet), with the report naming each problem as extension
+    /// members of the problem.
+    #[error("{message}")]
+    Refused {
+        message: String,
+        report: serde_json::Map<String, Value>,
+    },
     #[error("{0}")]
     PreconditionRequired(String),
     #[error("the database is unavailable; try again shortly")]
@@ -58,6 +65,10 @@ pub struct Problem {
     /// on 412: the current state of the resource
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<Value>,
+    /// what a refusal reports besides (a sheet's rejected rows and cells)
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub extensions: serde_json::Map<String, Value>,
 }
 
 impl AppError {
@@ -70,7 +81,9 @@ impl AppError {
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
-            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unprocessable(_) | AppError::Refused { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::Unavailable | AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -191,6 +204,9 @@ bad_request_from!(
     crate::domain::status::UnknownStatus,
     crate::domain::project::FieldProblems,
     crate::report::DateError,
+    crate::domain::monitoring::BadPeriod,
+    crate::domain::monitoring::parameter::UnknownParameter,
+    crate::samples::sheet::SheetError,
 );
 
 /// A CQL2 filter that does not parse, or does not fit the collection: the problem says "filter:"
@@ -221,9 +237,10 @@ impl IntoResponse for AppError {
             } => Some(*retry_after_secs),
             _ => None,
         };
-        let current = match self {
-            AppError::Stale { current, .. } => Some(current),
-            _ => None,
+        let (current, extensions) = match self {
+            AppError::Stale { current, .. } => (Some(current), serde_json::Map::new()),
+            AppError::Refused { report, .. } => (None, report),
+            _ => (None, serde_json::Map::new()),
         };
         let body = Problem {
             kind: "about:blank".into(),
@@ -231,6 +248,7 @@ impl IntoResponse for AppError {
             status: status.as_u16(),
             detail,
             current,
+            extensions,
         };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();

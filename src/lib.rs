@@ -1,6 +1,8 @@
 //! remediation-tracker: a web GIS that tracks an environmental bureau's remediation projects and
 //! the places they treat, on PostgreSQL/PostGIS.
 
+/// Alert events delivered to a webhook after commit, retried with backoff.
+pub mod alert_delivery;
 /// Command-line flags and configuration with environment fallbacks.
 pub mod config;
 /// The CSV writer of downloads, safe to open in a spreadsheet.
@@ -19,6 +21,8 @@ pub mod http;
 pub mod import;
 /// The half-year report: point-in-time state, figures against targets, sentences, formats.
 pub mod report;
+/// The lab's sheets of measurements: import, checks and the regrading of sites.
+pub mod samples;
 /// Loading the sample data set.
 pub mod seed;
 /// The never-stale in-memory cache of rendered vector tiles.

@@ -3,12 +3,14 @@
 
 use anyhow::Context;
 use clap::Parser;
-use remediation_tracker::config::{Cli, Command, ServeArgs, UserCommand};
+use remediation_tracker::config::{Cli, Command, SamplesCommand, ServeArgs, UserCommand};
 use remediation_tracker::db::{audit, users};
 use remediation_tracker::domain::account;
 use remediation_tracker::import::{ImportError, ImportOptions, OnExisting, import_file};
-use remediation_tracker::{db, export, http, report, seed};
-use sqlx::Connection;
+use remediation_tracker::samples::{self, SampleImportError, SampleImportOptions};
+use remediation_tracker::{alert_delivery, db, export, http, report, seed};
+use sqlx::{Connection, PgPool};
+use std::path::Path;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
@@ -130,6 +132,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(e) => return Err(e.into()),
             }
         }
+        Command::Samples {
+            action: SamplesCommand::Import { lab, dry_run, file },
+        } => import_samples(&pool, &file, lab, dry_run).await?,
         Command::User { action } => user_command(&pool, action).await?,
         Command::Report {
             as_of,
@@ -217,6 +222,7 @@ async fn serve(
         request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
         report_timeout: Duration::from_secs(args.report_timeout_secs.max(1)),
         max_body_bytes: args.max_body_mb.clamp(1, 1024) << 20,
+        max_sheet_bytes: args.max_sheet_mb.clamp(1, 1024) << 20,
         tile_render_concurrency: args
             .tile_render_concurrency
             .unwrap_or(pool.options().get_max_connections() as usize / 2)
@@ -249,6 +255,15 @@ async fn serve(
     let state = http::AppState::new(pool, config).with_report_pool(report_pool);
     if state.config.tile_cache_bytes > 0 {
         state.start_tile_cache();
+    }
+    if let Some(url) = args.alert_webhook_url.as_deref().filter(|u| !u.is_empty()) {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            anyhow::bail!("ALERT_WEBHOOK_URL must start with http:// or https://");
+        }
+        let mut webhook = alert_delivery::WebhookConfig::new(url.to_string());
+        webhook.max_attempts = args.alert_webhook_max_attempts.max(1);
+        webhook.backoff = Duration::from_secs(args.alert_webhook_backoff_secs.max(1));
+        alert_delivery::spawn(state.pool.clone(), webhook).context("starting the alert webhook")?;
     }
     let app = http::app(state);
     let listener = tokio::net::TcpListener::bind(args.bind)
@@ -338,6 +353,70 @@ async fn user_command(pool: &sqlx::PgPool, action: UserCommand) -> anyhow::Resul
 }
 
 /// Who the audit names for a command run on the server: the operating-system user.
+async fn import_samples(
+    pool: &PgPool,
+    file: &Path,
+    lab: Option<String>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let options = SampleImportOptions {
+        file_name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
+        lab,
+        dry_run,
+    };
+    let mut tx = pool.begin().await.context("connecting to the database")?;
+    match samples::import(&mut tx, &cli_actor(), &bytes, &options).await {
+        Ok(summary) if dry_run => {
+            tx.rollback().await?;
+            eprintln!(
+                "{}: {} row(s), {} value(s) of {} site(s) would be imported; nothing was written",
+                file.display(),
+                summary.rows,
+                summary.values,
+                summary.sites
+            );
+        }
+        Ok(summary) => {
+            tx.commit().await?;
+            eprintln!(
+                "imported {} value(s) in {} row(s) for {} site(s) from {} (batch {}); {} site(s) graded anew",
+                summary.inserted,
+                summary.rows,
+                summary.sites,
+                file.display(),
+                summary.batch_id.unwrap_or_default(),
+                summary.regraded
+            );
+        }
+        Err(SampleImportError::Rejected(summary)) => {
+            tx.rollback().await?;
+            for r in &summary.rejected {
+                match &r.column {
+                    Some(column) => eprintln!("row {}, column {column}: {}", r.row, r.reason),
+                    None => eprintln!("row {}: {}", r.row, r.reason),
+                }
+            }
+            if summary.rejected_total > summary.rejected.len() {
+                eprintln!(
+                    "… and {} more",
+                    summary.rejected_total - summary.rejected.len()
+                );
+            }
+            anyhow::bail!(
+                "{}: {} problem(s); nothing was imported",
+                file.display(),
+                summary.rejected_total
+            );
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            anyhow::bail!("{}: {e}", file.display());
+        }
+    }
+    Ok(())
+}
+
 fn cli_actor() -> db::events::Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     db::events::Actor {

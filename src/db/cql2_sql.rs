@@ -43,7 +43,7 @@ impl ValueType {
 }
 
 /// The site columns a filter can name, with their SQL over `site s` and their type.
-pub const SITE_COLUMNS: [(&str, &str, ValueType); 9] = [
+pub const SITE_COLUMNS: [(&str, &str, ValueType); 14] = [
     ("id", "s.id", ValueType::Number),
     ("code", "s.code", ValueType::Text),
     ("name", "s.name", ValueType::Text),
@@ -52,6 +52,15 @@ pub const SITE_COLUMNS: [(&str, &str, ValueType); 9] = [
     ("town_code", "s.town_code", ValueType::Text),
     ("placeholder", "s.placeholder", ValueType::Bool),
     ("remediation_state", "s.remediation_state", ValueType::Text),
+    ("latest_class", "s.latest_class", ValueType::Text),
+    (
+        "latest_sampled_at",
+        "s.latest_sampled_at",
+        ValueType::Instant,
+    ),
+    ("meets_target", "s.meets_target", ValueType::Bool),
+    ("black_odor_grade", "s.black_odor_grade", ValueType::Text),
+    ("soil_risk", "s.soil_risk", ValueType::Text),
     ("updated_at", "s.updated_at", ValueType::Instant),
 ];
 

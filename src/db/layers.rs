@@ -19,7 +19,7 @@ pub async fn site_layer(
          FROM (
              SELECT s.id, s.code, s.name, s.name_en, s.kind, s.town_code, s.placeholder, s.radius_m,
                     coalesce(s.zone_geom, s.geom) AS geom,
-                    s.remediation_state
+                    s.remediation_state, s.latest_class, s.meets_target, s.black_odor_grade, s.soil_risk
              FROM site s WHERE s.kind = $1 ORDER BY s.id LIMIT $2 OFFSET $3
          ) f"#,
         kind.as_str(),

@@ -1,6 +1,7 @@
 //! Database access: the pool, migrations, and SQL grouped by aggregate. Every query binds its
 //! values; table and column names come only from fixed lists.
 
+pub mod alerts;
 pub mod audit;
 pub mod cql2_sql;
 pub mod events;
@@ -12,6 +13,7 @@ pub mod locate;
 pub mod ogc;
 pub mod projects;
 pub mod report;
+pub mod samples;
 pub mod seed;
 pub mod sites;
 pub mod spatial;

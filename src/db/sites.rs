@@ -29,6 +29,15 @@ pub struct Site {
     pub radius_m: Option<f64>,
     /// none, in_progress, done or suspended, derived from the linked projects
     pub remediation_state: String,
+    /// the GB 3838 class of the latest sampling day (I … V, worse_than_V)
+    pub latest_class: Option<String>,
+    pub latest_sampled_at: Option<DateTime<Utc>>,
+    /// whether the latest class meets the `water_target` attribute
+    pub meets_target: Option<bool>,
+    /// black-odor bodies: none, light or severe, by the latest survey
+    pub black_odor_grade: Option<String>,
+    /// contaminated plots: below_screening, over_screening or over_intervention (GB 36600)
+    pub soil_risk: Option<String>,
     pub project_count: i64,
     /// how many rows the list query matched, before LIMIT (a window count)
     #[serde(skip)]
@@ -72,7 +81,8 @@ fn push_columns(
     q.push(
         "SELECT s.id, s.kind, s.code, s.name, s.name_en, s.town_code,
                 (SELECT a.name FROM admin_area a WHERE a.code = s.town_code) AS town_name, s.placeholder, s.attrs,
-                s.radius_m, s.remediation_state,
+                s.radius_m, s.remediation_state, s.latest_class, s.latest_sampled_at, s.meets_target,
+                s.black_odor_grade, s.soil_risk,
                 CASE WHEN s.project_status IS NULL THEN 0
                      ELSE (SELECT count(*) FROM project_site ps WHERE ps.site_id = s.id) END AS project_count, ",
     );

@@ -34,6 +34,7 @@ pub async fn site_tile(
          ),
          features AS (
              SELECT s.id, s.code, s.name, s.kind, s.remediation_state, s.project_status AS status,
+                    s.latest_class, s.meets_target, s.black_odor_grade, s.soil_risk,
                     ST_AsMVTGeom(ST_Translate(ST_Transform(coalesce(s.zone_geom, s.geom), 3857), $8::float8, $9::float8), tile.env, $6::int4, $7::int4, true) AS geom
              FROM site s, tile
              WHERE (cardinality($4::text[]) = 0 OR s.kind = ANY($4))

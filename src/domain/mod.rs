@@ -1,5 +1,5 @@
 //! Pure domain types and rules: site kinds and their attributes, the project lifecycle,
-//! input coordinate systems. Nothing here touches the database or HTTP.
+//! input coordinate systems, grading by the standards. Nothing here touches the database or HTTP.
 
 pub mod account;
 pub mod choice;
@@ -8,6 +8,7 @@ pub mod cql2;
 pub mod crs;
 pub mod geometry;
 pub mod import;
+pub mod monitoring;
 pub mod project;
 pub mod site_kind;
 pub mod status;

@@ -171,6 +171,8 @@ const SECTION_ATTRS: &[AttrSpec] = &[
         AttrType::Enum(&["national", "provincial", "city", "district"]),
     ),
     opt("river_code", AttrType::Text),
+    // lakes and reservoirs are graded with their own phosphorus limits and on nitrogen
+    opt("water_body", AttrType::Enum(&["river", "lake"])),
     opt("water_target", AttrType::Enum(WATER_TARGET)),
     opt("water_class", AttrType::Enum(WATER_CLASS)),
 ];

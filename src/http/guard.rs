@@ -115,6 +115,12 @@ pub async fn errors_as_problems(
     request: Request,
     next: Next,
 ) -> Response {
+    // a lab sheet has a limit of its own
+    let limit = if request.uri().path() == "/api/samples/import" {
+        state.config.max_sheet_bytes
+    } else {
+        state.config.max_body_bytes
+    };
     let response = next.run(request).await;
     let status = response.status();
     let is_problem = response
@@ -133,7 +139,7 @@ pub async fn errors_as_problems(
     let detail = if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         format!(
             "the body is larger than the {} MB this server accepts",
-            state.config.max_body_bytes >> 20
+            limit >> 20
         )
     } else if text.is_empty() || status.is_server_error() {
         // a 5xx never carries text that might name internals

@@ -3,6 +3,7 @@
 //! handlers' annotations and served at `/api/openapi.json`.
 
 mod access;
+mod alerts;
 mod audit;
 mod auth;
 mod extract;
@@ -14,6 +15,7 @@ mod ogc;
 mod problems;
 mod projects;
 mod reports;
+mod samples;
 mod schemas;
 mod server;
 mod settings;
@@ -60,6 +62,8 @@ pub struct HttpConfig {
     pub tile_render_concurrency: usize,
     /// largest request body accepted (413 past it)
     pub max_body_bytes: usize,
+    /// largest lab sheet `POST /api/samples/import` accepts (413 past it)
+    pub max_sheet_bytes: usize,
     /// failed logins of one username (or four times as many from one address) within
     /// `login_lock` that lock further attempts until the oldest of them is that old
     pub login_max_failures: u32,
@@ -85,6 +89,7 @@ impl HttpConfig {
             request_timeout: std::time::Duration::from_secs(60),
             report_timeout: std::time::Duration::from_secs(600),
             max_body_bytes: 2 << 20,
+            max_sheet_bytes: 64 << 20,
             cors_read_origins: Vec::new(),
             tile_render_concurrency: 8,
             login_max_failures: 5,
@@ -168,7 +173,7 @@ async fn tiles_follow_writes(
     info(title = "remediation-tracker API", description = "Projects, sites, location queries and statistics of an environmental bureau's remediation work under /api; OGC API - Features under /ogc; vector tiles under /tiles. Errors are application/problem+json."),
     modifiers(&SecuritySchemes),
     components(schemas(crate::error::Problem)),
-    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"), (name = "projects", description = "projects, their lifecycle, links and history"), (name = "sites", description = "mapped sites of every kind"), (name = "location", description = "queries by point, radius, polygon and key zone"), (name = "stats", description = "figures for the dashboard and reports"), (name = "reports", description = "the half-year report for any date, and its editable templates"), (name = "ogc", description = "OGC API - Features (Parts 1 to 4) over every layer"), (name = "tiles", description = "Mapbox vector tiles and TileJSON"))
+    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"), (name = "projects", description = "projects, their lifecycle, links and history"), (name = "sites", description = "mapped sites of every kind"), (name = "location", description = "queries by point, radius, polygon and key zone"), (name = "stats", description = "figures for the dashboard and reports"), (name = "reports", description = "the half-year report for any date, and its editable templates"), (name = "samples", description = "measured water and soil quality, graded by the national standards"), (name = "ogc", description = "OGC API - Features (Parts 1 to 4) over every layer"), (name = "tiles", description = "Mapbox vector tiles and TileJSON"))
 )]
 struct ApiDoc;
 
@@ -211,6 +216,8 @@ pub fn app(state: AppState) -> Router {
         .merge(locate::routes())
         .merge(stats::routes())
         .merge(reports::routes())
+        .merge(samples::routes(state.config.max_sheet_bytes))
+        .merge(alerts::routes())
         .merge(audit::routes())
         .merge(settings::routes());
     let (api, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -51,6 +51,10 @@ pub fn categories() -> RefOr<Schema> {
     list_of(&CATEGORIES)
 }
 
+pub fn parameters() -> RefOr<Schema> {
+    one_of(&crate::domain::monitoring::parameter::PARAMETER_CODES)
+}
+
 pub fn crs() -> RefOr<Schema> {
     let names: Vec<&str> = InputCrs::ALL.iter().map(|c| c.name()).collect();
     one_of(&names)

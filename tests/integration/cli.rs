@@ -339,3 +339,74 @@ async fn user_commands_add_list_and_disable(pool: PgPool) {
         "the refused add and the unknown user wrote nothing"
     );
 }
+
+#[sqlx::test]
+async fn samples_import_names_each_problem_then_imports_a_good_sheet(pool: PgPool) {
+    crate::common::insert_towns(&pool).await;
+    crate::common::import_text(
+        &pool,
+        crate::common::collection(vec![crate::common::feature(
+            serde_json::json!({"code": "SEC-9", "name": "断面", "level": "city", "water_target": "III"}),
+            crate::common::point(119.86, 31.80),
+        )]),
+        remediation_tracker::domain::SiteKind::MonitoringSection,
+        remediation_tracker::domain::InputCrs::Wgs84,
+        false,
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "site_code,sampled_at,氨氮\nSEC-9,2025-06-03,-1\nSEC-0,2025-06-03,1\n",
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["samples", "import"])
+        .arg(&bad)
+        .env("DATABASE_URL", url_of(&pool))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "row 2, column 氨氮: nh3n -1 mg/L is impossible: it must lie between 0 and 1000000"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("row 3: unknown site code SEC-0"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("2 problem(s); nothing was imported"),
+        "{stderr}"
+    );
+
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "site_code,sampled_at,氨氮,溶解氧\nSEC-9,2025-06-03 09:00,0.8,6.1\n",
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["samples", "import", "--lab", "区监测站"])
+        .arg(&good)
+        .env("DATABASE_URL", url_of(&pool))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("imported 2 value(s) in 1 row(s) for 1 site(s)"),
+        "{stderr}"
+    );
+    let graded: (Option<String>, Option<bool>) =
+        sqlx::query_as("SELECT latest_class, meets_target FROM site WHERE code = 'SEC-9'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(graded, (Some("III".into()), Some(true)));
+}

@@ -308,7 +308,7 @@ async fn export_then_import_into_an_empty_database_gives_the_same_data(pool: PgP
             .unwrap();
         files.push(String::from_utf8(out).unwrap());
     }
-    sqlx::query("TRUNCATE project_site, project_event, project, programme_report, programme, site, admin_area")
+    sqlx::query("TRUNCATE project_site, project_event, project, programme_report, programme, site, admin_area CASCADE")
         .execute(&pool)
         .await
         .unwrap();

@@ -18,6 +18,7 @@ mod ogc_edit;
 mod ogc_filter;
 mod openapi;
 mod report;
+mod samples;
 mod security;
 mod seed;
 mod tile_cache;

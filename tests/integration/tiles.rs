@@ -191,7 +191,18 @@ async fn empty_tiles_bad_addresses_and_tilejson(pool: PgPool) {
     fields.sort();
     assert_eq!(
         fields,
-        ["code", "id", "kind", "name", "remediation_state", "status"]
+        [
+            "black_odor_grade",
+            "code",
+            "id",
+            "kind",
+            "latest_class",
+            "meets_target",
+            "name",
+            "remediation_state",
+            "soil_risk",
+            "status"
+        ]
     );
 }
 

@@ -9,6 +9,12 @@ export const STATUS_COLOURS = {
 };
 export const STATE_COLOURS = { none: '#94a3b8', in_progress: '#f59e0b', done: '#16a34a', suspended: '#dc2626' };
 export const STATUSES = Object.keys(STATUS_COLOURS);
+// the usual scale of surface-water classes: Ⅰ–Ⅱ blue, Ⅲ green, Ⅳ yellow, Ⅴ orange, 劣Ⅴ red
+export const CLASS_COLOURS = {
+  I: '#1d4ed8', II: '#3b82f6', III: '#16a34a', IV: '#eab308', V: '#f97316', worse_than_V: '#dc2626',
+};
+export const WATER_CLASSES = Object.keys(CLASS_COLOURS);
+export const GRADE_COLOURS = { none: '#16a34a', light: '#f59e0b', severe: '#7f1d1d' };
 export const CATEGORIES = ['air', 'water', 'soil', 'ecology', 'safety'];
 
 /** An error answer of the API: its status and its problem document. */
@@ -160,6 +166,7 @@ export function reportFailure(promise) {
 }
 
 let currentUser = null;
+export function loggedIn() { return Boolean(currentUser); }
 export function canEdit() { return currentUser && (currentUser.role === 'editor' || currentUser.role === 'admin'); }
 
 async function loadUser() {

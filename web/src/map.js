@@ -3,7 +3,7 @@
 // filters. Each of those lives in a module of /map/; this one creates the map and wires them up.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t } from '/i18n.js';
-import { notify, initChrome, renderReportLinks } from '/common.js';
+import { notify, initChrome, renderReportLinks, reportFailure } from '/common.js';
 import { page, createMap } from '/map/state.js';
 import { readUrl, writeUrl } from '/map/url-state.js';
 import { loadLayers, renderStatus, renderLayerList, renderLegend, renderBasemapChooser, wireLayerControls } from '/map/layers.js';
@@ -12,6 +12,7 @@ import { setMode, onMapClick, wireQueries } from '/map/queries.js';
 import { refreshResults, renderResults, foldResults, wireResults } from '/map/results.js';
 import { closeDetails, refreshDetails } from '/map/panel.js';
 import { wireSearch } from '/map/search.js';
+import { renderBell, wireBell } from '/map/alerts.js';
 
 const initialView = readUrl();
 const map = createMap(initialView);
@@ -37,6 +38,7 @@ function renderAll() {
   setMode(page.mode);
   if (page.loaded) renderResults();
   refreshDetails();
+  reportFailure(renderBell());
 }
 
 map.on('click', onMapClick);
@@ -46,6 +48,7 @@ wireFilters();
 wireQueries();
 wireResults();
 wireSearch();
+wireBell();
 document.getElementById('details-close').addEventListener('click', closeDetails);
 document.getElementById('panel-toggle').addEventListener('click', (e) => {
   const panel = document.getElementById('panel');

@@ -56,6 +56,17 @@ pub fn feature(site: Site) -> Value {
     properties.insert("town_code".into(), json!(site.town_code));
     properties.insert("placeholder".into(), json!(site.placeholder));
     properties.insert("remediation_state".into(), json!(site.remediation_state));
+    for (name, value) in [
+        ("latest_class", json!(site.latest_class)),
+        ("latest_sampled_at", json!(site.latest_sampled_at)),
+        ("meets_target", json!(site.meets_target)),
+        ("black_odor_grade", json!(site.black_odor_grade)),
+        ("soil_risk", json!(site.soil_risk)),
+    ] {
+        if !value.is_null() {
+            properties.insert(name.into(), value);
+        }
+    }
     properties.insert("updated_at".into(), json!(site.updated_at));
     if let Some(radius) = site.radius_m {
         properties.insert("radius_m".into(), json!(radius));

@@ -60,7 +60,9 @@ export async function applyFilters() {
     layer.styles.forEach((style, i) => {
       const own = style.filter;
       const byId = page.filterIds ? ['in', ['id'], ['literal', page.filterIds]] : null;
-      const combined = own && byId ? ['all', own, byId] : own ?? byId;
+      const missing = page.notMeetingTarget && layer.id === 'monitoring_section' ? ['==', ['get', 'meets_target'], false] : null;
+      const parts = [own, byId, missing].filter(Boolean);
+      const combined = parts.length > 1 ? ['all', ...parts] : parts[0];
       if (map.getLayer(`${layer.id}-${i}`)) map.setFilter(`${layer.id}-${i}`, combined ?? null);
     });
   }
@@ -75,8 +77,14 @@ export function wireFilters() {
       reportFailure(applyFilters());
     });
   }
+  document.getElementById('filter-not-meeting').addEventListener('change', (e) => {
+    page.notMeetingTarget = e.target.checked;
+    reportFailure(applyFilters());
+  });
   document.getElementById('clear-filters').addEventListener('click', () => {
     for (const f of FILTER_FIELDS) page.filters[f] = '';
+    page.notMeetingTarget = false;
+    document.getElementById('filter-not-meeting').checked = false;
     renderFilterChoices();
     reportFailure(applyFilters());
   });

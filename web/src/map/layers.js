@@ -2,7 +2,7 @@
 // panel's layer list, legend and basemap chooser, and switching layers, outlines and basemap.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, label } from '/i18n.js';
-import { api, el, extendBounds, STATE_COLOURS, STATUS_COLOURS } from '/common.js';
+import { api, el, extendBounds, STATE_COLOURS, STATUS_COLOURS, CLASS_COLOURS } from '/common.js';
 import { page, map } from '/map/state.js';
 import { LAYERS, OUTLINE_STYLES } from '/map/styles.js';
 import { writeUrl } from '/map/url-state.js';
@@ -107,6 +107,8 @@ export function renderLayerList() {
 export function renderLegend() {
   document.getElementById('legend').replaceChildren(...Object.entries(STATE_COLOURS).map(([state, colour]) =>
     el('li', {}, el('span', { class: 'swatch', style: `background:${colour}` }), el('span', {}, t(`state_${state}`)))));
+  document.getElementById('legend-class').replaceChildren(...Object.entries(CLASS_COLOURS).map(([cls, colour]) =>
+    el('li', { 'data-class': cls }, el('span', { class: 'swatch round', style: `background:${colour}` }), el('span', {}, label('class', cls)))));
   document.getElementById('legend-status').replaceChildren(...Object.entries(STATUS_COLOURS).map(([status, colour]) =>
     el('li', {}, el('span', { class: 'swatch', style: `background:${colour}` }), el('span', {}, label('status', status)))));
 }

@@ -7,6 +7,11 @@ import {
 } from '/common.js';
 import { page, map, tickets } from '/map/state.js';
 import { toDisplay, setHighlight } from '/map/display.js';
+import { qualitySection } from '/map/quality.js';
+
+// panels of other modules (the alert list), shown again the same way
+const otherDetails = new Map();
+export function registerDetails(kind, show) { otherDetails.set(kind, show); }
 
 // sites and projects' sites already fetched, so that hovering a row again costs no request
 const siteCache = new Map();
@@ -62,7 +67,7 @@ export function siteRow(s) {
 }
 
 /** Opens the side panel for `shown` ({ kind, id }); returns its body and the ticket of this opening. */
-function openDetails(title, shown) {
+export function openDetails(title, shown) {
   page.details = shown;
   const details = document.getElementById('details');
   details.hidden = false;
@@ -83,7 +88,8 @@ export function closeDetails() {
 export function refreshDetails() {
   if (!page.details || document.getElementById('details').hidden) return;
   if (page.details.kind === 'site') showSite(page.details.id);
-  else showProject(page.details.id);
+  else if (page.details.kind === 'project') showProject(page.details.id);
+  else otherDetails.get(page.details.kind)?.();
 }
 
 /** An attribute value in words: enumerated codes and booleans through the catalogue. */
@@ -110,14 +116,16 @@ export async function showSite(id, fly = false) {
     setHighlight([site.geometry]);
     if (fly) flyToGeometries([site.geometry]);
     const projects = (await api(`/api/projects?site=${id}&limit=100`)).data.items;
-    const cards = await Promise.all(projects.map(projectCard));
+    const [cards, quality] = await Promise.all([Promise.all(projects.map(projectCard)), qualitySection(site)]);
     if (ticket !== tickets.details) return;
-    body.replaceChildren(
+    // replaceChildren would write a null as the text "null"
+    body.replaceChildren(...[
       factTable([[t('kind'), t(site.kind)], [t('code'), site.code], [t('town'), site.town_name ?? site.town_code],
         [t('state'), t(`state_${site.remediation_state}`)], ...Object.entries(site.attrs ?? {}).map(([k, v]) => [label('attr', k), attributeValue(v)])]),
       site.placeholder ? el('p', { class: 'note' }, t('placeholder')) : null,
+      quality,
       el('h3', {}, `${t('linkedProjects')} (${projects.length})`),
-      projects.length ? el('div', { class: 'cards' }, cards) : el('p', { class: 'empty' }, t('noProjects')));
+      projects.length ? el('div', { class: 'cards' }, cards) : el('p', { class: 'empty' }, t('noProjects'))].filter(Boolean));
     body.querySelector('.project-card details')?.setAttribute('open', '');
   } catch (e) {
     body.replaceChildren(el('p', { class: 'error' }, e.message));

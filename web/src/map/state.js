@@ -16,6 +16,8 @@ export const page = {
   basemap: 'none',
   filters: Object.fromEntries(FILTER_FIELDS.map((f) => [f, ''])),
   filterIds: null,
+  // sections missing their water target only
+  notMeetingTarget: false,
   filterTotal: 0,
   mode: 'point',
   draft: [],

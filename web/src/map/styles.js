@@ -1,10 +1,13 @@
 // How every layer of the map page looks, and in which order they are drawn: plain data, so that
 // the state, the URL and the layer code can all name the layers without importing each other.
-import { STATE_COLOURS } from '/common.js';
+import { STATE_COLOURS, CLASS_COLOURS } from '/common.js';
 
 const stateColour = ['match', ['get', 'remediation_state'],
   'in_progress', STATE_COLOURS.in_progress, 'done', STATE_COLOURS.done, 'suspended', STATE_COLOURS.suspended,
   STATE_COLOURS.none];
+// sections by their latest class (GB 3838), grey when not monitored
+const classColour = ['match', ['coalesce', ['get', 'latest_class'], 'none'],
+  ...Object.entries(CLASS_COLOURS).flat(), '#94a3b8'];
 // a layer of mixed geometries draws each kind with its own style
 const isPoint = ['==', ['geometry-type'], 'Point'];
 const isLine = ['==', ['geometry-type'], 'LineString'];
@@ -39,7 +42,10 @@ export const LAYERS = [
     { type: 'circle', paint: { 'circle-radius': 4.5, 'circle-color': stateColour, 'circle-stroke-color': '#be123c', 'circle-stroke-width': 2 } },
   ] },
   { id: 'monitoring_section', swatch: '#0d9488', styles: [
-    { type: 'circle', paint: { 'circle-radius': 3, 'circle-color': '#0d9488', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } },
+    // a section missing its target gets a dark ring
+    { type: 'circle', paint: { 'circle-radius': 4, 'circle-color': classColour,
+      'circle-stroke-color': ['case', ['==', ['get', 'meets_target'], false], '#450a0a', '#ffffff'],
+      'circle-stroke-width': ['case', ['==', ['get', 'meets_target'], false], 2, 1] } },
   ] },
 ];
 

@@ -1,0 +1,351 @@
+//! SQL of the measurements: the sites a sheet names, stored duplicates, the batch and its samples,
+//! the readings the latest grading is computed from, the stored grading, period means and series.
+
+use crate::db::events::Actor;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use sqlx::types::Json;
+
+/// A site a sheet names, with what its grading needs.
+#[derive(Debug, Clone)]
+pub struct SampledSite {
+    pub id: i64,
+    pub code: String,
+    pub kind: String,
+    pub attrs: Json<Value>,
+    /// done when every linked project is completed or accepted
+    pub remediation_state: String,
+}
+
+pub async fn sites_by_code(
+    conn: &mut PgConnection,
+    codes: &[String],
+) -> sqlx::Result<Vec<SampledSite>> {
+    sqlx::query_as!(
+        SampledSite,
+        r#"SELECT id, code, kind, attrs AS "attrs: Json<Value>", remediation_state
+           FROM site WHERE code = ANY($1)"#,
+        codes
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn sites_by_id(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<Vec<SampledSite>> {
+    sqlx::query_as!(
+        SampledSite,
+        r#"SELECT id, code, kind, attrs AS "attrs: Json<Value>", remediation_state
+           FROM site WHERE id = ANY($1) ORDER BY id"#,
+        ids
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// One value about to be stored, or one stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleValue {
+    pub site_id: i64,
+    pub sampled_at: DateTime<Utc>,
+    pub parameter: String,
+    pub value: Option<f64>,
+    pub below_detection: bool,
+}
+
+/// Columns of a set of values, as UNNEST takes them.
+struct Columns {
+    site_ids: Vec<i64>,
+    times: Vec<DateTime<Utc>>,
+    parameters: Vec<String>,
+    values: Vec<Option<f64>>,
+    below: Vec<bool>,
+}
+
+fn columns(samples: &[SampleValue]) -> Columns {
+    Columns {
+        site_ids: samples.iter().map(|s| s.site_id).collect(),
+        times: samples.iter().map(|s| s.sampled_at).collect(),
+        parameters: samples.iter().map(|s| s.parameter.clone()).collect(),
+        values: samples.iter().map(|s| s.value).collect(),
+        below: samples.iter().map(|s| s.below_detection).collect(),
+    }
+}
+
+/// The stored samples at the same site, parameter and time as any of these.
+pub async fn stored_duplicates(
+    conn: &mut PgConnection,
+    samples: &[SampleValue],
+) -> sqlx::Result<Vec<SampleValue>> {
+    let c = columns(samples);
+    sqlx::query_as!(
+        SampleValue,
+        r#"SELECT s.site_id, s.sampled_at, s.parameter, s.value, s.below_detection
+           FROM UNNEST($1::int8[], $2::timestamptz[], $3::text[]) AS w(site_id, sampled_at, parameter)
+           JOIN sample s USING (site_id, parameter, sampled_at)
+           ORDER BY s.site_id, s.parameter, s.sampled_at"#,
+        &c.site_ids,
+        &c.times,
+        &c.parameters
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Records the batch; returns its id.
+pub async fn insert_batch(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    file_name: Option<&str>,
+    lab: Option<&str>,
+    row_count: i32,
+    sample_count: i32,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "INSERT INTO sample_batch (actor_id, actor_name, file_name, lab, row_count, sample_count)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        actor.id,
+        actor.name,
+        file_name,
+        lab,
+        row_count,
+        sample_count
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Stores values of one batch (the caller bounds how many go in one statement).
+pub async fn insert_samples(
+    conn: &mut PgConnection,
+    batch_id: i64,
+    lab: Option<&str>,
+    samples: &[SampleValue],
+) -> sqlx::Result<u64> {
+    let c = columns(samples);
+    let inserted = sqlx::query!(
+        "INSERT INTO sample (site_id, sampled_at, parameter, value, below_detection, lab, batch_id)
+         SELECT site_id, sampled_at, parameter, value, below_detection, $6, $7
+         FROM UNNEST($1::int8[], $2::timestamptz[], $3::text[], $4::float8[], $5::bool[])
+              AS t(site_id, sampled_at, parameter, value, below_detection)",
+        &c.site_ids,
+        &c.times,
+        &c.parameters,
+        &c.values as _,
+        &c.below,
+        lab,
+        batch_id
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted)
+}
+
+/// The readings of each site's latest sampling day (China time), up to `until`: what its latest
+/// grading is computed from.
+pub async fn latest_day(
+    conn: &mut PgConnection,
+    site_ids: &[i64],
+    until: DateTime<Utc>,
+) -> sqlx::Result<Vec<SampleValue>> {
+    sqlx::query_as!(
+        SampleValue,
+        r#"SELECT s.site_id, s.sampled_at, s.parameter, s.value, s.below_detection
+           FROM UNNEST($1::int8[]) AS w(site_id)
+           CROSS JOIN LATERAL (
+               SELECT date_trunc('day', max(x.sampled_at) AT TIME ZONE 'Asia/Shanghai') AS day
+               FROM sample x WHERE x.site_id = w.site_id AND x.sampled_at <= $2) latest
+           JOIN sample s ON s.site_id = w.site_id
+                AND s.sampled_at >= latest.day AT TIME ZONE 'Asia/Shanghai'
+                AND s.sampled_at < (latest.day + interval '1 day') AT TIME ZONE 'Asia/Shanghai'
+                AND s.sampled_at <= $2
+           ORDER BY s.site_id, s.sampled_at, s.parameter"#,
+        site_ids,
+        until
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A site's grading as stored on the site.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredGrading {
+    pub site_id: i64,
+    pub latest_class: Option<String>,
+    pub latest_sampled_at: Option<DateTime<Utc>>,
+    pub meets_target: Option<bool>,
+    pub black_odor_grade: Option<String>,
+    pub soil_risk: Option<String>,
+}
+
+pub async fn gradings(
+    conn: &mut PgConnection,
+    site_ids: &[i64],
+) -> sqlx::Result<Vec<StoredGrading>> {
+    sqlx::query_as!(
+        StoredGrading,
+        "SELECT id AS site_id, latest_class, latest_sampled_at, meets_target, black_odor_grade, soil_risk
+         FROM site WHERE id = ANY($1) ORDER BY id",
+        site_ids
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Stores the gradings; a site whose grading is unchanged is not touched (so its tiles stay).
+pub async fn set_gradings(conn: &mut PgConnection, gradings: &[StoredGrading]) -> sqlx::Result<()> {
+    let ids: Vec<i64> = gradings.iter().map(|g| g.site_id).collect();
+    let classes: Vec<Option<String>> = gradings.iter().map(|g| g.latest_class.clone()).collect();
+    let times: Vec<Option<DateTime<Utc>>> = gradings.iter().map(|g| g.latest_sampled_at).collect();
+    let meets: Vec<Option<bool>> = gradings.iter().map(|g| g.meets_target).collect();
+    let grades: Vec<Option<String>> = gradings
+        .iter()
+        .map(|g| g.black_odor_grade.clone())
+        .collect();
+    let risks: Vec<Option<String>> = gradings.iter().map(|g| g.soil_risk.clone()).collect();
+    sqlx::query!(
+        "UPDATE site s SET latest_class = g.latest_class, latest_sampled_at = g.latest_sampled_at,
+                meets_target = g.meets_target, black_odor_grade = g.black_odor_grade, soil_risk = g.soil_risk
+         FROM UNNEST($1::int8[], $2::text[], $3::timestamptz[], $4::bool[], $5::text[], $6::text[])
+              AS g(id, latest_class, latest_sampled_at, meets_target, black_odor_grade, soil_risk)
+         WHERE s.id = g.id
+           AND (s.latest_class, s.latest_sampled_at, s.meets_target, s.black_odor_grade, s.soil_risk)
+               IS DISTINCT FROM (g.latest_class, g.latest_sampled_at, g.meets_target, g.black_odor_grade, g.soil_risk)",
+        &ids,
+        &classes as _,
+        &times as _,
+        &meets as _,
+        &grades as _,
+        &risks as _
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The mean of each parameter over a site's samples in [from, to), with the rule for values
+/// below the detection limit (`sample_effective_value`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParameterMean {
+    pub site_id: i64,
+    pub parameter: String,
+    pub mean: f64,
+    pub count: i64,
+}
+
+pub async fn period_means(
+    conn: &mut PgConnection,
+    site_ids: &[i64],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<Vec<ParameterMean>> {
+    sqlx::query_as!(
+        ParameterMean,
+        r#"SELECT site_id, parameter, avg(sample_effective_value(value, below_detection)) AS "mean!",
+                  count(*) AS "count!"
+           FROM sample
+           WHERE site_id = ANY($1) AND sampled_at >= $2 AND sampled_at < $3
+           GROUP BY site_id, parameter ORDER BY site_id, parameter"#,
+        site_ids,
+        from,
+        to
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// One point of a series.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SeriesPoint {
+    pub sampled_at: DateTime<Utc>,
+    /// the stored number: the value, or the detection limit when below it
+    pub value: Option<f64>,
+    pub below_detection: bool,
+}
+
+/// A site's values of one parameter in [from, to), oldest first, at most `limit`.
+pub async fn series(
+    conn: &mut PgConnection,
+    site_id: i64,
+    parameter: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<SeriesPoint>> {
+    sqlx::query_as!(
+        SeriesPoint,
+        "SELECT sampled_at, value, below_detection FROM sample
+         WHERE site_id = $1 AND parameter = $2 AND sampled_at >= $3 AND sampled_at < $4
+         ORDER BY sampled_at LIMIT $5",
+        site_id,
+        parameter,
+        from,
+        to,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The vocabulary as the database holds it, for the test that compares it with the code's.
+pub async fn vocabulary(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, String, String)>> {
+    let rows = sqlx::query!("SELECT code, unit, medium FROM parameter ORDER BY code")
+        .fetch_all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.code, r.unit, r.medium))
+        .collect())
+}
+
+/// The sites linked to a project that have samples, with their latest sampling time.
+pub async fn linked_sampled_sites(
+    conn: &mut PgConnection,
+    project_id: i64,
+) -> sqlx::Result<Vec<(SampledSite, DateTime<Utc>)>> {
+    let rows = sqlx::query!(
+        r#"SELECT s.id, s.code, s.kind, s.attrs AS "attrs: Json<Value>", s.remediation_state,
+                  latest.at AS "latest!"
+           FROM project_site ps JOIN site s ON s.id = ps.site_id
+           CROSS JOIN LATERAL (SELECT max(x.sampled_at) AS at FROM sample x WHERE x.site_id = s.id) latest
+           WHERE ps.project_id = $1 AND latest.at IS NOT NULL
+           ORDER BY s.code"#,
+        project_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let site = SampledSite {
+                id: r.id,
+                code: r.code,
+                kind: r.kind,
+                attrs: r.attrs,
+                remediation_state: r.remediation_state,
+            };
+            (site, r.latest)
+        })
+        .collect())
+}
+
+/// Every value of a site in [from, to), oldest first.
+pub async fn site_samples(
+    conn: &mut PgConnection,
+    site_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<Vec<SampleValue>> {
+    sqlx::query_as!(
+        SampleValue,
+        "SELECT site_id, sampled_at, parameter, value, below_detection FROM sample
+         WHERE site_id = $1 AND sampled_at >= $2 AND sampled_at < $3
+         ORDER BY sampled_at, parameter",
+        site_id,
+        from,
+        to
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,530 @@
+//! The lab's sheets in: a wide sheet (one row per site and time, one column per parameter) read
+//! into samples, checked as a whole, written all or nothing with its batch and audit entry, and
+//! the sites it touched graded again.
+
+pub mod alerts;
+pub mod assessment;
+pub mod effect;
+pub mod grades;
+pub mod sheet;
+
+use crate::db::events::Actor;
+use crate::db::{audit, samples};
+use crate::domain::monitoring::{
+    CellProblem, Measured, Parameter, in_china_time, parse_cell, parse_sampled_at,
+};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::json;
+use sheet::{Cell, Sheet, SheetError};
+use sqlx::PgConnection;
+use std::collections::{BTreeSet, HashMap};
+
+/// How many rejections an answer lists; the total is always given.
+pub const MAX_LISTED_REJECTIONS: usize = 1000;
+/// Values per INSERT statement.
+const VALUES_PER_STATEMENT: usize = 5000;
+
+#[derive(Debug, Clone, Default)]
+pub struct SampleImportOptions {
+    /// the file's name, kept with the batch
+    pub file_name: Option<String>,
+    /// the lab, for rows without a lab column
+    pub lab: Option<String>,
+    /// check and answer without writing anything
+    pub dry_run: bool,
+}
+
+/// One bad row or cell.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SampleRejection {
+    /// the row number in the sheet, the header being row 1
+    pub row: usize,
+    /// the column's header, when one cell is at fault
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+/// What an import did, or would do.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct SampleImportSummary {
+    /// data rows read
+    pub rows: usize,
+    /// values (non-empty parameter cells) read
+    pub values: usize,
+    /// distinct sites named
+    pub sites: usize,
+    /// the parameters of the sheet's columns, in column order
+    pub parameters: Vec<&'static str>,
+    pub dry_run: bool,
+    /// the stored batch; none for a dry run or a rejected sheet
+    pub batch_id: Option<i64>,
+    /// values stored
+    pub inserted: u64,
+    /// sites whose latest grading changed
+    pub regraded: usize,
+    /// alerts the new samples opened, and closed
+    pub alerts_opened: usize,
+    pub alerts_closed: usize,
+    /// the first rejections (at most 1000), in sheet order
+    pub rejected: Vec<SampleRejection>,
+    pub rejected_total: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SampleImportError {
+    #[error(transparent)]
+    Unreadable(#[from] SheetError),
+    /// nothing was written; the summary names every problem
+    #[error("{} row(s) or cell(s) rejected; nothing was imported", .0.rejected_total)]
+    Rejected(Box<SampleImportSummary>),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// What a column of the sheet holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Column {
+    SiteCode,
+    SampledAt,
+    Lab,
+    /// a parameter, and the factor that brings the header's unit to the parameter's
+    Parameter(Parameter, f64),
+    /// a column left empty in the header (a spreadsheet's spacer)
+    Blank,
+}
+
+fn column(header: &str) -> Result<Column, String> {
+    let name = header
+        .split(['(', '（', '['])
+        .next()
+        .unwrap_or(header)
+        .trim();
+    match name.to_lowercase().as_str() {
+        "" => return Ok(Column::Blank),
+        "site_code" | "站点编码" | "断面编码" | "点位编码" | "编码" => {
+            return Ok(Column::SiteCode);
+        }
+        "sampled_at" | "采样时间" | "监测时间" | "采样日期" => {
+            return Ok(Column::SampledAt);
+        }
+        "lab" | "检测单位" | "监测单位" => return Ok(Column::Lab),
+        _ => {}
+    }
+    let parameter = Parameter::from_header(header).ok_or_else(|| {
+        format!("unknown column {header:?}: not site_code, sampled_at, lab or a parameter")
+    })?;
+    let unit = header
+        .split_once(['(', '（', '['])
+        .map(|(_, rest)| rest.trim_end_matches([')', '）', ']']).trim())
+        .unwrap_or("");
+    let scale = unit_scale(parameter, unit).ok_or_else(|| {
+        format!(
+            "unit {unit:?} of column {header:?}: {} is stored in {}",
+            parameter.code(),
+            match parameter.unit() {
+                "" => "no unit",
+                unit => unit,
+            }
+        )
+    })?;
+    Ok(Column::Parameter(parameter, scale))
+}
+
+/// The factor from a header's unit to the parameter's; `None` for a unit that does not convert.
+fn unit_scale(parameter: Parameter, unit: &str) -> Option<f64> {
+    let normalised = unit
+        .replace(['μ', 'µ'], "u")
+        .replace('℃', "°C")
+        .to_lowercase();
+    let stored = parameter.unit().to_lowercase();
+    if normalised.is_empty() || normalised == stored {
+        return Some(1.0);
+    }
+    match (stored.as_str(), normalised.as_str()) {
+        ("", "无量纲" | "dimensionless") => Some(1.0),
+        ("mg/l", "ug/l") | ("mg/kg", "ug/kg") => Some(0.001),
+        ("mg/kg", "g/kg") => Some(1000.0),
+        ("cm", "m") => Some(100.0),
+        ("cm", "mm") => Some(0.1),
+        _ => None,
+    }
+}
+
+/// A value read from the sheet, with the cell it came from.
+struct ReadValue {
+    row: usize,
+    column: usize,
+    site_code: String,
+    sampled_at: DateTime<Utc>,
+    parameter: Parameter,
+    measured: Measured,
+    lab: Option<String>,
+}
+
+/// Reads, checks and (unless a dry run) stores a sheet, in the caller's transaction: the caller
+/// commits only on `Ok`.
+pub async fn import(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    bytes: &[u8],
+    options: &SampleImportOptions,
+) -> Result<SampleImportSummary, SampleImportError> {
+    let sheet = sheet::read(bytes)?;
+    let mut rejections = Vec::new();
+    let (columns, values) = read_values(&sheet, &mut rejections);
+    let mut summary = SampleImportSummary {
+        rows: sheet.rows.len(),
+        values: values.len(),
+        parameters: columns
+            .iter()
+            .filter_map(|c| match c {
+                Column::Parameter(p, _) => Some(p.code()),
+                _ => None,
+            })
+            .collect(),
+        dry_run: options.dry_run,
+        ..SampleImportSummary::default()
+    };
+
+    let codes: Vec<String> = values
+        .iter()
+        .map(|v| v.site_code.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let sites: HashMap<String, samples::SampledSite> = samples::sites_by_code(conn, &codes)
+        .await?
+        .into_iter()
+        .map(|s| (s.code.clone(), s))
+        .collect();
+    summary.sites = sites.len();
+    let mut unknown_reported = BTreeSet::new();
+    let mut known = Vec::with_capacity(values.len());
+    for v in values {
+        match sites.get(&v.site_code) {
+            Some(site) => known.push((site.id, v)),
+            None => {
+                if unknown_reported.insert(v.row) {
+                    rejections.push(SampleRejection {
+                        row: v.row,
+                        column: None,
+                        reason: format!("unknown site code {}", v.site_code),
+                    });
+                }
+            }
+        }
+    }
+
+    let stored: Vec<samples::SampleValue> = known
+        .iter()
+        .map(|(site_id, v)| samples::SampleValue {
+            site_id: *site_id,
+            sampled_at: v.sampled_at,
+            parameter: v.parameter.code().to_string(),
+            value: v.measured.stored(),
+            below_detection: matches!(v.measured, Measured::BelowDetection(_)),
+        })
+        .collect();
+    let mut duplicates = Vec::new();
+    for chunk in stored.chunks(VALUES_PER_STATEMENT) {
+        duplicates.extend(samples::stored_duplicates(conn, chunk).await?);
+    }
+    if !duplicates.is_empty() {
+        let clash: HashMap<(i64, &str, DateTime<Utc>), &samples::SampleValue> = duplicates
+            .iter()
+            .map(|d| ((d.site_id, d.parameter.as_str(), d.sampled_at), d))
+            .collect();
+        for (site_id, v) in &known {
+            if let Some(existing) = clash.get(&(*site_id, v.parameter.code(), v.sampled_at)) {
+                rejections.push(SampleRejection {
+                    row: v.row,
+                    column: sheet.header.get(v.column).cloned(),
+                    reason: format!(
+                        "a duplicate of a stored sample: {} of {} at {} is stored already ({})",
+                        v.parameter,
+                        v.site_code,
+                        v.sampled_at
+                            .with_timezone(&crate::domain::monitoring::china_time()),
+                        describe(existing)
+                    ),
+                });
+            }
+        }
+    }
+
+    rejections.sort_by_key(|r| (r.row, r.column.clone()));
+    summary.rejected_total = rejections.len();
+    rejections.truncate(MAX_LISTED_REJECTIONS);
+    summary.rejected = rejections;
+    if summary.rejected_total > 0 {
+        return Err(SampleImportError::Rejected(Box::new(summary)));
+    }
+    if options.dry_run {
+        return Ok(summary);
+    }
+
+    let batch_id = samples::insert_batch(
+        conn,
+        actor,
+        options.file_name.as_deref(),
+        options.lab.as_deref(),
+        i32::try_from(summary.rows).unwrap_or(i32::MAX),
+        i32::try_from(summary.values).unwrap_or(i32::MAX),
+    )
+    .await?;
+    // the sheet's lab column wins over the option; values are stored grouped by lab
+    let mut by_lab: HashMap<Option<&str>, Vec<samples::SampleValue>> = HashMap::new();
+    for ((_, v), value) in known.iter().zip(stored) {
+        let lab = v.lab.as_deref().or(options.lab.as_deref());
+        by_lab.entry(lab).or_default().push(value);
+    }
+    for (lab, values) in &by_lab {
+        for chunk in values.chunks(VALUES_PER_STATEMENT) {
+            summary.inserted += samples::insert_samples(conn, batch_id, *lab, chunk).await?;
+        }
+    }
+    summary.batch_id = Some(batch_id);
+    let touched: Vec<i64> = known
+        .iter()
+        .map(|(id, _)| *id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let regraded = regrade(conn, actor, &touched, Some(batch_id)).await?;
+    summary.regraded = regraded.sites;
+    summary.alerts_opened = regraded.alerts_opened;
+    summary.alerts_closed = regraded.alerts_closed;
+    audit::record(
+        conn,
+        actor,
+        "samples.import",
+        &format!("sample batch {batch_id}"),
+        json!({
+            "file_name": options.file_name,
+            "rows": summary.rows,
+            "values": summary.inserted,
+            "sites": summary.sites,
+            "parameters": summary.parameters,
+        }),
+    )
+    .await?;
+    Ok(summary)
+}
+
+fn describe(stored: &samples::SampleValue) -> String {
+    match (stored.below_detection, stored.value) {
+        (false, Some(v)) => format!("value {v}"),
+        (true, Some(limit)) => format!("below the detection limit {limit}"),
+        (_, None) => "not detected".into(),
+    }
+}
+
+/// Maps the header to columns and every data cell to a value, naming each problem.
+fn read_values(
+    sheet: &Sheet,
+    rejections: &mut Vec<SampleRejection>,
+) -> (Vec<Column>, Vec<ReadValue>) {
+    let mut columns = Vec::with_capacity(sheet.header.len());
+    for header in &sheet.header {
+        match column(header) {
+            Ok(c) => columns.push(c),
+            Err(reason) => {
+                rejections.push(SampleRejection {
+                    row: 1,
+                    column: Some(header.clone()),
+                    reason,
+                });
+                columns.push(Column::Blank);
+            }
+        }
+    }
+    let position = |wanted: Column| columns.iter().position(|c| *c == wanted);
+    let (Some(code_at), Some(time_at)) = (position(Column::SiteCode), position(Column::SampledAt))
+    else {
+        rejections.push(SampleRejection {
+            row: 1,
+            column: None,
+            reason: "the header needs a site_code and a sampled_at column".into(),
+        });
+        return (columns, Vec::new());
+    };
+    let mut seen: HashMap<Parameter, usize> = HashMap::new();
+    for (at, c) in columns.iter().enumerate() {
+        if let Column::Parameter(p, _) = c
+            && let Some(first) = seen.insert(*p, at)
+        {
+            rejections.push(SampleRejection {
+                row: 1,
+                column: sheet.header.get(at).cloned(),
+                reason: format!(
+                    "a second column of {p}: column {:?} holds it already",
+                    sheet.header.get(first).map_or("", String::as_str)
+                ),
+            });
+        }
+    }
+    let lab_at = position(Column::Lab);
+    // future times are a typing error: a day's grace covers clocks and zones
+    let latest_possible = Utc::now() + Duration::days(1);
+    let mut values = Vec::new();
+    let mut first_row_of: HashMap<(String, DateTime<Utc>), usize> = HashMap::new();
+    for (row, cells) in &sheet.rows {
+        let reject =
+            |rejections: &mut Vec<SampleRejection>, column: Option<usize>, reason: String| {
+                rejections.push(SampleRejection {
+                    row: *row,
+                    column: column.and_then(|c| sheet.header.get(c).cloned()),
+                    reason,
+                })
+            };
+        let cell = |at: usize| cells.get(at).unwrap_or(&Cell::Empty);
+        let site_code = cell(code_at).text().trim().to_string();
+        if site_code.is_empty() {
+            reject(rejections, Some(code_at), "no site code".into());
+            continue;
+        }
+        let sampled_at = match cell(time_at) {
+            Cell::Time(local) => in_china_time(*local),
+            other => parse_sampled_at(&other.text()),
+        };
+        let Some(sampled_at) = sampled_at else {
+            let text = cell(time_at).text();
+            reject(
+                rejections,
+                Some(time_at),
+                format!(
+                    "sampled_at {text:?} is not a time (2025-06-03 09:30, China time, or RFC 3339)"
+                ),
+            );
+            continue;
+        };
+        if sampled_at > latest_possible {
+            reject(
+                rejections,
+                Some(time_at),
+                format!("sampled_at {} is in the future", cell(time_at).text()),
+            );
+            continue;
+        }
+        if let Some(first) = first_row_of.insert((site_code.clone(), sampled_at), *row) {
+            reject(
+                rejections,
+                None,
+                format!("row {first} has the same site {site_code} and time"),
+            );
+            continue;
+        }
+        let lab = lab_at
+            .map(|at| cell(at).text().trim().to_string())
+            .filter(|l| !l.is_empty());
+        for (at, c) in columns.iter().enumerate() {
+            let Column::Parameter(parameter, scale) = *c else {
+                continue;
+            };
+            match parse_cell(parameter, &cell(at).text(), scale) {
+                Ok(None) => {}
+                Ok(Some(measured)) => values.push(ReadValue {
+                    row: *row,
+                    column: at,
+                    site_code: site_code.clone(),
+                    sampled_at,
+                    parameter,
+                    measured,
+                    lab: lab.clone(),
+                }),
+                Err(problem @ (CellProblem::Unparseable(_) | CellProblem::Impossible(_))) => {
+                    reject(rejections, Some(at), problem.to_string())
+                }
+            }
+        }
+    }
+    (columns, values)
+}
+
+/// What a regrading changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Regraded {
+    /// sites whose stored grading changed
+    pub sites: usize,
+    pub alerts_opened: usize,
+    pub alerts_closed: usize,
+}
+
+/// Grades the sites again from their latest sampling day, stores what changed, and opens and
+/// closes their alerts (in the caller's transaction).
+pub async fn regrade(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    site_ids: &[i64],
+    batch_id: Option<i64>,
+) -> sqlx::Result<Regraded> {
+    if site_ids.is_empty() {
+        return Ok(Regraded::default());
+    }
+    let sites = samples::sites_by_id(conn, site_ids).await?;
+    let mut readings: HashMap<i64, Vec<samples::SampleValue>> = HashMap::new();
+    for value in samples::latest_day(conn, site_ids, Utc::now() + Duration::days(1)).await? {
+        readings.entry(value.site_id).or_default().push(value);
+    }
+    let graded: Vec<alerts::GradedSite> = sites
+        .into_iter()
+        .map(|site| {
+            let day = readings.remove(&site.id).unwrap_or_default();
+            alerts::GradedSite::new(site, &day)
+        })
+        .collect();
+    let before: HashMap<i64, samples::StoredGrading> = samples::gradings(conn, site_ids)
+        .await?
+        .into_iter()
+        .map(|g| (g.site_id, g))
+        .collect();
+    let changed: Vec<samples::StoredGrading> = graded
+        .iter()
+        .map(alerts::GradedSite::stored)
+        .filter(|g| before.get(&g.site_id) != Some(g))
+        .collect();
+    samples::set_gradings(conn, &changed).await?;
+    let (alerts_opened, alerts_closed) = alerts::evaluate(conn, actor, &graded, batch_id).await?;
+    Ok(Regraded {
+        sites: changed.len(),
+        alerts_opened,
+        alerts_closed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_by_code_name_and_unit() {
+        assert_eq!(column("site_code"), Ok(Column::SiteCode));
+        assert_eq!(column("采样时间"), Ok(Column::SampledAt));
+        assert_eq!(
+            column("氨氮(mg/L)"),
+            Ok(Column::Parameter(Parameter::Nh3n, 1.0))
+        );
+        assert_eq!(
+            column("总磷（μg/L）"),
+            Ok(Column::Parameter(Parameter::Tp, 0.001))
+        );
+        assert_eq!(
+            column("pH(无量纲)"),
+            Ok(Column::Parameter(Parameter::Ph, 1.0))
+        );
+        assert_eq!(
+            column("水温(℃)"),
+            Ok(Column::Parameter(Parameter::WaterTemp, 1.0))
+        );
+        assert_eq!(
+            column("氨氮(mg/kg)"),
+            Err("unit \"mg/kg\" of column \"氨氮(mg/kg)\": nh3n is stored in mg/L".into())
+        );
+        assert_eq!(
+            column("浊度"),
+            Err("unknown column \"浊度\": not site_code, sampled_at, lab or a parameter".into())
+        );
+    }
+}

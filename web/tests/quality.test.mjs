@@ -1,0 +1,64 @@
+// Browser test of the measurements: a section's lab results imported through the API, then the
+// map colours the section by its class, its panel charts each parameter with the class bands
+// and lists the assessment by month, and an editor's bell counts the open alerts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, open, api, logIn, sessionCookie, idle, screenPoint, BASE_URL, EDITOR } from './browser.mjs';
+
+// 新运河省考断面 of the sample data, target Ⅳ
+const SECTION = { code: 'MS-001', point: [119.900482, 31.774799] };
+// three months of one section; the June sample is 劣Ⅴ (NH₃-N 2.3 mg/L)
+const SHEET = `断面编码,采样时间,溶解氧(mg/L),氨氮(mg/L),总磷(mg/L)
+${SECTION.code},2024-04-10 09:00,6.1,0.9,0.12
+${SECTION.code},2024-05-10 09:00,5.2,1.3,0.18
+${SECTION.code},2024-06-10 09:00,3.5,2.3,0.25
+`;
+
+let browser;
+before(async () => {
+  browser = await launch();
+  const cookie = await sessionCookie(EDITOR);
+  const response = await fetch(`${BASE_URL}/api/samples/import?file_name=browser-test.csv`, {
+    method: 'POST', headers: { cookie, origin: BASE_URL, 'content-type': 'text/csv' }, body: SHEET,
+  });
+  const summary = await response.json();
+  // a second run of the suite finds the sheet stored already: every row is then a duplicate
+  if (response.status === 422) {
+    assert.ok(summary.rejected.every((r) => r.reason.startsWith('a duplicate of a stored sample')), JSON.stringify(summary));
+  } else {
+    assert.equal(response.status, 200, JSON.stringify(summary));
+  }
+});
+after(async () => { await browser?.close(); });
+
+test('a section shows its class on the map and its chart, months and alerts in its panel', async () => {
+  const { page, problems } = await open(browser, `/#map=16/${SECTION.point[1]}/${SECTION.point[0]}`);
+  await idle(page);
+  const rendered = await page.evaluate(([code]) => window.remediationMap
+    .queryRenderedFeatures({ layers: ['monitoring_section-0'] })
+    .filter((f) => f.properties.code === code)
+    .map((f) => [f.properties.latest_class, f.properties.meets_target]), [SECTION.code]);
+  assert.deepEqual(rendered[0], ['worse_than_V', false]);
+  assert.equal(await page.getAttribute('#legend-class li[data-class="worse_than_V"]', 'data-class'), 'worse_than_V');
+
+  const { x, y } = await screenPoint(page, SECTION.point);
+  await page.mouse.click(x, y);
+  await page.waitForSelector('#details .quality-chart[data-parameter="nh3n"] canvas');
+  assert.equal(await page.getAttribute('#details .quality .class-badge', 'data-class'), 'worse_than_V');
+  // one chart per measured parameter, each drawn
+  assert.deepEqual(await page.$$eval('#details .quality-chart', (charts) => charts.map((c) => c.dataset.parameter)), ['do', 'nh3n', 'tp']);
+  await page.waitForFunction(() => [...document.querySelectorAll('#details .quality-chart canvas')].every((c) => c.width > 0));
+  const months = await page.$$eval('#details table.monthly tbody tr', (rows) => rows.map((r) => [r.dataset.month, r.querySelector('.class-badge')?.dataset.class]));
+  // April: NH₃-N 0.9 (Ⅲ), TP 0.12 (Ⅲ); May: NH₃-N 1.3 (Ⅳ); June: 劣Ⅴ
+  assert.deepEqual(months, [['2024-04', 'III'], ['2024-05', 'IV'], ['2024-06', 'worse_than_V']]);
+
+  await logIn(page, EDITOR);
+  await page.waitForSelector('#alert-bell:not([hidden]) .count');
+  assert.ok(Number(await page.getAttribute('#alert-bell .count', 'data-open')) >= 2, 'over target and worse than Ⅴ');
+  await page.click('#alert-bell');
+  await page.waitForSelector(`#details .alert-item`);
+  const kinds = await page.$$eval('#details .alert-item', (items) => items.map((i) => i.textContent));
+  assert.ok(kinds.some((k) => k.includes('新运河省考断面') && k.includes('水质劣Ⅴ类')), kinds.join('\n'));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
