@@ -75,8 +75,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let summary = seed::seed(&pool, &geodata).await?;
             eprintln!(
-                "seed: {} admin areas, {} sites, {} programmes, {} projects added (existing rows left as they were)",
-                summary.admin_areas, summary.sites, summary.programmes, summary.projects
+                "seed: {} admin areas, {} sites, {} programmes, {} projects, {} measured values added (existing rows left as they were)",
+                summary.admin_areas,
+                summary.sites,
+                summary.programmes,
+                summary.projects,
+                summary.samples
             );
         }
         Command::Serve(args) => {

@@ -16,6 +16,8 @@ pub struct SeedSummary {
     pub sites: u64,
     pub programmes: u64,
     pub projects: u64,
+    /// measured values (geodata/samples/*.csv)
+    pub samples: u64,
 }
 
 pub async fn seed(pool: &PgPool, dir: &Path) -> anyhow::Result<SeedSummary> {
@@ -63,6 +65,7 @@ pub async fn seed(pool: &PgPool, dir: &Path) -> anyhow::Result<SeedSummary> {
         }
     }
     seed_report_templates(&mut tx, &dir.join("report_templates.json")).await?;
+    summary.samples = seed_samples(&mut tx, &dir.join("samples")).await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -103,6 +106,54 @@ async fn seed_report_templates(conn: &mut sqlx::PgConnection, path: &Path) -> an
         }
     }
     Ok(())
+}
+
+/// The illustrative lab sheets (geodata/samples/*.csv), each imported once, by the importer the
+/// bureau's own sheets go through; their alerts open as an import's would.
+async fn seed_samples(conn: &mut sqlx::PgConnection, dir: &Path) -> anyhow::Result<u64> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    files.sort();
+    let mut values = 0;
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if sql::sample_file_loaded(conn, &name).await? {
+            continue;
+        }
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let options = crate::samples::SampleImportOptions {
+            file_name: Some(name),
+            lab: Some("示例数据 (illustrative)".into()),
+            dry_run: false,
+        };
+        match crate::samples::import(conn, &sql::seed_actor(), &bytes, &options).await {
+            Ok(summary) => values += summary.inserted,
+            Err(crate::samples::SampleImportError::Rejected(summary)) => {
+                let first = summary
+                    .rejected
+                    .first()
+                    .map_or(String::new(), |r| format!(": row {}: {}", r.row, r.reason));
+                bail!(
+                    "{}: {} problem(s){first}",
+                    path.display(),
+                    summary.rejected_total
+                );
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!("loading {}", path.display())));
+            }
+        }
+    }
+    Ok(values)
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {

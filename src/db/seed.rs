@@ -128,7 +128,17 @@ pub fn missing_codes(wanted: &[String], found: &[String]) -> anyhow::Result<()> 
     anyhow::bail!("unknown site code(s): {}", missing.join(", "))
 }
 
-fn seed_actor() -> Actor {
+/// Whether a sample file of the seed has been loaded (its batch keeps the file's name).
+pub async fn sample_file_loaded(conn: &mut PgConnection, file_name: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM sample_batch WHERE file_name = $1 AND actor_name = 'seed') AS "loaded!""#,
+        file_name
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub fn seed_actor() -> Actor {
     Actor {
         id: None,
         name: "seed".into(),

@@ -1,6 +1,7 @@
 //! The effect of a project: for each linked site with samples, the 90 days before the project's
 //! actual start against the 90 days after its actual end (or, while it runs, the 90 days up to
-//! the site's latest sample), each graded by its means, and the parameters that moved the class.
+//! the site's latest sample, but not before the start, so that the windows never overlap), each
+//! graded by its means, and the parameters that moved the class.
 
 use super::assessment::{self, Assessment};
 use crate::db::samples;
@@ -55,8 +56,12 @@ pub async fn effect(
             .map(|start| (start - window, start));
         let after_window = match actual_end.and_then(midnight) {
             Some(end) => (end, end + window),
-            // up to and including the latest sample
-            None => (latest - window, latest + Duration::seconds(1)),
+            // up to and including the latest sample, from the start at the earliest
+            None => {
+                let from = latest - window;
+                let from = before_window.map_or(from, |(_, start)| from.max(start));
+                (from, latest + Duration::seconds(1))
+            }
         };
         let before = match before_window {
             Some(bounds) => assessment::assess(conn, std::slice::from_ref(&site), "before", bounds)

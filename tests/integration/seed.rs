@@ -194,3 +194,56 @@ async fn the_report_figures_can_be_recomputed(pool: PgPool) {
         0
     );
 }
+
+#[sqlx::test]
+async fn the_sample_measurements_tell_their_stories(pool: PgPool) {
+    let summary = seed(&pool, &geodata_dir()).await.unwrap();
+    let stored = count(&pool, "SELECT count(*) FROM sample").await;
+    assert_eq!(summary.samples as i64, stored);
+    // 128 sections × 18 months × 8 parameters, 崔家浜 36 × 4, 18 bodies × 78 surveys × 4, 10 plots × 6
+    assert_eq!(stored, 128 * 18 * 8 + 36 * 4 + 18 * 78 * 4 + 10 * 6);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM site WHERE kind = 'monitoring_section' AND latest_class IS NOT NULL").await,
+        128
+    );
+    // 崔家浜's 一河一策 works (OR-01, from 2025-05-20): 劣Ⅴ before, Ⅳ since
+    let project: i64 = sqlx::query_scalar("SELECT id FROM project WHERE code = 'OR-01'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let effect = remediation_tracker::samples::effect::effect(
+        &mut conn,
+        project,
+        chrono::NaiveDate::from_ymd_opt(2025, 5, 20),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(effect.sites.len(), 1);
+    assert_eq!(effect.sites[0].code, "RV-CJB");
+    assert_eq!(effect.sites[0].change.as_deref(), Some("劣Ⅴ → Ⅳ"));
+    assert!(effect.sites[0].moved_by.iter().any(|p| p == "nh3n"));
+    // 大周村中河: completed on 2025-06-10, light again on its last survey
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM alert a JOIN site s ON s.id = a.site_id WHERE s.code = 'BO-DZCZH' AND a.kind = 'rebound' AND a.state = 'open'").await,
+        1
+    );
+    // one plot over the screening value (arsenic 72 mg/kg on industrial land, screening 60)
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM site WHERE soil_risk = 'over_screening'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM site WHERE code = 'CP-L01' AND soil_risk = 'over_screening'"
+        )
+        .await,
+        1
+    );
+}

@@ -7,11 +7,12 @@ import { launch, open, api, logIn, sessionCookie, idle, screenPoint, BASE_URL, E
 
 // 新运河省考断面 of the sample data, target Ⅳ
 const SECTION = { code: 'MS-001', point: [119.900482, 31.774799] };
-// three months of one section; the June sample is 劣Ⅴ (NH₃-N 2.3 mg/L)
+// three months of one section after the sample data's last (2025-06); September is 劣Ⅴ
+// (NH₃-N 2.3 mg/L)
 const SHEET = `断面编码,采样时间,溶解氧(mg/L),氨氮(mg/L),总磷(mg/L)
-${SECTION.code},2024-04-10 09:00,6.1,0.9,0.12
-${SECTION.code},2024-05-10 09:00,5.2,1.3,0.18
-${SECTION.code},2024-06-10 09:00,3.5,2.3,0.25
+${SECTION.code},2025-07-10 09:00,6.1,0.9,0.12
+${SECTION.code},2025-08-10 09:00,5.2,1.3,0.18
+${SECTION.code},2025-09-10 09:00,3.5,2.3,0.25
 `;
 
 let browser;
@@ -45,12 +46,13 @@ test('a section shows its class on the map and its chart, months and alerts in i
   await page.mouse.click(x, y);
   await page.waitForSelector('#details .quality-chart[data-parameter="nh3n"] canvas');
   assert.equal(await page.getAttribute('#details .quality .class-badge', 'data-class'), 'worse_than_V');
-  // one chart per measured parameter, each drawn
-  assert.deepEqual(await page.$$eval('#details .quality-chart', (charts) => charts.map((c) => c.dataset.parameter)), ['do', 'nh3n', 'tp']);
+  // one chart per measured parameter (the sample data's and the sheet's), each drawn
+  assert.deepEqual(await page.$$eval('#details .quality-chart', (charts) => charts.map((c) => c.dataset.parameter)), ['do', 'codmn', 'nh3n', 'tp']);
   await page.waitForFunction(() => [...document.querySelectorAll('#details .quality-chart canvas')].every((c) => c.width > 0));
   const months = await page.$$eval('#details table.monthly tbody tr', (rows) => rows.map((r) => [r.dataset.month, r.querySelector('.class-badge')?.dataset.class]));
-  // April: NH₃-N 0.9 (Ⅲ), TP 0.12 (Ⅲ); May: NH₃-N 1.3 (Ⅳ); June: 劣Ⅴ
-  assert.deepEqual(months, [['2024-04', 'III'], ['2024-05', 'IV'], ['2024-06', 'worse_than_V']]);
+  // January to June from the sample data; July: NH₃-N 0.9 (Ⅲ), TP 0.12 (Ⅲ); August: NH₃-N 1.3 (Ⅳ); September: 劣Ⅴ
+  assert.deepEqual(months.map(([m]) => m), ['2025-01', '2025-02', '2025-03', '2025-04', '2025-05', '2025-06', '2025-07', '2025-08', '2025-09']);
+  assert.deepEqual(months.slice(6), [['2025-07', 'III'], ['2025-08', 'IV'], ['2025-09', 'worse_than_V']]);
 
   await logIn(page, EDITOR);
   await page.waitForSelector('#alert-bell:not([hidden]) .count');
