@@ -349,3 +349,30 @@ pub async fn site_samples(
     .fetch_all(conn)
     .await
 }
+
+/// The sites the report's water figures read: every monitoring section and every tributary
+/// river, with the river code a section lies on.
+pub async fn water_sites(conn: &mut PgConnection) -> sqlx::Result<Vec<(SampledSite, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT id, code, name, kind, attrs AS "attrs: Json<Value>", remediation_state
+           FROM site
+           WHERE kind = 'monitoring_section' OR (kind = 'river' AND attrs ->> 'river_class' = 'tributary')
+              OR kind = 'black_odor_water'
+           ORDER BY code"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let site = SampledSite {
+                id: r.id,
+                code: r.code,
+                kind: r.kind,
+                attrs: r.attrs,
+                remediation_state: r.remediation_state,
+            };
+            (site, r.name)
+        })
+        .collect())
+}

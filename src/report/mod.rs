@@ -9,6 +9,7 @@ pub mod model;
 pub mod render;
 pub mod state;
 pub mod templates;
+mod water;
 
 use crate::db::report as sql;
 pub use crate::domain::choice::{Format, Lang};
@@ -58,6 +59,11 @@ pub async fn build(
         }
     }
     let zones = zones_context(&snapshot);
+    let water_quality = {
+        let mut conn = pool.acquire().await?;
+        water::water_quality(&mut conn, as_of, end_of_day(as_of), &snapshot).await?
+    };
+    let water_quality = serde_json::to_value(&water_quality).unwrap_or_default();
     let project_names: HashMap<i64, &ProjectAsOf> =
         snapshot.projects.iter().map(|p| (p.id, p)).collect();
     for section in &sections {
@@ -90,7 +96,8 @@ pub async fn build(
         } else {
             Vec::new()
         };
-        let context = section_context(section, &part_contexts, &items, &zones, &snapshot);
+        let mut context = section_context(section, &part_contexts, &items, &zones, &snapshot);
+        context["water_quality"] = water_quality.clone();
         let text = templates::sentences(
             &env,
             lang.pick(&section.template_zh, &section.template_en),

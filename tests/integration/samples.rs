@@ -745,3 +745,108 @@ async fn alert_events_reach_the_webhook_after_retries(pool: PgPool) {
         .unwrap();
     assert_eq!(waiting, 0);
 }
+
+#[sqlx::test]
+async fn the_report_states_the_water_figures_as_of_its_date(pool: PgPool) {
+    use remediation_tracker::report::{Lang, build};
+    monitored_sites(&pool).await;
+    import_text(
+        &pool,
+        collection(vec![feature(
+            json!({"code": "RV-B1", "name": "小支浜", "river_class": "tributary"}),
+            json!({"type": "LineString", "coordinates": [[119.86, 31.79], [119.87, 31.79]]}),
+        )]),
+        SiteKind::River,
+        InputCrs::Wgs84,
+        false,
+    )
+    .await
+    .unwrap();
+    // SEC-1 lies on the branch
+    sqlx::query(
+        "UPDATE site SET attrs = attrs || '{\"river_code\": \"RV-B1\"}' WHERE code = 'SEC-1'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO project (code, name, category, status, created_at) VALUES ('P-BO', '黑臭整治', 'water', 'completed', '2024-01-01');
+         INSERT INTO project_site SELECT p.id, s.id FROM project p, site s WHERE p.code = 'P-BO' AND s.code = 'BO-1';",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    // the sample data's water section and its template
+    let templates: Value = serde_json::from_str(
+        &std::fs::read_to_string(geodata_dir().join("report_templates.json")).unwrap(),
+    )
+    .unwrap();
+    let water_section = templates["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "water")
+        .unwrap()
+        .clone();
+    let water_section: remediation_tracker::db::report::SectionTemplate =
+        serde_json::from_value(water_section).unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    remediation_tracker::db::report::insert_section_if_missing(&mut conn, &water_section)
+        .await
+        .unwrap();
+    drop(conn);
+    let api = Api::new(pool.clone());
+    let editor = user_with_token(&pool, "lab-editor", Role::Editor).await;
+    // the branch was 劣Ⅴ in 2024 (its own sample and SEC-1's); in 2025 SEC-1 is Ⅳ (target Ⅲ:
+    // not met) and SEC-2 Ⅱ (target Ⅳ: met); BO-1 is black-odor again after its works
+    let sheet = "site_code,sampled_at,氨氮,溶解氧,透明度
+RV-B1,2024-05-10,2.8,3.0,
+SEC-1,2024-05-10,2.4,3.0,
+SEC-1,2025-03-10,1.4,5.5,
+SEC-2,2025-03-10,0.4,6.5,
+BO-1,2025-03-12,9.0,1.5,20
+";
+    assert_eq!(
+        post_sheet(&api, &editor, "", sheet.into()).await.0,
+        StatusCode::OK
+    );
+    let report = build(
+        &pool,
+        chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
+        None,
+        Lang::Zh,
+    )
+    .await
+    .unwrap();
+    let water = report.sections.iter().find(|s| s.code == "water").unwrap();
+    assert!(
+        water.text.contains("今年以来2个断面有监测数据,1个达到水质目标(达标率50.0%),劣Ⅴ类断面0个;上年劣Ⅴ类的1条支浜已消除劣Ⅴ(小支浜);大周村中河整治后回潮反弹,需深入溯源。"),
+        "{}",
+        water.text
+    );
+
+    // a result dated after the report's date does not count, even when imported before it is
+    // built; one dated before it counts whenever it was imported
+    let late =
+        "site_code,sampled_at,氨氮,溶解氧\nSEC-1,2025-07-05,3.0,1.0\nSEC-2,2025-06-20,3.0,1.0\n";
+    assert_eq!(
+        post_sheet(&api, &editor, "", late.into()).await.0,
+        StatusCode::OK
+    );
+    let report = build(
+        &pool,
+        chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
+        None,
+        Lang::En,
+    )
+    .await
+    .unwrap();
+    let water = report.sections.iter().find(|s| s.code == "water").unwrap();
+    // SEC-2's June result counts: NH₃-N (0.4+3.0)/2 = 1.7 is Ⅴ, below its Ⅳ target; SEC-1's July
+    // result is left out (with it, NH₃-N (1.4+3.0)/2 = 2.2 would make SEC-1 劣Ⅴ)
+    assert!(
+        water.text.contains("This year 2 sections have been sampled; 0 meet their target (0.0%), and 0 are worse than class V; 1 tributaries worse than class V last year no longer are (小支浜); 大周村中河 rebounded after remediation and need source tracing."),
+        "{}",
+        water.text
+    );
+}
