@@ -63,7 +63,7 @@ pub struct ImportQuery {
 #[utoipa::path(post, path = "/samples/import", tag = "samples", params(ImportQuery),
     request_body(content = Vec<u8>, description = "the sheet: CSV (UTF-8) or xlsx",
                  content_type = "application/octet-stream"),
-    responses((status = 200, description = "imported, or (dry run) what would be", body = SampleImportSummary),
+    responses((status = 200, description = "imported; or, for a dry run, what would be imported and every rejected row and cell", body = SampleImportSummary),
               (status = 422, description = "refused: a problem whose members `rejected` and `rejected_total` name the rows and cells at fault, with the summary's other counts; nothing was written", body = SampleImportSummary, content_type = "application/problem+json"),
               BadInput, NotLoggedIn, Forbidden,
               (status = 413, description = "the sheet is larger than MAX_SHEET_BYTES", body = Problem, content_type = "application/problem+json")),
@@ -89,6 +89,10 @@ async fn import_samples(
                 tx.commit().await?;
             }
             Ok(Json(summary).into_response())
+        }
+        // a preview is answered, problems and all: the check itself succeeded
+        Err(SampleImportError::Rejected(summary)) if options.dry_run => {
+            Ok(Json(*summary).into_response())
         }
         Err(e @ SampleImportError::Rejected(_)) => {
             let message = e.to_string();

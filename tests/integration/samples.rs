@@ -850,3 +850,16 @@ BO-1,2025-03-12,9.0,1.5,20
         water.text
     );
 }
+
+#[sqlx::test]
+async fn a_dry_run_names_the_problems_with_a_200(pool: PgPool) {
+    monitored_sites(&pool).await;
+    let api = Api::new(pool.clone());
+    let editor = user_with_token(&pool, "lab-editor", Role::Editor).await;
+    let sheet = "site_code,sampled_at,氨氮\nSEC-1,2025-06-03,abc\n";
+    let (status, body) = post_sheet(&api, &editor, "?dry_run=true", sheet.into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["rejected_total"], 1);
+    assert_eq!(body["rejected"][0]["column"], "氨氮");
+    assert_eq!(count(&pool, "sample").await, 0);
+}

@@ -13,6 +13,7 @@ import { refreshResults, renderResults, foldResults, wireResults } from '/map/re
 import { closeDetails, refreshDetails } from '/map/panel.js';
 import { wireSearch } from '/map/search.js';
 import { renderBell, wireBell } from '/map/alerts.js';
+import { renderSampleImport, wireSampleImport } from '/map/sample-import.js';
 
 const initialView = readUrl();
 const map = createMap(initialView);
@@ -39,6 +40,7 @@ function renderAll() {
   if (page.loaded) renderResults();
   refreshDetails();
   reportFailure(renderBell());
+  renderSampleImport();
 }
 
 map.on('click', onMapClick);
@@ -49,6 +51,7 @@ wireQueries();
 wireResults();
 wireSearch();
 wireBell();
+wireSampleImport();
 document.getElementById('details-close').addEventListener('click', closeDetails);
 document.getElementById('panel-toggle').addEventListener('click', (e) => {
   const panel = document.getElementById('panel');

@@ -64,3 +64,33 @@ test('a section shows its class on the map and its chart, months and alerts in i
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('an editor previews a lab sheet, sees its bad rows named, then imports a good one', async () => {
+  const { page, problems } = await open(browser);
+  assert.equal(await page.isHidden('#sample-import'), true, 'hidden from anonymous visitors');
+  await logIn(page, EDITOR);
+  await page.waitForSelector('#sample-import:not([hidden])');
+  await page.click('#sample-import summary');
+  const bad = 'site_code,sampled_at,氨氮\nMS-002,2025-07-01 09:00,abc\nNOPE,2025-07-01 09:00,1.0\n';
+  await page.setInputFiles('#sample-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  await page.waitForSelector('#sample-result table.rejections');
+  const rows = await page.$$eval('#sample-result tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.deepEqual(rows, [
+    ['2', '氨氮', '"abc" is not a number, a detection limit like <0.01, or ND'],
+    ['3', '', 'unknown site code NOPE'],
+  ]);
+  // a time of this run, so that the sheet is new on every run of the suite
+  const at = new Date(Date.now() - 86400e3).toISOString().slice(0, 16).replace('T', ' ');
+  const good = `site_code,sampled_at,氨氮,溶解氧\nMS-002,${at},0.8,6.2\n`;
+  await page.setInputFiles('#sample-file', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
+  await page.waitForSelector('#sample-preview', { timeout: 10000 }).catch(async (e) => {
+    throw new Error(`${e.message}: ${await page.innerHTML('#sample-result')}`);
+  });
+  assert.match(await page.textContent('#sample-preview'), /1 行，2 个数值，1 个点位/);
+  assert.equal(await page.getAttribute('#sample-progress', 'value'), '100');
+  await page.click('#sample-import-go');
+  await page.waitForSelector('#sample-imported');
+  assert.match(await page.textContent('#sample-imported'), /已导入 2 个数值/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
