@@ -376,3 +376,15 @@ pub async fn water_sites(conn: &mut PgConnection) -> sqlx::Result<Vec<(SampledSi
         })
         .collect())
 }
+
+/// Every site of a kind, as the assessments read them.
+pub async fn sites_of_kind(conn: &mut PgConnection, kind: &str) -> sqlx::Result<Vec<SampledSite>> {
+    sqlx::query_as!(
+        SampledSite,
+        r#"SELECT id, code, kind, attrs AS "attrs: Json<Value>", remediation_state
+           FROM site WHERE kind = $1 ORDER BY code"#,
+        kind
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -39,6 +39,7 @@ pub fn routes(max_sheet_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(site_series))
         .routes(routes!(site_assessment))
         .routes(routes!(site_monthly_assessments))
+        .routes(routes!(all_assessments))
         .routes(routes!(site_grades))
         .routes(routes!(project_effect))
 }
@@ -319,4 +320,86 @@ async fn site_grades(
     Ok(Json(
         crate::samples::grades::history(&mut conn, &site).await?,
     ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AllAssessmentsQuery {
+    /// a month (2025-06) or a year (2025), China time
+    #[param(pattern = r"^\d{4}(-\d{2})?$")]
+    period: String,
+    /// the kind of site assessed; monitoring sections when absent
+    #[param(schema_with = crate::http::schemas::kinds)]
+    kind: Option<String>,
+}
+
+/// One site's class in a period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SiteClass {
+    pub site_id: i64,
+    pub code: String,
+    #[schema(value_type = Option<String>)]
+    pub class: Option<WaterClass>,
+    pub meets_target: Option<bool>,
+    pub limiting: Vec<&'static str>,
+}
+
+/// Every site of a kind assessed over a period, with the totals a dashboard shows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeriodAssessments {
+    pub period: String,
+    /// sites with a graded parameter in the period
+    pub assessed: usize,
+    /// of the assessed sites with a target, how many meet it
+    pub with_target: usize,
+    pub meeting_target: usize,
+    pub worse_than_v: usize,
+    /// the assessed sites, by code
+    pub sites: Vec<SiteClass>,
+}
+
+/// Every site of a kind (monitoring sections by default) graded over a month or a year.
+#[utoipa::path(get, path = "/assessments", tag = "samples", params(AllAssessmentsQuery),
+    responses((status = 200, description = "OK", body = PeriodAssessments), BadInput))]
+async fn all_assessments(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<AllAssessmentsQuery>,
+) -> Result<Json<PeriodAssessments>, AppError> {
+    let period = Period::parse(&query.period)?;
+    let kind: crate::domain::SiteKind = query
+        .kind
+        .as_deref()
+        .unwrap_or("monitoring_section")
+        .parse()?;
+    let bounds = period
+        .bounds()
+        .ok_or_else(|| AppError::BadRequest(format!("period {period} is out of range")))?;
+    let mut conn = state.pool.acquire().await?;
+    let sites = samples::sites_of_kind(&mut conn, kind.as_str()).await?;
+    let assessed = assessment::assess(&mut conn, &sites, &period.to_string(), bounds).await?;
+    let sites: Vec<SiteClass> = assessed
+        .into_iter()
+        .filter(|a| a.class.is_some())
+        .map(|a| SiteClass {
+            site_id: a.site_id,
+            code: a.code,
+            class: a.class,
+            meets_target: a.meets_target,
+            limiting: a.limiting,
+        })
+        .collect();
+    Ok(Json(PeriodAssessments {
+        period: period.to_string(),
+        assessed: sites.len(),
+        with_target: sites.iter().filter(|s| s.meets_target.is_some()).count(),
+        meeting_target: sites
+            .iter()
+            .filter(|s| s.meets_target == Some(true))
+            .count(),
+        worse_than_v: sites
+            .iter()
+            .filter(|s| s.class == Some(WaterClass::WorseThanV))
+            .count(),
+        sites,
+    }))
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::PgConnection;
+use std::collections::HashMap;
 
 /// One parameter over the period.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -60,16 +61,20 @@ pub async fn assess(
     (from, to): (DateTime<Utc>, DateTime<Utc>),
 ) -> sqlx::Result<Vec<Assessment>> {
     let ids: Vec<i64> = sites.iter().map(|s| s.id).collect();
-    let means = samples::period_means(conn, &ids, from, to).await?;
+    let mut by_site: HashMap<i64, Vec<(Parameter, f64, i64)>> = HashMap::new();
+    for m in samples::period_means(conn, &ids, from, to).await? {
+        if let Ok(parameter) = m.parameter.parse() {
+            by_site
+                .entry(m.site_id)
+                .or_default()
+                .push((parameter, m.mean, m.count));
+        }
+    }
     Ok(sites
         .iter()
         .map(|site| {
-            let of_site: Vec<(Parameter, f64, i64)> = means
-                .iter()
-                .filter(|m| m.site_id == site.id)
-                .filter_map(|m| Some((m.parameter.parse().ok()?, m.mean, m.count)))
-                .collect();
-            assess_one(site, period, (from, to), &of_site)
+            let of_site = by_site.get(&site.id).map_or(&[][..], Vec::as_slice);
+            assess_one(site, period, (from, to), of_site)
         })
         .collect())
 }

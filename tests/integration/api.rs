@@ -1254,7 +1254,7 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }
-    assert_eq!(paths.len(), 50);
+    assert_eq!(paths.len(), 51);
     let item = &doc["paths"]["/ogc/collections/{id}/items/{feature_id}"];
     for method in ["get", "put", "patch", "delete", "options"] {
         assert!(item[method].is_object(), "{method} of an OGC item");

@@ -246,6 +246,26 @@ async fn a_sheet_with_chinese_headers_is_imported_graded_and_assessed(pool: PgPo
         bad.body["detail"],
         "period \"2025-6\" is neither a month (2025-06) nor a year (2025)"
     );
+    let all = api.get("/api/assessments?period=2025-06").await.body;
+    assert_eq!(
+        (
+            all["assessed"].clone(),
+            all["with_target"].clone(),
+            all["meeting_target"].clone(),
+            all["worse_than_v"].clone()
+        ),
+        (json!(2), json!(2), json!(1), json!(0))
+    );
+    assert_eq!(all["sites"][0]["code"], "SEC-1");
+    assert_eq!(all["sites"][0]["class"], "IV");
+    let bodies = api
+        .get("/api/assessments?period=2025-06&kind=black_odor_water")
+        .await
+        .body;
+    assert_eq!(
+        (bodies["assessed"].clone(), bodies["worse_than_v"].clone()),
+        (json!(1), json!(1))
+    );
     let series = api
         .get(&format!("/api/sites/{sec1}/samples?parameter=tp"))
         .await;
