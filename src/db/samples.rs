@@ -151,12 +151,18 @@ pub async fn latest_day(
 ) -> sqlx::Result<Vec<SampleValue>> {
     sqlx::query_as!(
         SampleValue,
+        // every lookup names the parameter, so that each is a short range of the
+        // (site_id, parameter, sampled_at) index rather than a scan of the site's whole history
         r#"SELECT s.site_id, s.sampled_at, s.parameter, s.value, s.below_detection
            FROM UNNEST($1::int8[]) AS w(site_id)
            CROSS JOIN LATERAL (
-               SELECT date_trunc('day', max(x.sampled_at) AT TIME ZONE 'Asia/Shanghai') AS day
-               FROM sample x WHERE x.site_id = w.site_id AND x.sampled_at <= $2) latest
-           JOIN sample s ON s.site_id = w.site_id
+               SELECT date_trunc('day', max(last.at) AT TIME ZONE 'Asia/Shanghai') AS day
+               FROM parameter p CROSS JOIN LATERAL (
+                   SELECT max(x.sampled_at) AS at FROM sample x
+                   WHERE x.site_id = w.site_id AND x.parameter = p.code AND x.sampled_at <= $2) last
+           ) latest
+           CROSS JOIN parameter p
+           JOIN sample s ON s.site_id = w.site_id AND s.parameter = p.code
                 AND s.sampled_at >= latest.day AT TIME ZONE 'Asia/Shanghai'
                 AND s.sampled_at < (latest.day + interval '1 day') AT TIME ZONE 'Asia/Shanghai'
                 AND s.sampled_at <= $2

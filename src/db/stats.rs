@@ -16,6 +16,8 @@ pub struct Stats {
     pub black_odor_by_stage: Vec<Count>,
     pub key_zones: ZoneStats,
     pub programmes: Vec<ProgrammeStats>,
+    /// the time of the latest sample of any site, for the water-quality charts
+    pub latest_sampled_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The 3 km key zones and how many are cleared (归零): no site inside has open work (in progress
@@ -141,7 +143,11 @@ pub async fn stats(conn: &mut PgConnection) -> sqlx::Result<Stats> {
     )
     .fetch_all(&mut *conn)
     .await?;
+    let latest_sampled_at = sqlx::query_scalar!("SELECT max(sampled_at) FROM sample")
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(Stats {
+        latest_sampled_at,
         total_projects,
         by_status,
         by_category,

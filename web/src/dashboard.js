@@ -8,6 +8,8 @@ const charts = {};
 // a handle for the browser tests (and anyone curious in the console)
 window.dashboardCharts = charts;
 let stats = null;
+// the monthly water-quality figures, once loaded
+let water = null;
 
 const percent = (rate) => (rate === null || rate === undefined ? '—' : `${(rate * 100).toFixed(1)}%`);
 const short = (text) => (text.length > 12 ? `${text.slice(0, 11)}…` : text);
@@ -106,6 +108,37 @@ function renderCharts() {
   }, towns.map((c) => c.key), 'town');
 }
 
+/** The twelve months up to the latest sample, each assessed over every section. */
+async function loadWater() {
+  if (!stats.latest_sampled_at) return null;
+  const latest = new Date(new Date(stats.latest_sampled_at).getTime() + 8 * 3600e3);
+  const months = [...Array(12).keys()].reverse().map((back) => {
+    const d = new Date(Date.UTC(latest.getUTCFullYear(), latest.getUTCMonth() - back, 1));
+    return d.toISOString().slice(0, 7);
+  });
+  const answers = await Promise.all(months.map((m) => api(`/api/assessments?period=${m}`).then((r) => r.data)));
+  return answers.map((a) => ({ month: a.period, share: a.with_target ? Math.round((1000 * a.meeting_target) / a.with_target) / 10 : null, worse: a.worse_than_v }));
+}
+
+function renderWater() {
+  if (!water) return;
+  chart('chart-water', {
+    type: 'bar',
+    data: {
+      labels: water.map((m) => m.month),
+      datasets: [
+        { label: t('meetingShare'), type: 'line', data: water.map((m) => m.share), borderColor: '#16a34a', backgroundColor: '#16a34a', yAxisID: 'share' },
+        { label: t('worseThanVCount'), data: water.map((m) => m.worse), backgroundColor: '#dc2626', yAxisID: 'count' },
+      ],
+    },
+    options: {
+      plugins: { legend: { display: true } },
+      scales: { share: { position: 'left', min: 0, max: 100, ticks: { callback: (v) => `${v}%` } },
+        count: { position: 'right', beginAtZero: true, ticks: { precision: 0 }, grid: { drawOnChartArea: false } } },
+    },
+  }, water.map((m) => m.month), null);
+}
+
 function downloadStats() {
   const rows = [];
   for (const [section, list] of [['status', stats.by_status], ['category', stats.by_category], ['town', stats.by_town], ['site_kind', stats.sites_by_kind], ['black_odor_stage', stats.black_odor_by_stage]]) {
@@ -121,6 +154,7 @@ function render() {
   if (!stats) return;
   renderKpis();
   renderCharts();
+  renderWater();
 }
 
 document.getElementById('download-stats').addEventListener('click', downloadStats);
@@ -128,6 +162,7 @@ await initChrome('dashboardTitle', render);
 renderReportLinks();
 try {
   stats = (await api('/api/stats')).data;
+  water = await loadWater();
   render();
   document.body.dataset.ready = 'true';
 } catch (e) {

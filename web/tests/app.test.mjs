@@ -133,6 +133,14 @@ test('the dashboard shows the figures of /api/stats, and a chart click opens the
   assert.deepEqual(await chartData('chart-status'), [stats.by_status.map((c) => c.key), stats.by_status.map((c) => c.count)]);
   assert.deepEqual(await chartData('chart-black-odor'), [stats.black_odor_by_stage.map((c) => c.key), stats.black_odor_by_stage.map((c) => c.count)]);
   assert.deepEqual((await chartData('chart-towns'))[1], stats.by_town.map((c) => c.count));
+  // water: the twelve months up to the latest sample, each month's share of sections meeting target
+  await page.waitForSelector('#chart-water[data-keys]');
+  const [months, shares] = await page.$eval('#chart-water', (c) => [c.dataset.keys.split(','), c.dataset.values.split(',')]);
+  assert.equal(months.length, 12);
+  const latestMonth = new Date(new Date(stats.latest_sampled_at).getTime() + 8 * 3600e3).toISOString().slice(0, 7);
+  assert.equal(months[11], latestMonth);
+  const last = await api(`/api/assessments?period=${latestMonth}`);
+  assert.equal(Number(shares[11]), Math.round((1000 * last.meeting_target) / last.with_target) / 10);
   assert.equal(stats.black_odor_by_stage.reduce((n, c) => n + c.count, 0), 18);
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
 

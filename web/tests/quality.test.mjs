@@ -79,8 +79,9 @@ test('an editor previews a lab sheet, sees its bad rows named, then imports a go
     ['2', '氨氮', '"abc" is not a number, a detection limit like <0.01, or ND'],
     ['3', '', 'unknown site code NOPE'],
   ]);
-  // a time of this run, so that the sheet is new on every run of the suite
-  const at = new Date(Date.now() - 86400e3).toISOString().slice(0, 16).replace('T', ' ');
+  // a time in 2019 that differs from run to run, so that the sheet is new on every run of the
+  // suite and older than the sample data (the section's latest grading stays as it is)
+  const at = new Date(Date.UTC(2019, 0, 1) + (Date.now() % (364 * 86400e3))).toISOString().slice(0, 16).replace('T', ' ');
   const good = `site_code,sampled_at,氨氮,溶解氧\nMS-002,${at},0.8,6.2\n`;
   await page.setInputFiles('#sample-file', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
   await page.waitForSelector('#sample-preview', { timeout: 10000 }).catch(async (e) => {
