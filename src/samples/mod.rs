@@ -95,7 +95,21 @@ enum Column {
     Blank,
 }
 
-fn column(header: &str) -> Result<Column, String> {
+/// A header that names no column the importer knows.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum ColumnProblem {
+    #[error("unknown column {0:?}: not site_code, sampled_at, lab or a parameter")]
+    Unknown(String),
+    #[error("unit {unit:?} of column {header:?}: {parameter} is stored in {stored}")]
+    Unit {
+        unit: String,
+        header: String,
+        parameter: &'static str,
+        stored: &'static str,
+    },
+}
+
+fn column(header: &str) -> Result<Column, ColumnProblem> {
     let name = header
         .split(['(', '（', '['])
         .next()
@@ -112,22 +126,20 @@ fn column(header: &str) -> Result<Column, String> {
         "lab" | "检测单位" | "监测单位" => return Ok(Column::Lab),
         _ => {}
     }
-    let parameter = Parameter::from_header(header).ok_or_else(|| {
-        format!("unknown column {header:?}: not site_code, sampled_at, lab or a parameter")
-    })?;
+    let parameter =
+        Parameter::from_header(header).ok_or_else(|| ColumnProblem::Unknown(header.to_string()))?;
     let unit = header
         .split_once(['(', '（', '['])
         .map(|(_, rest)| rest.trim_end_matches([')', '）', ']']).trim())
         .unwrap_or("");
-    let scale = unit_scale(parameter, unit).ok_or_else(|| {
-        format!(
-            "unit {unit:?} of column {header:?}: {} is stored in {}",
-            parameter.code(),
-            match parameter.unit() {
-                "" => "no unit",
-                unit => unit,
-            }
-        )
+    let scale = unit_scale(parameter, unit).ok_or_else(|| ColumnProblem::Unit {
+        unit: unit.to_string(),
+        header: header.to_string(),
+        parameter: parameter.code(),
+        stored: match parameter.unit() {
+            "" => "no unit",
+            unit => unit,
+        },
     })?;
     Ok(Column::Parameter(parameter, scale))
 }
@@ -330,11 +342,11 @@ fn read_values(
     for header in &sheet.header {
         match column(header) {
             Ok(c) => columns.push(c),
-            Err(reason) => {
+            Err(problem) => {
                 rejections.push(SampleRejection {
                     row: 1,
                     column: Some(header.clone()),
-                    reason,
+                    reason: problem.to_string(),
                 });
                 columns.push(Column::Blank);
             }
@@ -519,11 +531,11 @@ mod tests {
             Ok(Column::Parameter(Parameter::WaterTemp, 1.0))
         );
         assert_eq!(
-            column("氨氮(mg/kg)"),
+            column("氨氮(mg/kg)").map_err(|e| e.to_string()),
             Err("unit \"mg/kg\" of column \"氨氮(mg/kg)\": nh3n is stored in mg/L".into())
         );
         assert_eq!(
-            column("浊度"),
+            column("浊度").map_err(|e| e.to_string()),
             Err("unknown column \"浊度\": not site_code, sampled_at, lab or a parameter".into())
         );
     }
