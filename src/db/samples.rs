@@ -2,6 +2,7 @@
 //! the readings the latest grading is computed from, the stored grading, period means and series.
 
 use crate::db::events::Actor;
+use crate::domain::monitoring::{Measured, Parameter};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -12,6 +13,7 @@ use sqlx::types::Json;
 pub struct SampledSite {
     pub id: i64,
     pub code: String,
+    pub name: String,
     pub kind: String,
     pub attrs: Json<Value>,
     /// done when every linked project is completed or accepted
@@ -24,7 +26,7 @@ pub async fn sites_by_code(
 ) -> sqlx::Result<Vec<SampledSite>> {
     sqlx::query_as!(
         SampledSite,
-        r#"SELECT id, code, kind, attrs AS "attrs: Json<Value>", remediation_state
+        r#"SELECT id, code, name, kind, attrs AS "attrs: Json<Value>", remediation_state
            FROM site WHERE code = ANY($1)"#,
         codes
     )
@@ -35,7 +37,7 @@ pub async fn sites_by_code(
 pub async fn sites_by_id(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<Vec<SampledSite>> {
     sqlx::query_as!(
         SampledSite,
-        r#"SELECT id, code, kind, attrs AS "attrs: Json<Value>", remediation_state
+        r#"SELECT id, code, name, kind, attrs AS "attrs: Json<Value>", remediation_state
            FROM site WHERE id = ANY($1) ORDER BY id"#,
         ids
     )
@@ -51,6 +53,19 @@ pub struct SampleValue {
     pub parameter: String,
     pub value: Option<f64>,
     pub below_detection: bool,
+}
+
+impl SampleValue {
+    /// The value as the grading reads it; none for a stored parameter the code does not know.
+    pub fn reading(&self) -> Option<(Parameter, Measured)> {
+        let parameter = self.parameter.parse().ok()?;
+        let measured = if self.below_detection {
+            Measured::BelowDetection(self.value)
+        } else {
+            Measured::Value(self.value?)
+        };
+        Some((parameter, measured))
+    }
 }
 
 /// Columns of a set of values, as UNNEST takes them.
@@ -311,7 +326,7 @@ pub async fn linked_sampled_sites(
     project_id: i64,
 ) -> sqlx::Result<Vec<(SampledSite, DateTime<Utc>)>> {
     let rows = sqlx::query!(
-        r#"SELECT s.id, s.code, s.kind, s.attrs AS "attrs: Json<Value>", s.remediation_state,
+        r#"SELECT s.id, s.code, s.name, s.kind, s.attrs AS "attrs: Json<Value>", s.remediation_state,
                   latest.at AS "latest!"
            FROM project_site ps JOIN site s ON s.id = ps.site_id
            CROSS JOIN LATERAL (SELECT max(x.sampled_at) AS at FROM sample x WHERE x.site_id = s.id) latest
@@ -327,6 +342,7 @@ pub async fn linked_sampled_sites(
             let site = SampledSite {
                 id: r.id,
                 code: r.code,
+                name: r.name,
                 kind: r.kind,
                 attrs: r.attrs,
                 remediation_state: r.remediation_state,
@@ -358,8 +374,9 @@ pub async fn site_samples(
 
 /// The sites the report's water figures read: every monitoring section and every tributary
 /// river, with the river code a section lies on.
-pub async fn water_sites(conn: &mut PgConnection) -> sqlx::Result<Vec<(SampledSite, String)>> {
-    let rows = sqlx::query!(
+pub async fn water_sites(conn: &mut PgConnection) -> sqlx::Result<Vec<SampledSite>> {
+    sqlx::query_as!(
+        SampledSite,
         r#"SELECT id, code, name, kind, attrs AS "attrs: Json<Value>", remediation_state
            FROM site
            WHERE kind = 'monitoring_section' OR (kind = 'river' AND attrs ->> 'river_class' = 'tributary')
@@ -367,27 +384,14 @@ pub async fn water_sites(conn: &mut PgConnection) -> sqlx::Result<Vec<(SampledSi
            ORDER BY code"#
     )
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let site = SampledSite {
-                id: r.id,
-                code: r.code,
-                kind: r.kind,
-                attrs: r.attrs,
-                remediation_state: r.remediation_state,
-            };
-            (site, r.name)
-        })
-        .collect())
+    .await
 }
 
 /// Every site of a kind, as the assessments read them.
 pub async fn sites_of_kind(conn: &mut PgConnection, kind: &str) -> sqlx::Result<Vec<SampledSite>> {
     sqlx::query_as!(
         SampledSite,
-        r#"SELECT id, code, kind, attrs AS "attrs: Json<Value>", remediation_state
+        r#"SELECT id, code, name, kind, attrs AS "attrs: Json<Value>", remediation_state
            FROM site WHERE kind = $1 ORDER BY code"#,
         kind
     )

@@ -69,11 +69,11 @@ pub(super) async fn water_quality(
         return Ok(figures);
     };
     let sites = samples::water_sites(conn).await?;
-    let ids: Vec<i64> = sites.iter().map(|(s, _)| s.id).collect();
+    let ids: Vec<i64> = sites.iter().map(|s| s.id).collect();
     let this_year = samples::period_means(conn, &ids, year_start, cut_off).await?;
     let last_year = samples::period_means(conn, &ids, last_year_start, year_start).await?;
 
-    for (site, _) in sites.iter().filter(|(s, _)| s.kind == "monitoring_section") {
+    for site in sites.iter().filter(|s| s.kind == "monitoring_section") {
         let a = attrs(site);
         let Some(graded) = water::single_factor(&pooled(&this_year, &[site.id]), water_body(&a))
         else {
@@ -95,9 +95,9 @@ pub(super) async fn water_quality(
         figures.meeting_share = Some((share * 1000.0).round() / 10.0);
     }
 
-    for (river, name) in sites.iter().filter(|(s, _)| s.kind == "river") {
+    for river in sites.iter().filter(|s| s.kind == "river") {
         let group: Vec<i64> = std::iter::once(river.id)
-            .chain(sites.iter().filter_map(|(s, _)| {
+            .chain(sites.iter().filter_map(|s| {
                 let on_river = s.kind == "monitoring_section"
                     && s.attrs.0.get("river_code").and_then(Value::as_str) == Some(&river.code);
                 on_river.then_some(s.id)
@@ -110,34 +110,22 @@ pub(super) async fn water_quality(
         if class_of(&last_year) == Some(WaterClass::WorseThanV)
             && class_of(&this_year).is_some_and(|c| c != WaterClass::WorseThanV)
         {
-            figures.lifted_out_of_worse_than_v.push(name.clone());
+            figures.lifted_out_of_worse_than_v.push(river.name.clone());
         }
     }
 
-    let bodies: Vec<&(SampledSite, String)> = sites
+    let bodies: Vec<&SampledSite> = sites
         .iter()
-        .filter(|(s, _)| s.kind == "black_odor_water")
+        .filter(|s| s.kind == "black_odor_water")
         .collect();
-    let body_ids: Vec<i64> = bodies.iter().map(|(s, _)| s.id).collect();
+    let body_ids: Vec<i64> = bodies.iter().map(|s| s.id).collect();
     let mut latest: HashMap<i64, Vec<(Parameter, Measured)>> = HashMap::new();
     for v in samples::latest_day(conn, &body_ids, cut_off).await? {
-        let Ok(parameter) = v.parameter.parse() else {
-            continue;
-        };
-        let measured = if v.below_detection {
-            Measured::BelowDetection(v.value)
-        } else {
-            match v.value {
-                Some(value) => Measured::Value(value),
-                None => continue,
-            }
-        };
-        latest
-            .entry(v.site_id)
-            .or_default()
-            .push((parameter, measured));
+        if let Some(reading) = v.reading() {
+            latest.entry(v.site_id).or_default().push(reading);
+        }
     }
-    for (body, name) in bodies {
+    for body in bodies {
         let statuses: Vec<_> = snapshot
             .projects
             .iter()
@@ -155,7 +143,7 @@ pub(super) async fn water_quality(
             .black_odor
             .is_some_and(|(grade, _)| grade != BlackOdorGrade::None)
         {
-            figures.rebounds.push(name.clone());
+            figures.rebounds.push(body.name.clone());
         }
     }
     Ok(figures)

@@ -27,18 +27,8 @@ pub struct GradedSite {
 
 impl GradedSite {
     pub fn new(site: SampledSite, day: &[SampleValue]) -> GradedSite {
-        let readings: Vec<(Parameter, Measured)> = day
-            .iter()
-            .filter_map(|s| {
-                let parameter = s.parameter.parse().ok()?;
-                let measured = if s.below_detection {
-                    Measured::BelowDetection(s.value)
-                } else {
-                    Measured::Value(s.value?)
-                };
-                Some((parameter, measured))
-            })
-            .collect();
+        let readings: Vec<(Parameter, Measured)> =
+            day.iter().filter_map(SampleValue::reading).collect();
         let graded = match site.kind.parse::<SiteKind>() {
             Ok(kind) => grade_day(kind, attrs(&site), &readings),
             Err(_) => DayGrading::default(),
