@@ -5,6 +5,7 @@ import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, label } from '/i18n.js';
 import {
   api, el, statusBadge, progressBar, timeline, notify, initChrome, canEdit, projectName, formatTime, extendBounds, siteSummary, factTable,
+  CLASS_COLOURS,
 } from '/common.js';
 
 const projectId = Number(location.pathname.split('/').filter(Boolean)[1]);
@@ -12,6 +13,22 @@ const EDITABLE = ['name', 'responsible_unit', 'stage', 'planned_start', 'planned
 const page = { project: null, etag: null, history: [], sites: [], picked: null };
 
 // ---- reading ----
+
+function classCell(cls) {
+  return cls ? el('span', { class: 'badge class-badge', 'data-class': cls, style: `background:${CLASS_COLOURS[cls]}` }, label('class', cls)) : '—';
+}
+
+/** Each linked site's water before the works against after them. */
+function renderEffect() {
+  const sites = page.effect?.sites ?? [];
+  document.getElementById('effect-card').hidden = sites.length === 0;
+  document.getElementById('effect').replaceChildren(el('table', { class: 'facts monthly effect' },
+    el('thead', {}, el('tr', {}, el('th', {}, t('code')), el('th', {}, t('effectBefore')), el('th', {}, t('effectAfter')), el('th', {}, t('limiting')))),
+    el('tbody', {}, sites.map((s) => el('tr', { 'data-site': s.code, 'data-direction': s.direction ?? '' },
+      el('td', {}, s.code), el('td', {}, classCell(s.before?.class)), el('td', {}, classCell(s.after.class)),
+      el('td', {}, s.moved_by.map((p) => label('param', p)).join('、')))))),
+  ...sites.filter((s) => s.change).map((s) => el('p', { class: 'effect-change' }, `${s.code}: ${s.change}`)));
+}
 
 async function load() {
   const card = document.getElementById('project-card');
@@ -23,6 +40,8 @@ async function load() {
     Object.assign(page, { project, etag, history, sites: sites.items });
     render();
     drawSites();
+    page.effect = (await api(`/api/projects/${projectId}/effect`)).data;
+    renderEffect();
   } catch (e) {
     document.getElementById('project-name').textContent = e.status === 404 ? t('notFound') : e.message;
     notify(e.message, 'error');
@@ -52,6 +71,7 @@ function render() {
   document.getElementById('project-name').textContent = projectName(p);
   document.title = `${projectName(p)} · remediation-tracker`;
   document.getElementById('project-facts').replaceChildren(facts(p));
+  renderEffect();
   document.getElementById('history').replaceChildren(timeline(page.history));
   const editor = canEdit();
   document.getElementById('edit-card').hidden = !editor;

@@ -95,3 +95,15 @@ test('an editor previews a lab sheet, sees its bad rows named, then imports a go
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('the project page of the 崔家浜 works shows their effect, 劣Ⅴ before and Ⅳ since', async () => {
+  const [project] = (await api('/api/projects?q=OR-01')).items;
+  const { page, problems } = await open(browser, `/projects/${project.id}`);
+  await page.waitForSelector('#effect tr[data-site="RV-CJB"]');
+  assert.equal(await page.getAttribute('#effect tr[data-site="RV-CJB"]', 'data-direction'), 'better');
+  const classes = await page.$$eval('#effect tr[data-site="RV-CJB"] .class-badge', (badges) => badges.map((b) => b.dataset.class));
+  assert.deepEqual(classes, ['worse_than_V', 'IV']);
+  assert.match(await page.textContent('#effect .effect-change'), /RV-CJB: 劣Ⅴ → Ⅳ/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
