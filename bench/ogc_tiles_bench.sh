@@ -5,6 +5,9 @@
 #   bench/peers.sh                                     once: installs Martin 1.14.0 and tipg
 #   bench/ogc_tiles_bench.sh [SECONDS] [CONCURRENCY]   defaults: 20 s, 32
 #   PARTS="cold warm" bench/ogc_tiles_bench.sh          only some parts (items cold warm fresh)
+#   OURS_ONLY=1 GRADING=all bench/ogc_tiles_bench.sh   ours and the SQL only; with GRADING=all
+#                                                      every site carries a latest grading
+#                                                      (issue 16), with GRADING=none none does
 #
 # Measured side by side in one run, each under wrk (or pgbench for SQL) at the same concurrency:
 #   items: a random 0.1° bbox of plots, limit 100: ours, tipg (2 uvicorn workers), and the SQL
@@ -29,7 +32,7 @@ BIN=target/release/remediation-tracker
 OURS=18091 MARTIN=18092 TIPG=18093
 mkdir -p "$SCRATCH"
 cargo build --release --locked --quiet
-[ -x "$PEERS/martin/bin/martin" ] && [ -x "$PEERS/tipg/bin/uvicorn" ] || bench/peers.sh
+[ -n "${OURS_ONLY:-}" ] || { [ -x "$PEERS/martin/bin/martin" ] && [ -x "$PEERS/tipg/bin/uvicorn" ]; } || bench/peers.sh
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 
 if [ "$(psql -qAt "$DB_URL" -c "SELECT count(*) FROM site" 2>/dev/null)" != 120000 ]; then
@@ -44,6 +47,13 @@ if [ "$(psql -qAt "$DB_URL" -c "SELECT count(*) FROM site" 2>/dev/null)" != 1200
     done
     psql -q "$DB_URL" -c "CLUSTER site USING site_geom_idx" -c "ANALYZE"
 fi
+
+case ${GRADING:-} in
+    all) psql -q "$DB_URL" -c "UPDATE site SET latest_class = (ARRAY['I','II','III','IV','V','worse_than_V'])[1 + id % 6],
+                                   latest_sampled_at = now(), meets_target = id % 3 <> 0,
+                                   soil_risk = CASE WHEN kind = 'contaminated_plot' THEN (ARRAY['below_screening','over_screening','over_intervention'])[1 + id % 3] END" -c "VACUUM ANALYZE site" ;;
+    none) psql -q "$DB_URL" -c "UPDATE site SET latest_class = NULL, latest_sampled_at = NULL, meets_target = NULL, soil_risk = NULL" -c "VACUUM ANALYZE site" ;;
+esac
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -98,7 +108,7 @@ run_sql() { # script
     printf '%s %s\n' "$(awk '/^tps/ {printf "%.0f", $3}' "$SCRATCH/pgbench.txt")" \
         "$(cat "$SCRATCH"/pgbench_log.* | awk '{print $3}' | sort -n | awk '{a[NR] = $1} END {printf "%.1f %.1f", a[int(NR * 0.5)] / 1000, a[int(NR * 0.99)] / 1000}')"
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 == 0) print "-"; else printf "%.2f", a / b}'; }
 
 echo "| measure | ours req/s | p50 ms | p99 ms | peer | peer req/s | p50 ms | p99 ms | ours/peer | SQL tps | SQL p50 | SQL p99 | ours/SQL |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -114,12 +124,15 @@ start_ours 0
 ours_items=$(run_wrk bench/queries/ogc_items.lua "http://127.0.0.1:$OURS")
 sql_items=$(run_sql bench/queries/ogc_items.sql)
 stop "$ours_pid"
+tipg_items="- - -"
+[ -n "${OURS_ONLY:-}" ] || {
 DATABASE_URL=$DB_URL TIPG_DB_SCHEMAS='["public"]' TIPG_MAX_FEATURES_PER_QUERY=10000 \
     "$PEERS/tipg/bin/uvicorn" tipg.main:app --host 127.0.0.1 --port $TIPG --workers 2 --log-level warning >"$SCRATCH/tipg.log" 2>&1 &
 tipg_pid=$!; pids+=($tipg_pid); wait_port $TIPG
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$TIPG/collections/public.site" >/dev/null && break; sleep 0.2; done
 tipg_items=$(run_wrk bench/queries/tipg_items.lua "http://127.0.0.1:$TIPG")
 stop "$tipg_pid"
+}
 row "items: bbox 0.1°, limit 100" "$ours_items" tipg "$tipg_items" "$sql_items"
 fi
 
@@ -129,9 +142,12 @@ part cold && for z in ${ZOOMS:-8 11 14}; do
     ours=$(ZOOM=$z run_wrk bench/queries/tile_ours.lua "http://127.0.0.1:$OURS")
     stop "$ours_pid"
     sql=$(run_sql "bench/queries/tile_z$z.sql")
-    start_martin -C 0
-    martin=$(ZOOM=$z run_wrk bench/queries/tile_martin.lua "http://127.0.0.1:$MARTIN")
-    stop "$martin_pid"
+    martin="- - -"
+    if [ -z "${OURS_ONLY:-}" ]; then
+        start_martin -C 0
+        martin=$(ZOOM=$z run_wrk bench/queries/tile_martin.lua "http://127.0.0.1:$MARTIN")
+        stop "$martin_pid"
+    fi
     row "tiles z$z, cold" "$ours" "Martin -C 0" "$martin" "$sql"
 done
 

@@ -46,19 +46,27 @@ CREATE TABLE sample_batch (
 
 -- One measured value. The unit is the parameter's (the import converts or refuses others).
 -- Below the detection limit, value holds the limit, or nothing for a bare "ND".
+-- The parameter and the batch are checked without foreign keys: an import writes a million
+-- values, and a foreign-key check is a trigger call per row. The parameter is checked against
+-- the vocabulary's list (a test compares the two); the batch is written first, in the import's
+-- own transaction.
 CREATE TABLE sample (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     site_id         bigint NOT NULL REFERENCES site (id) ON DELETE CASCADE,
     sampled_at      timestamptz NOT NULL,
-    parameter       text NOT NULL REFERENCES parameter (code),
+    parameter       text NOT NULL CONSTRAINT sample_parameter_known CHECK (parameter IN (
+                        'do', 'codmn', 'cod', 'bod5', 'nh3n', 'tp', 'tn', 'transparency', 'orp', 'ph', 'water_temp', 'water_depth', 'as', 'cd', 'pb', 'cr6', 'hg', 'benzene')),
     value           double precision,
     below_detection boolean NOT NULL DEFAULT false,
     lab             text,
-    batch_id        bigint REFERENCES sample_batch (id),
+    -- the sample_batch that brought it
+    batch_id        bigint,
     CONSTRAINT sample_value_present CHECK (value IS NOT NULL OR below_detection),
     CONSTRAINT sample_value_finite CHECK (value IS NULL OR value BETWEEN -1e7 AND 1e7),
-    -- one value per site, parameter and time; also the index of a site's series
-    CONSTRAINT sample_unique UNIQUE (site_id, parameter, sampled_at)
+    -- one value per site, parameter and time; also the index of a site's series, which it
+    -- answers alone (the value is included): samples arrive day by day for every site, so a
+    -- site's rows lie scattered over the table
+    CONSTRAINT sample_unique UNIQUE (site_id, parameter, sampled_at) INCLUDE (value, below_detection)
 );
 -- the assessments of a period over every site
 CREATE INDEX sample_time_idx ON sample (sampled_at);

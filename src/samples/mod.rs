@@ -19,6 +19,7 @@ use serde_json::json;
 use sheet::{Cell, Sheet, SheetError};
 use sqlx::PgConnection;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// How many rejections an answer lists; the total is always given.
 pub const MAX_LISTED_REJECTIONS: usize = 1000;
@@ -165,14 +166,16 @@ fn unit_scale(parameter: Parameter, unit: &str) -> Option<f64> {
 }
 
 /// A value read from the sheet, with the cell it came from.
+/// The row's code and lab are shared by its values: a sheet of a million values has a hundred
+/// thousand rows.
 struct ReadValue {
     row: usize,
     column: usize,
-    site_code: String,
+    site_code: Arc<str>,
     sampled_at: DateTime<Utc>,
     parameter: Parameter,
     measured: Measured,
-    lab: Option<String>,
+    lab: Option<Arc<str>>,
 }
 
 /// Reads, checks and (unless a dry run) stores a sheet, in the caller's transaction: the caller
@@ -202,7 +205,7 @@ pub async fn import(
 
     let codes: Vec<String> = values
         .iter()
-        .map(|v| v.site_code.clone())
+        .map(|v| v.site_code.to_string())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -215,7 +218,7 @@ pub async fn import(
     let mut unknown_reported = BTreeSet::new();
     let mut known = Vec::with_capacity(values.len());
     for v in values {
-        match sites.get(&v.site_code) {
+        match sites.get(&*v.site_code) {
             Some(site) => known.push((site.id, v)),
             None => {
                 if unknown_reported.insert(v.row) {
@@ -428,9 +431,11 @@ fn read_values(
             );
             continue;
         }
-        let lab = lab_at
+        let lab: Option<Arc<str>> = lab_at
             .map(|at| cell(at).text().trim().to_string())
-            .filter(|l| !l.is_empty());
+            .filter(|l| !l.is_empty())
+            .map(Arc::from);
+        let site_code: Arc<str> = Arc::from(site_code);
         for (at, c) in columns.iter().enumerate() {
             let Column::Parameter(parameter, scale) = *c else {
                 continue;

@@ -117,6 +117,22 @@ async fn the_vocabulary_and_the_detection_rule_are_the_same_in_sql(pool: PgPool)
             .unwrap();
         assert_eq!(in_sql, measured.effective(), "{measured:?}");
     }
+    // the table checks its parameter against the same list, without a foreign key
+    let check: String = sqlx::query_scalar(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'sample_parameter_known'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    let listed = check.matches("::text").count();
+    assert_eq!(listed, PARAMETERS.len(), "{check}");
+    for p in PARAMETERS {
+        assert!(
+            check.contains(&format!("'{}'::text", p.code)),
+            "{} in {check}",
+            p.code
+        );
+    }
 }
 
 #[sqlx::test]
@@ -271,8 +287,8 @@ async fn a_sheet_with_chinese_headers_is_imported_graded_and_assessed(pool: PgPo
         .await;
     assert_eq!(
         series.body["points"],
-        json!([{"sampled_at": "2025-06-03T01:30:00Z", "value": 0.15, "below_detection": false},
-               {"sampled_at": "2025-06-17T01:30:00Z", "value": 0.02, "below_detection": true}])
+        json!([{"sampled_at": "2025-06-03T01:30:00+00:00", "value": 0.15, "below_detection": false},
+               {"sampled_at": "2025-06-17T01:30:00+00:00", "value": 0.02, "below_detection": true}])
     );
     assert_eq!(series.body["unit"], "mg/L");
 
