@@ -106,10 +106,9 @@ rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
 p50=$(awk '$1 == "50%" {print $2}' <<<"$out"); p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
 cat >"$SCRATCH/series.sql" <<SQL
 \set id random($first, $first + 999)
-SELECT coalesce(json_agg(json_build_object('sampled_at', p.sampled_at, 'value', p.value, 'below_detection', p.below_detection) ORDER BY p.sampled_at), '[]')::text, count(*)
-FROM (SELECT sampled_at, value, below_detection FROM sample
-      WHERE site_id = :id AND parameter = 'nh3n' AND sampled_at >= '1900-01-01' AND sampled_at < '2200-01-01'
-      ORDER BY sampled_at LIMIT 5000) p;
+SELECT sampled_at, value, below_detection FROM sample
+WHERE site_id = :id AND parameter = 'nh3n' AND sampled_at >= '1900-01-01' AND sampled_at < '2200-01-01'
+ORDER BY sampled_at LIMIT 5001;
 SQL
 sql=$(pgbench -n -M prepared -c"$CONCURRENCY" -j2 -T"$SECONDS_PER_RUN" -r -f "$SCRATCH/series.sql" "$DB_URL" 2>/dev/null)
 tps=$(awk '/^tps/ {print $3}' <<<"$sql")

@@ -287,34 +287,37 @@ pub async fn period_means(
     .await
 }
 
-/// A site's values of one parameter in [from, to), oldest first, at most `limit`, as a JSON
-/// array of `{sampled_at, value, below_detection}` that PostgreSQL writes: decoding thousands of
-/// rows only to encode them again cost the server half its throughput.
-pub async fn series_json(
+/// One point of a series.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SeriesPoint {
+    pub sampled_at: DateTime<Utc>,
+    /// the stored number: the value, or the detection limit when below it
+    pub value: Option<f64>,
+    pub below_detection: bool,
+}
+
+/// A site's values of one parameter in [from, to), oldest first, at most `limit`.
+pub async fn series(
     conn: &mut PgConnection,
     site_id: i64,
     parameter: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     limit: i64,
-) -> sqlx::Result<(String, i64)> {
-    let row = sqlx::query!(
-        r#"SELECT coalesce(json_agg(json_build_object('sampled_at', p.sampled_at, 'value', p.value,
-                                                      'below_detection', p.below_detection)
-                                    ORDER BY p.sampled_at), '[]')::text AS "points!",
-                  count(*) AS "count!"
-           FROM (SELECT sampled_at, value, below_detection FROM sample
-                 WHERE site_id = $1 AND parameter = $2 AND sampled_at >= $3 AND sampled_at < $4
-                 ORDER BY sampled_at LIMIT $5) p"#,
+) -> sqlx::Result<Vec<SeriesPoint>> {
+    sqlx::query_as!(
+        SeriesPoint,
+        "SELECT sampled_at, value, below_detection FROM sample
+         WHERE site_id = $1 AND parameter = $2 AND sampled_at >= $3 AND sampled_at < $4
+         ORDER BY sampled_at LIMIT $5",
         site_id,
         parameter,
         from,
         to,
         limit
     )
-    .fetch_one(conn)
-    .await?;
-    Ok((row.points, row.count))
+    .fetch_all(conn)
+    .await
 }
 
 /// The vocabulary as the database holds it, for the test that compares it with the code's.

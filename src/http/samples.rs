@@ -6,7 +6,7 @@ use super::AppState;
 use super::access::Editor;
 use super::extract::{ApiQuery, parse_time};
 use super::site_writes::not_found;
-use crate::db::samples;
+use crate::db::samples::{self, SeriesPoint};
 use crate::domain::monitoring::water::{self, WaterBody, WaterClass};
 use crate::domain::monitoring::{PARAMETERS, Parameter, Period};
 use crate::domain::text::Bounded;
@@ -174,15 +174,6 @@ pub struct SeriesQuery {
     to: Option<String>,
 }
 
-/// One point of a series.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SeriesPoint {
-    pub sampled_at: DateTime<Utc>,
-    /// the stored number: the value, or the detection limit when below it
-    pub value: Option<f64>,
-    pub below_detection: bool,
-}
-
 /// A site's series of one parameter.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Series {
@@ -190,8 +181,7 @@ pub struct Series {
     pub parameter: &'static str,
     pub unit: &'static str,
     /// oldest first, at most 5000
-    #[schema(value_type = Vec<SeriesPoint>)]
-    pub points: Box<serde_json::value::RawValue>,
+    pub points: Vec<SeriesPoint>,
     /// whether more points lie in the range than were answered
     pub truncated: bool,
 }
@@ -212,21 +202,17 @@ async fn site_series(
     if samples::sites_by_id(&mut conn, &[id]).await?.is_empty() {
         return Err(not_found(id));
     }
-    let (points, count) =
-        samples::series_json(&mut conn, id, parameter.code(), from, to, MAX_SERIES_POINTS).await?;
-    let truncated = count == MAX_SERIES_POINTS
-        && samples::series_json(
-            &mut conn,
-            id,
-            parameter.code(),
-            from,
-            to,
-            MAX_SERIES_POINTS + 1,
-        )
-        .await?
-        .1 > MAX_SERIES_POINTS;
-    let points = serde_json::value::RawValue::from_string(points)
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let mut points = samples::series(
+        &mut conn,
+        id,
+        parameter.code(),
+        from,
+        to,
+        MAX_SERIES_POINTS + 1,
+    )
+    .await?;
+    let truncated = points.len() as i64 > MAX_SERIES_POINTS;
+    points.truncate(MAX_SERIES_POINTS as usize);
     Ok(Json(Series {
         site_id: id,
         parameter: parameter.code(),

@@ -287,8 +287,8 @@ async fn a_sheet_with_chinese_headers_is_imported_graded_and_assessed(pool: PgPo
         .await;
     assert_eq!(
         series.body["points"],
-        json!([{"sampled_at": "2025-06-03T01:30:00+00:00", "value": 0.15, "below_detection": false},
-               {"sampled_at": "2025-06-17T01:30:00+00:00", "value": 0.02, "below_detection": true}])
+        json!([{"sampled_at": "2025-06-03T01:30:00Z", "value": 0.15, "below_detection": false},
+               {"sampled_at": "2025-06-17T01:30:00Z", "value": 0.02, "below_detection": true}])
     );
     assert_eq!(series.body["unit"], "mg/L");
 
