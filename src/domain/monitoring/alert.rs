@@ -45,13 +45,6 @@ impl AlertKind {
     pub fn as_str(self) -> &'static str {
         Self::NAMES[self as usize]
     }
-
-    pub fn parse(name: &str) -> Option<AlertKind> {
-        Self::NAMES
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| Self::ALL[i])
-    }
 }
 
 /// An alert the grading calls for.
@@ -269,6 +262,5 @@ mod tests {
             found[0].cause["parameters"],
             json!([{"parameter": "as", "value": 130.0, "unit": "mg/kg", "screening": 20.0, "intervention": 120.0}])
         );
-        assert_eq!(AlertKind::parse("rebound"), Some(AlertKind::Rebound));
     }
 }

@@ -28,10 +28,6 @@ impl BlackOdorGrade {
             BlackOdorGrade::Severe => "severe",
         }
     }
-
-    pub fn is_black_odor(self) -> bool {
-        self != BlackOdorGrade::None
-    }
 }
 
 /// The four indicators.
