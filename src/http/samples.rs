@@ -222,6 +222,18 @@ async fn site_series(
     }))
 }
 
+/// [start, end) of a period.
+type Bounds = (DateTime<Utc>, DateTime<Utc>);
+
+/// A period parameter and its bounds, both refused with a message naming the problem.
+fn period_and_bounds(text: &str) -> Result<(Period, Bounds), AppError> {
+    let period = Period::parse(text)?;
+    let bounds = period
+        .bounds()
+        .ok_or_else(|| AppError::BadRequest(format!("period {period} is out of range")))?;
+    Ok((period, bounds))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AssessmentQuery {
@@ -239,10 +251,7 @@ async fn site_assessment(
     Path(id): Path<i64>,
     ApiQuery(query): ApiQuery<AssessmentQuery>,
 ) -> Result<Json<Assessment>, AppError> {
-    let period = Period::parse(&query.period)?;
-    let bounds = period
-        .bounds()
-        .ok_or_else(|| AppError::BadRequest(format!("period {period} is out of range")))?;
+    let (period, bounds) = period_and_bounds(&query.period)?;
     let mut conn = state.pool.acquire().await?;
     let sites = samples::sites_by_id(&mut conn, &[id]).await?;
     let mut assessed = assessment::assess(&mut conn, &sites, &period.to_string(), bounds).await?;
@@ -365,15 +374,12 @@ async fn all_assessments(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<AllAssessmentsQuery>,
 ) -> Result<Json<PeriodAssessments>, AppError> {
-    let period = Period::parse(&query.period)?;
+    let (period, bounds) = period_and_bounds(&query.period)?;
     let kind: crate::domain::SiteKind = query
         .kind
         .as_deref()
         .unwrap_or("monitoring_section")
         .parse()?;
-    let bounds = period
-        .bounds()
-        .ok_or_else(|| AppError::BadRequest(format!("period {period} is out of range")))?;
     let mut conn = state.pool.acquire().await?;
     let sites = samples::sites_of_kind(&mut conn, kind.as_str()).await?;
     let assessed = assessment::assess(&mut conn, &sites, &period.to_string(), bounds).await?;
