@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
 use sqlx::types::Json;
+use std::sync::Arc;
 
 /// A site a sheet names, with what its grading needs.
 #[derive(Debug, Clone)]
@@ -68,40 +69,62 @@ impl SampleValue {
     }
 }
 
-/// Columns of a set of values, as UNNEST takes them.
-struct Columns {
-    site_ids: Vec<i64>,
-    times: Vec<DateTime<Utc>>,
-    parameters: Vec<String>,
-    values: Vec<Option<f64>>,
-    below: Vec<bool>,
+/// Values about to be stored, as the columns UNNEST takes.
+#[derive(Debug, Default)]
+pub struct NewSamples {
+    pub site_ids: Vec<i64>,
+    pub times: Vec<DateTime<Utc>>,
+    pub parameters: Vec<&'static str>,
+    pub values: Vec<Option<f64>>,
+    pub below_detection: Vec<bool>,
+    pub labs: Vec<Option<Arc<str>>>,
 }
 
-fn columns(samples: &[SampleValue]) -> Columns {
-    Columns {
-        site_ids: samples.iter().map(|s| s.site_id).collect(),
-        times: samples.iter().map(|s| s.sampled_at).collect(),
-        parameters: samples.iter().map(|s| s.parameter.clone()).collect(),
-        values: samples.iter().map(|s| s.value).collect(),
-        below: samples.iter().map(|s| s.below_detection).collect(),
+impl NewSamples {
+    pub fn push(
+        &mut self,
+        site_id: i64,
+        sampled_at: DateTime<Utc>,
+        parameter: Parameter,
+        measured: Measured,
+        lab: Option<Arc<str>>,
+    ) {
+        self.site_ids.push(site_id);
+        self.times.push(sampled_at);
+        self.parameters.push(parameter.code());
+        self.values.push(measured.stored());
+        self.below_detection
+            .push(matches!(measured, Measured::BelowDetection(_)));
+        self.labs.push(lab);
+    }
+
+    pub fn len(&self) -> usize {
+        self.site_ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.site_ids.is_empty()
     }
 }
 
-/// The stored samples at the same site, parameter and time as any of these.
+/// The stored samples at the same site, parameter and time as any of these, other than those
+/// of batch `own_batch` (the values themselves, once stored).
 pub async fn stored_duplicates(
     conn: &mut PgConnection,
-    samples: &[SampleValue],
+    samples: &NewSamples,
+    own_batch: Option<i64>,
 ) -> sqlx::Result<Vec<SampleValue>> {
-    let c = columns(samples);
     sqlx::query_as!(
         SampleValue,
         r#"SELECT s.site_id, s.sampled_at, s.parameter, s.value, s.below_detection
            FROM UNNEST($1::int8[], $2::timestamptz[], $3::text[]) AS w(site_id, sampled_at, parameter)
            JOIN sample s USING (site_id, parameter, sampled_at)
+           WHERE $4::int8 IS NULL OR s.batch_id IS DISTINCT FROM $4
            ORDER BY s.site_id, s.parameter, s.sampled_at"#,
-        &c.site_ids,
-        &c.times,
-        &c.parameters
+        &samples.site_ids,
+        &samples.times,
+        &samples.parameters as &[&str],
+        own_batch
     )
     .fetch_all(conn)
     .await
@@ -130,31 +153,51 @@ pub async fn insert_batch(
     .await
 }
 
-/// Stores values of one batch (the caller bounds how many go in one statement).
+/// Stores values of one batch, leaving out any already stored at the same site, parameter and
+/// time: the answer, fewer than given, tells the caller to name those (the caller bounds how
+/// many go in one statement).
 pub async fn insert_samples(
     conn: &mut PgConnection,
     batch_id: i64,
-    lab: Option<&str>,
-    samples: &[SampleValue],
+    samples: &NewSamples,
 ) -> sqlx::Result<u64> {
-    let c = columns(samples);
+    let labs: Vec<Option<&str>> = samples.labs.iter().map(Option::as_deref).collect();
     let inserted = sqlx::query!(
         "INSERT INTO sample (site_id, sampled_at, parameter, value, below_detection, lab, batch_id)
-         SELECT site_id, sampled_at, parameter, value, below_detection, $6, $7
-         FROM UNNEST($1::int8[], $2::timestamptz[], $3::text[], $4::float8[], $5::bool[])
-              AS t(site_id, sampled_at, parameter, value, below_detection)",
-        &c.site_ids,
-        &c.times,
-        &c.parameters,
-        &c.values as _,
-        &c.below,
-        lab,
+         SELECT site_id, sampled_at, parameter, value, below_detection, lab, $7
+         FROM UNNEST($1::int8[], $2::timestamptz[], $3::text[], $4::float8[], $5::bool[], $6::text[])
+              AS t(site_id, sampled_at, parameter, value, below_detection, lab)
+         ON CONFLICT ON CONSTRAINT sample_unique DO NOTHING",
+        &samples.site_ids,
+        &samples.times,
+        &samples.parameters as &[&str],
+        &samples.values as _,
+        &samples.below_detection,
+        &labs as &[Option<&str>],
         batch_id
     )
     .execute(conn)
     .await?
     .rows_affected();
     Ok(inserted)
+}
+
+/// Sets a batch's counts once all of it is stored.
+pub async fn finish_batch(
+    conn: &mut PgConnection,
+    batch_id: i64,
+    row_count: i32,
+    sample_count: i32,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE sample_batch SET row_count = $2, sample_count = $3 WHERE id = $1",
+        batch_id,
+        row_count,
+        sample_count
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The readings of each site's latest sampling day (China time), up to `until`: what its latest
@@ -288,12 +331,22 @@ pub async fn period_means(
 }
 
 /// One point of a series.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct SeriesPoint {
     pub sampled_at: DateTime<Utc>,
     /// the stored number: the value, or the detection limit when below it
     pub value: Option<f64>,
     pub below_detection: bool,
+}
+
+pub async fn site_exists(conn: &mut PgConnection, id: i64) -> sqlx::Result<bool> {
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM site WHERE id = $1) AS "exists!""#,
+        id
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(exists)
 }
 
 /// A site's values of one parameter in [from, to), oldest first, at most `limit`.

@@ -6,7 +6,7 @@ use super::AppState;
 use super::access::Editor;
 use super::extract::{ApiQuery, parse_time};
 use super::site_writes::not_found;
-use crate::db::samples::{self, SeriesPoint};
+use crate::db::samples;
 use crate::domain::monitoring::water::{self, WaterBody, WaterClass};
 use crate::domain::monitoring::{PARAMETERS, Parameter, Period};
 use crate::domain::text::Bounded;
@@ -174,14 +174,20 @@ pub struct SeriesQuery {
     to: Option<String>,
 }
 
-/// A site's series of one parameter.
+/// A site's series of one parameter, as columns: the n-th time, value and detection flag
+/// belong together.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Series {
     pub site_id: i64,
     pub parameter: &'static str,
     pub unit: &'static str,
-    /// oldest first, at most 5000
-    pub points: Vec<SeriesPoint>,
+    /// the sampling times, oldest first, at most 5000
+    pub times: Vec<DateTime<Utc>>,
+    /// the stored number at each time: the value, or the detection limit when below it (null:
+    /// not detected, no limit given)
+    pub values: Vec<Option<f64>>,
+    /// whether the value at each time is below the detection limit
+    pub below_detection: Vec<bool>,
     /// whether more points lie in the range than were answered
     pub truncated: bool,
 }
@@ -199,9 +205,6 @@ async fn site_series(
     let to = parse_time("to", query.to.as_deref())?
         .unwrap_or(EARLIEST + chrono::Duration::days(300 * 366));
     let mut conn = state.pool.acquire().await?;
-    if samples::sites_by_id(&mut conn, &[id]).await?.is_empty() {
-        return Err(not_found(id));
-    }
     let mut points = samples::series(
         &mut conn,
         id,
@@ -211,13 +214,19 @@ async fn site_series(
         MAX_SERIES_POINTS + 1,
     )
     .await?;
+    // a site without points may not exist: only then is it looked up
+    if points.is_empty() && !samples::site_exists(&mut conn, id).await? {
+        return Err(not_found(id));
+    }
     let truncated = points.len() as i64 > MAX_SERIES_POINTS;
     points.truncate(MAX_SERIES_POINTS as usize);
     Ok(Json(Series {
         site_id: id,
         parameter: parameter.code(),
         unit: parameter.unit(),
-        points,
+        times: points.iter().map(|p| p.sampled_at).collect(),
+        values: points.iter().map(|p| p.value).collect(),
+        below_detection: points.iter().map(|p| p.below_detection).collect(),
         truncated,
     }))
 }

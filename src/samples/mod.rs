@@ -16,15 +16,14 @@ use crate::domain::monitoring::{
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::json;
-use sheet::{Cell, Sheet, SheetError};
+use sheet::{Cell, Row, SheetError, SheetRows};
 use sqlx::PgConnection;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// How many rejections an answer lists; the total is always given.
 pub const MAX_LISTED_REJECTIONS: usize = 1000;
-/// Values per INSERT statement.
-const VALUES_PER_STATEMENT: usize = 5000;
 
 #[derive(Debug, Clone, Default)]
 pub struct SampleImportOptions {
@@ -178,22 +177,63 @@ struct ReadValue {
     lab: Option<Arc<str>>,
 }
 
+/// Where the header puts what the importer reads.
+struct Layout {
+    columns: Vec<Column>,
+    code_at: usize,
+    time_at: usize,
+    lab_at: Option<usize>,
+}
+
+/// The first rejections, in sheet order, and how many there are in all.
+#[derive(Default)]
+struct Rejections {
+    listed: Vec<SampleRejection>,
+    total: usize,
+}
+
+impl Rejections {
+    /// Adds one step's rejections, which come after all added before.
+    fn extend(&mut self, mut step: Vec<SampleRejection>) {
+        step.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+        self.total += step.len();
+        let room = MAX_LISTED_REJECTIONS.saturating_sub(self.listed.len());
+        self.listed.extend(step.into_iter().take(room));
+    }
+}
+
+/// What an import keeps from one step to the next.
+#[derive(Default)]
+struct Progress {
+    /// the first row of each site and time, to name a row repeating one
+    first_row_of: HashMap<(Arc<str>, DateTime<Utc>), usize>,
+    /// the site of each code looked up; none for an unknown code
+    site_of: HashMap<Arc<str>, Option<i64>>,
+    touched: BTreeSet<i64>,
+}
+
+/// Rows read, checked and stored per step: the memory an import takes is that of a step, not of
+/// the sheet.
+const ROWS_PER_STEP: usize = 2000;
+
 /// Reads, checks and (unless a dry run) stores a sheet, in the caller's transaction: the caller
-/// commits only on `Ok`.
+/// commits only on `Ok`. The sheet is read and stored step by step while nothing is wrong; after
+/// the first problem the rest is only checked, so that the answer names every problem.
 pub async fn import(
     conn: &mut PgConnection,
     actor: &Actor,
     bytes: &[u8],
     options: &SampleImportOptions,
 ) -> Result<SampleImportSummary, SampleImportError> {
-    let sheet = sheet::read(bytes)?;
-    let mut rejections = Vec::new();
-    let (columns, values) = read_values(&sheet, &mut rejections);
+    let mut sheet = SheetRows::open(bytes)?;
+    let mut rejections = Rejections::default();
+    let mut header_problems = Vec::new();
+    let layout = read_header(&sheet.header, &mut header_problems);
+    rejections.extend(header_problems);
     let mut summary = SampleImportSummary {
-        rows: sheet.rows.len(),
-        values: values.len(),
-        parameters: columns
+        parameters: layout
             .iter()
+            .flat_map(|l| &l.columns)
             .filter_map(|c| match c {
                 Column::Parameter(p, _) => Some(p.code()),
                 _ => None,
@@ -202,111 +242,119 @@ pub async fn import(
         dry_run: options.dry_run,
         ..SampleImportSummary::default()
     };
-
-    let codes: Vec<String> = values
-        .iter()
-        .map(|v| v.site_code.to_string())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let sites: HashMap<String, samples::SampledSite> = samples::sites_by_code(conn, &codes)
-        .await?
-        .into_iter()
-        .map(|s| (s.code.clone(), s))
-        .collect();
-    summary.sites = sites.len();
-    let mut unknown_reported = BTreeSet::new();
-    let mut known = Vec::with_capacity(values.len());
-    for v in values {
-        match sites.get(&*v.site_code) {
-            Some(site) => known.push((site.id, v)),
-            None => {
-                if unknown_reported.insert(v.row) {
-                    rejections.push(SampleRejection {
-                        row: v.row,
-                        column: None,
-                        reason: format!("unknown site code {}", v.site_code),
-                    });
-                }
-            }
+    let batch_id = match options.dry_run {
+        true => None,
+        false => Some(
+            samples::insert_batch(
+                conn,
+                actor,
+                options.file_name.as_deref(),
+                options.lab.as_deref(),
+                0,
+                0,
+            )
+            .await?,
+        ),
+    };
+    let default_lab: Option<Arc<str>> = options.lab.as_deref().map(Arc::from);
+    let mut progress = Progress::default();
+    loop {
+        let rows = sheet.next_rows(ROWS_PER_STEP)?;
+        if rows.is_empty() {
+            break;
         }
-    }
+        summary.rows += rows.len();
+        let Some(layout) = &layout else {
+            continue;
+        };
+        let mut step_rejections = Vec::new();
+        let values = read_values(
+            layout,
+            &sheet.header,
+            &rows,
+            &mut progress.first_row_of,
+            &mut step_rejections,
+        );
+        summary.values += values.len();
+        drop(rows);
 
-    let stored: Vec<samples::SampleValue> = known
-        .iter()
-        .map(|(site_id, v)| samples::SampleValue {
-            site_id: *site_id,
-            sampled_at: v.sampled_at,
-            parameter: v.parameter.code().to_string(),
-            value: v.measured.stored(),
-            below_detection: matches!(v.measured, Measured::BelowDetection(_)),
-        })
-        .collect();
-    let mut duplicates = Vec::new();
-    for chunk in stored.chunks(VALUES_PER_STATEMENT) {
-        duplicates.extend(samples::stored_duplicates(conn, chunk).await?);
-    }
-    if !duplicates.is_empty() {
-        let clash: HashMap<(i64, &str, DateTime<Utc>), &samples::SampleValue> = duplicates
+        let unknown: Vec<String> = values
             .iter()
-            .map(|d| ((d.site_id, d.parameter.as_str(), d.sampled_at), d))
+            .filter(|v| !progress.site_of.contains_key(&v.site_code))
+            .map(|v| v.site_code.to_string())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
             .collect();
-        for (site_id, v) in &known {
-            if let Some(existing) = clash.get(&(*site_id, v.parameter.code(), v.sampled_at)) {
-                rejections.push(SampleRejection {
-                    row: v.row,
-                    column: sheet.header.get(v.column).cloned(),
-                    reason: format!(
-                        "a duplicate of a stored sample: {} of {} at {} is stored already ({})",
-                        v.parameter,
-                        v.site_code,
-                        v.sampled_at
-                            .with_timezone(&crate::domain::monitoring::china_time()),
-                        describe(existing)
-                    ),
-                });
+        if !unknown.is_empty() {
+            let found: HashMap<String, i64> = samples::sites_by_code(conn, &unknown)
+                .await?
+                .into_iter()
+                .map(|s| (s.code, s.id))
+                .collect();
+            for code in unknown {
+                let id = found.get(&code).copied();
+                progress.site_of.insert(Arc::from(code), id);
             }
         }
-    }
+        let mut unknown_reported = BTreeSet::new();
+        let mut known = Vec::with_capacity(values.len());
+        let mut new_samples = samples::NewSamples::default();
+        for v in values {
+            match progress.site_of.get(&v.site_code).copied().flatten() {
+                Some(site_id) => {
+                    progress.touched.insert(site_id);
+                    new_samples.push(
+                        site_id,
+                        v.sampled_at,
+                        v.parameter,
+                        v.measured,
+                        v.lab.clone().or_else(|| default_lab.clone()),
+                    );
+                    known.push((site_id, v));
+                }
+                None if unknown_reported.insert(v.row) => step_rejections.push(SampleRejection {
+                    row: v.row,
+                    column: None,
+                    reason: format!("unknown site code {}", v.site_code),
+                }),
+                None => {}
+            }
+        }
 
-    rejections.sort_by_key(|r| (r.row, r.column.clone()));
-    summary.rejected_total = rejections.len();
-    rejections.truncate(MAX_LISTED_REJECTIONS);
-    summary.rejected = rejections;
+        // stored while nothing is wrong; a value left out by the insert is a stored duplicate
+        let mut may_clash = true;
+        if let Some(batch_id) = batch_id
+            && rejections.total == 0
+            && step_rejections.is_empty()
+        {
+            let inserted = samples::insert_samples(conn, batch_id, &new_samples).await?;
+            summary.inserted += inserted;
+            may_clash = inserted < new_samples.len() as u64;
+        }
+        if may_clash && !new_samples.is_empty() {
+            let duplicates = samples::stored_duplicates(conn, &new_samples, batch_id).await?;
+            name_duplicates(&sheet.header, &known, &duplicates, &mut step_rejections);
+        }
+        rejections.extend(step_rejections);
+    }
+    summary.sites = progress.touched.len();
+    summary.rejected_total = rejections.total;
+    summary.rejected = rejections.listed;
     if summary.rejected_total > 0 {
         return Err(SampleImportError::Rejected(Box::new(summary)));
     }
-    if options.dry_run {
+    let Some(batch_id) = batch_id else {
         return Ok(summary);
-    }
-
-    let batch_id = samples::insert_batch(
+    };
+    samples::finish_batch(
         conn,
-        actor,
-        options.file_name.as_deref(),
-        options.lab.as_deref(),
+        batch_id,
         i32::try_from(summary.rows).unwrap_or(i32::MAX),
         i32::try_from(summary.values).unwrap_or(i32::MAX),
     )
     .await?;
-    // the sheet's lab column wins over the option; values are stored grouped by lab
-    let mut by_lab: HashMap<Option<&str>, Vec<samples::SampleValue>> = HashMap::new();
-    for ((_, v), value) in known.iter().zip(stored) {
-        let lab = v.lab.as_deref().or(options.lab.as_deref());
-        by_lab.entry(lab).or_default().push(value);
-    }
-    for (lab, values) in &by_lab {
-        for chunk in values.chunks(VALUES_PER_STATEMENT) {
-            summary.inserted += samples::insert_samples(conn, batch_id, *lab, chunk).await?;
-        }
-    }
     summary.batch_id = Some(batch_id);
-    let touched: Vec<i64> = known
-        .iter()
-        .map(|(id, _)| *id)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let touched: Vec<i64> = progress.touched.into_iter().collect();
     let regraded = regrade(conn, actor, &touched, Some(batch_id)).await?;
     summary.regraded = regraded.sites;
     summary.alerts_opened = regraded.alerts_opened;
@@ -328,6 +376,38 @@ pub async fn import(
     Ok(summary)
 }
 
+/// Names each value that clashes with a stored one.
+fn name_duplicates(
+    header: &[String],
+    known: &[(i64, ReadValue)],
+    duplicates: &[samples::SampleValue],
+    rejections: &mut Vec<SampleRejection>,
+) {
+    if duplicates.is_empty() {
+        return;
+    }
+    let clash: HashMap<(i64, &str, DateTime<Utc>), &samples::SampleValue> = duplicates
+        .iter()
+        .map(|d| ((d.site_id, d.parameter.as_str(), d.sampled_at), d))
+        .collect();
+    for (site_id, v) in known {
+        if let Some(existing) = clash.get(&(*site_id, v.parameter.code(), v.sampled_at)) {
+            rejections.push(SampleRejection {
+                row: v.row,
+                column: header.get(v.column).cloned(),
+                reason: format!(
+                    "a duplicate of a stored sample: {} of {} at {} is stored already ({})",
+                    v.parameter,
+                    v.site_code,
+                    v.sampled_at
+                        .with_timezone(&crate::domain::monitoring::china_time()),
+                    describe(existing)
+                ),
+            });
+        }
+    }
+}
+
 fn describe(stored: &samples::SampleValue) -> String {
     match (stored.below_detection, stored.value) {
         (false, Some(v)) => format!("value {v}"),
@@ -336,23 +416,36 @@ fn describe(stored: &samples::SampleValue) -> String {
     }
 }
 
-/// Maps the header to columns and every data cell to a value, naming each problem.
-fn read_values(
-    sheet: &Sheet,
-    rejections: &mut Vec<SampleRejection>,
-) -> (Vec<Column>, Vec<ReadValue>) {
-    let mut columns = Vec::with_capacity(sheet.header.len());
-    for header in &sheet.header {
-        match column(header) {
+/// Maps the header to columns, naming each problem; none when the site code or the time has
+/// no column.
+fn read_header(header: &[String], rejections: &mut Vec<SampleRejection>) -> Option<Layout> {
+    let mut columns = Vec::with_capacity(header.len());
+    for name in header {
+        match column(name) {
             Ok(c) => columns.push(c),
             Err(problem) => {
                 rejections.push(SampleRejection {
                     row: 1,
-                    column: Some(header.clone()),
+                    column: Some(name.clone()),
                     reason: problem.to_string(),
                 });
                 columns.push(Column::Blank);
             }
+        }
+    }
+    let mut seen: HashMap<Parameter, usize> = HashMap::new();
+    for (at, c) in columns.iter().enumerate() {
+        if let Column::Parameter(p, _) = c
+            && let Some(first) = seen.insert(*p, at)
+        {
+            rejections.push(SampleRejection {
+                row: 1,
+                column: header.get(at).cloned(),
+                reason: format!(
+                    "a second column of {p}: column {:?} holds it already",
+                    header.get(first).map_or("", String::as_str)
+                ),
+            });
         }
     }
     let position = |wanted: Column| columns.iter().position(|c| *c == wanted);
@@ -363,34 +456,41 @@ fn read_values(
             column: None,
             reason: "the header needs a site_code and a sampled_at column".into(),
         });
-        return (columns, Vec::new());
+        return None;
     };
-    let mut seen: HashMap<Parameter, usize> = HashMap::new();
-    for (at, c) in columns.iter().enumerate() {
-        if let Column::Parameter(p, _) = c
-            && let Some(first) = seen.insert(*p, at)
-        {
-            rejections.push(SampleRejection {
-                row: 1,
-                column: sheet.header.get(at).cloned(),
-                reason: format!(
-                    "a second column of {p}: column {:?} holds it already",
-                    sheet.header.get(first).map_or("", String::as_str)
-                ),
-            });
-        }
-    }
     let lab_at = position(Column::Lab);
+    Some(Layout {
+        columns,
+        code_at,
+        time_at,
+        lab_at,
+    })
+}
+
+/// Maps every data cell of these rows to a value, naming each problem.
+fn read_values(
+    layout: &Layout,
+    header: &[String],
+    rows: &[Row],
+    first_row_of: &mut HashMap<(Arc<str>, DateTime<Utc>), usize>,
+    rejections: &mut Vec<SampleRejection>,
+) -> Vec<ReadValue> {
+    let Layout {
+        columns,
+        code_at,
+        time_at,
+        lab_at,
+    } = layout;
+    let (code_at, time_at) = (*code_at, *time_at);
     // future times are a typing error: a day's grace covers clocks and zones
     let latest_possible = Utc::now() + Duration::days(1);
     let mut values = Vec::new();
-    let mut first_row_of: HashMap<(String, DateTime<Utc>), usize> = HashMap::new();
-    for (row, cells) in &sheet.rows {
+    for (row, cells) in rows {
         let reject =
             |rejections: &mut Vec<SampleRejection>, column: Option<usize>, reason: String| {
                 rejections.push(SampleRejection {
                     row: *row,
-                    column: column.and_then(|c| sheet.header.get(c).cloned()),
+                    column: column.and_then(|c| header.get(c).cloned()),
                     reason,
                 })
             };
@@ -423,19 +523,24 @@ fn read_values(
             );
             continue;
         }
-        if let Some(first) = first_row_of.insert((site_code.clone(), sampled_at), *row) {
-            reject(
-                rejections,
-                None,
-                format!("row {first} has the same site {site_code} and time"),
-            );
-            continue;
+        let site_code: Arc<str> = Arc::from(site_code);
+        match first_row_of.entry((site_code.clone(), sampled_at)) {
+            Entry::Occupied(first) => {
+                reject(
+                    rejections,
+                    None,
+                    format!("row {} has the same site {site_code} and time", first.get()),
+                );
+                continue;
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(*row);
+            }
         }
         let lab: Option<Arc<str>> = lab_at
             .map(|at| cell(at).text().trim().to_string())
             .filter(|l| !l.is_empty())
             .map(Arc::from);
-        let site_code: Arc<str> = Arc::from(site_code);
         for (at, c) in columns.iter().enumerate() {
             let Column::Parameter(parameter, scale) = *c else {
                 continue;
@@ -457,7 +562,7 @@ fn read_values(
             }
         }
     }
-    (columns, values)
+    values
 }
 
 /// What a regrading changed.

@@ -3,6 +3,7 @@
 
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDateTime;
+use std::borrow::Cow;
 use std::io::Cursor;
 
 /// One cell as the file holds it.
@@ -17,22 +18,14 @@ pub enum Cell {
 
 impl Cell {
     /// The cell as text: numbers in their shortest exact form.
-    pub fn text(&self) -> String {
+    pub fn text(&self) -> Cow<'_, str> {
         match self {
-            Cell::Empty => String::new(),
-            Cell::Text(t) => t.clone(),
-            Cell::Number(n) => n.to_string(),
-            Cell::Time(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            Cell::Empty => Cow::Borrowed(""),
+            Cell::Text(t) => Cow::Borrowed(t),
+            Cell::Number(n) => Cow::Owned(n.to_string()),
+            Cell::Time(t) => Cow::Owned(t.format("%Y-%m-%d %H:%M:%S").to_string()),
         }
     }
-}
-
-/// A sheet: its header and its rows, each with its row number in the file (1-based, the header
-/// included, as a spreadsheet shows it).
-#[derive(Debug, Clone, Default)]
-pub struct Sheet {
-    pub header: Vec<String>,
-    pub rows: Vec<(usize, Vec<Cell>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,52 +57,83 @@ pub enum SheetError {
     NoHeader,
 }
 
-pub fn read(bytes: &[u8]) -> Result<Sheet, SheetError> {
-    let mut sheet = match SheetFormat::sniff(bytes) {
-        SheetFormat::Csv => read_csv(bytes)?,
-        SheetFormat::Xlsx => read_xlsx(bytes)?,
-    };
-    // blank rows (a sheet's trailing ones, spacers) carry nothing
-    sheet
-        .rows
-        .retain(|(_, cells)| cells.iter().any(|c| !matches!(c, Cell::Empty)));
-    if sheet.header.iter().all(|h| h.is_empty()) {
-        return Err(SheetError::NoHeader);
-    }
-    Ok(sheet)
+/// A sheet read row by row: its header, then its data rows in file order, each with its row
+/// number in the file (1-based, the header included, as a spreadsheet shows it). Blank rows (a
+/// sheet's trailing ones, spacers) carry nothing and are skipped.
+pub struct SheetRows<'a> {
+    pub header: Vec<String>,
+    rows: Box<dyn Iterator<Item = Result<Row, SheetError>> + Send + 'a>,
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Sheet, SheetError> {
+/// A data row: its number in the file and its cells.
+pub type Row = (usize, Vec<Cell>);
+
+impl<'a> SheetRows<'a> {
+    pub fn open(bytes: &'a [u8]) -> Result<SheetRows<'a>, SheetError> {
+        let sheet = match SheetFormat::sniff(bytes) {
+            SheetFormat::Csv => csv_rows(bytes)?,
+            SheetFormat::Xlsx => xlsx_rows(bytes)?,
+        };
+        if sheet.header.iter().all(|h| h.is_empty()) {
+            return Err(SheetError::NoHeader);
+        }
+        Ok(sheet)
+    }
+
+    /// The next non-blank rows, at most `limit`; none at the end of the sheet.
+    pub fn next_rows(&mut self, limit: usize) -> Result<Vec<Row>, SheetError> {
+        let mut rows = Vec::with_capacity(limit.min(4096));
+        while rows.len() < limit {
+            match self.rows.next() {
+                None => break,
+                Some(row) => {
+                    let row = row?;
+                    if row.1.iter().any(|c| !matches!(c, Cell::Empty)) {
+                        rows.push(row);
+                    }
+                }
+            }
+        }
+        Ok(rows)
+    }
+}
+
+fn csv_rows(bytes: &[u8]) -> Result<SheetRows<'_>, SheetError> {
     // a byte-order mark, as Excel writes UTF-8 CSV
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
+    let mut records = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(bytes);
-    let mut sheet = Sheet::default();
-    for (i, record) in reader.records().enumerate() {
+        .from_reader(bytes)
+        .into_records();
+    let header = match records.next() {
+        None => Vec::new(),
+        Some(record) => record
+            .map_err(|e| SheetError::Csv(e.to_string()))?
+            .iter()
+            .map(|c| c.trim().to_string())
+            .collect(),
+    };
+    let rows = records.enumerate().map(|(i, record)| {
         let record = record.map_err(|e| SheetError::Csv(e.to_string()))?;
-        let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
-        if i == 0 {
-            sheet.header = cells;
-            continue;
-        }
-        let cells = cells
-            .into_iter()
-            .map(|c| {
-                if c.is_empty() {
-                    Cell::Empty
-                } else {
-                    Cell::Text(c)
-                }
+        let cells = record
+            .iter()
+            .map(|c| match c.trim() {
+                "" => Cell::Empty,
+                text => Cell::Text(text.to_string()),
             })
             .collect();
-        sheet.rows.push((i + 1, cells));
-    }
-    Ok(sheet)
+        // the header is row 1
+        Ok((i + 2, cells))
+    });
+    Ok(SheetRows {
+        header,
+        rows: Box::new(rows),
+    })
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Sheet, SheetError> {
+/// calamine holds the whole first worksheet; its rows are turned into cells one at a time.
+fn xlsx_rows(bytes: &[u8]) -> Result<SheetRows<'_>, SheetError> {
     let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e: calamine::XlsxError| SheetError::Xlsx(e.to_string()))?;
     let range = workbook
@@ -118,16 +142,25 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, SheetError> {
         .map_err(|e| SheetError::Xlsx(e.to_string()))?;
     // rows count from the range's first row, which need not be the sheet's first
     let first_row = range.start().map_or(0, |(row, _)| row as usize);
-    let mut sheet = Sheet::default();
-    for (i, row) in range.rows().enumerate() {
-        let cells: Vec<Cell> = row.iter().map(cell).collect();
-        if i == 0 {
-            sheet.header = cells.iter().map(|c| c.text().trim().to_string()).collect();
-            continue;
-        }
-        sheet.rows.push((first_row + i + 1, cells));
-    }
-    Ok(sheet)
+    let (height, width) = range.get_size();
+    let row_cells = move |i: usize| -> Vec<Cell> {
+        (0..width)
+            .map(|j| range.get((i, j)).map_or(Cell::Empty, cell))
+            .collect()
+    };
+    let header = if height == 0 {
+        Vec::new()
+    } else {
+        row_cells(0)
+            .iter()
+            .map(|c| c.text().trim().to_string())
+            .collect()
+    };
+    let rows = (1..height).map(move |i| Ok((first_row + i + 1, row_cells(i))));
+    Ok(SheetRows {
+        header,
+        rows: Box::new(rows),
+    })
 }
 
 fn cell(data: &Data) -> Cell {
@@ -153,24 +186,31 @@ mod tests {
 
     #[test]
     fn csv_with_a_byte_order_mark_and_blank_rows() {
-        let sheet = read(
-            "\u{feff}site_code,sampled_at,氨氮\nS1,2025-06-03,1.2\n,,\nS2,2025-06-03,\n".as_bytes(),
-        )
-        .unwrap();
+        let bytes = "\u{feff}site_code,sampled_at,氨氮\nS1,2025-06-03,1.2\n,,\nS2,2025-06-03,\nS3,2025-06-04,0.5\n";
+        let mut sheet = SheetRows::open(bytes.as_bytes()).unwrap();
         assert_eq!(sheet.header, ["site_code", "sampled_at", "氨氮"]);
-        assert_eq!(sheet.rows.len(), 2);
+        let first = sheet.next_rows(2).unwrap();
+        assert_eq!(first.len(), 2, "the blank row is skipped");
         assert_eq!(
-            sheet.rows[1].0, 4,
+            first[1].0, 4,
             "row numbers count the header and the blank row"
         );
-        assert_eq!(sheet.rows[1].1[2], Cell::Empty);
+        assert_eq!(first[1].1[2], Cell::Empty);
+        let rest = sheet.next_rows(2).unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].0, 5);
+        assert!(sheet.next_rows(2).unwrap().is_empty());
     }
 
     #[test]
     fn a_file_without_header_is_refused() {
-        assert!(matches!(read(b""), Err(SheetError::NoHeader)));
+        assert!(matches!(SheetRows::open(b""), Err(SheetError::NoHeader)));
         assert!(matches!(
-            read(b"PK\x03\x04garbage"),
+            SheetRows::open(b",,\n1,2,3\n"),
+            Err(SheetError::NoHeader)
+        ));
+        assert!(matches!(
+            SheetRows::open(b"PK\x03\x04garbage"),
             Err(SheetError::Xlsx(_))
         ));
     }

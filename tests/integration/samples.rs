@@ -286,9 +286,16 @@ async fn a_sheet_with_chinese_headers_is_imported_graded_and_assessed(pool: PgPo
         .get(&format!("/api/sites/{sec1}/samples?parameter=tp"))
         .await;
     assert_eq!(
-        series.body["points"],
-        json!([{"sampled_at": "2025-06-03T01:30:00Z", "value": 0.15, "below_detection": false},
-               {"sampled_at": "2025-06-17T01:30:00Z", "value": 0.02, "below_detection": true}])
+        (
+            series.body["times"].clone(),
+            series.body["values"].clone(),
+            series.body["below_detection"].clone()
+        ),
+        (
+            json!(["2025-06-03T01:30:00Z", "2025-06-17T01:30:00Z"]),
+            json!([0.15, 0.02]),
+            json!([false, true])
+        )
     );
     assert_eq!(series.body["unit"], "mg/L");
 
@@ -361,6 +368,68 @@ SEC-1,2099-01-01,1.3,,7
     let viewer = user_with_token(&pool, "lab-viewer", Role::Viewer).await;
     let (status, _) = post_sheet(&api, &viewer, "", JUNE.into()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// A sheet is read and stored in steps of rows: a problem in a later step still leaves nothing
+/// of the earlier steps stored.
+#[sqlx::test]
+async fn a_long_sheet_with_late_problems_leaves_nothing_stored(pool: PgPool) {
+    monitored_sites(&pool).await;
+    let api = Api::new(pool.clone());
+    let editor = user_with_token(&pool, "lab-editor", Role::Editor).await;
+    let (status, body) = post_sheet(&api, &editor, "", JUNE.into()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stored = count(&pool, "sample").await;
+
+    let hourly = |rows: i64, line: &dyn Fn(i64, String) -> String| {
+        let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        (0..rows)
+            .map(|i| {
+                line(
+                    i + 2,
+                    (start + chrono::Duration::hours(i))
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string(),
+                )
+            })
+            .collect::<String>()
+    };
+    let sheet = String::from("site_code,sampled_at,do,ph\n")
+        + &hourly(4500, &|row, time| match row {
+            3001 => "SEC-1,2025-06-03 09:30,6.5,7.1\n".into(),
+            4501 => format!("SEC-2,{time},6.0,15\n"),
+            _ => format!("SEC-2,{time},6.0,7.2\n"),
+        });
+    let (status, body) = post_sheet(&api, &editor, "", sheet.into()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["rejected"],
+        json!([
+            {"row": 3001, "column": "do", "reason": "a duplicate of a stored sample: do of SEC-1 at 2025-06-03 09:30:00 +08:00 is stored already (value 6.5)"},
+            {"row": 4501, "column": "ph", "reason": "ph 15 is impossible: it must lie between 0 and 14"}
+        ])
+    );
+    assert_eq!(
+        (body["rows"].clone(), body["values"].clone()),
+        (json!(4500), json!(8999))
+    );
+    assert_eq!(count(&pool, "sample").await, stored);
+    assert_eq!(count(&pool, "sample_batch").await, 1);
+
+    let all_bad = String::from("site_code,sampled_at,ph\n")
+        + &hourly(2500, &|_, time| format!("SEC-2,{time},15\n"));
+    let (status, body) = post_sheet(&api, &editor, "?dry_run=true", all_bad.into()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["rejected_total"], 2500);
+    let listed = body["rejected"].as_array().unwrap();
+    assert_eq!(listed.len(), 1000, "the first 1,000 are listed");
+    assert_eq!(
+        (listed[0]["row"].clone(), listed[999]["row"].clone()),
+        (json!(2), json!(1001))
+    );
 }
 
 #[sqlx::test]

@@ -60,7 +60,7 @@ function bandsPlugin(limits, higherIsBetter) {
 
 async function parameterChart(siteId, spec, water_body) {
   const { data } = await api(`/api/sites/${siteId}/samples?parameter=${spec.code}`);
-  if (data.points.length === 0) return null;
+  if (data.times.length === 0) return null;
   const Chart = await loadChartJs();
   const canvas = el('canvas', { role: 'img', 'aria-label': label('param', spec.code) });
   const box = el('figure', { class: 'quality-chart', 'data-parameter': spec.code },
@@ -71,8 +71,8 @@ async function parameterChart(siteId, spec, water_body) {
     new Chart(canvas, {
       type: 'line',
       data: {
-        labels: data.points.map((p) => chinaDay(p.sampled_at)),
-        datasets: [{ data: data.points.map((p) => p.below_detection ? (p.value ?? 0) / 2 : p.value),
+        labels: data.times.map(chinaDay),
+        datasets: [{ data: data.values.map((value, i) => data.below_detection[i] ? (value ?? 0) / 2 : value),
           borderColor: '#0f172a', pointRadius: 2, borderWidth: 1.5, tension: 0.2 }],
       },
       options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false } },
