@@ -6,8 +6,11 @@
 #   bench/ogc_tiles_bench.sh [SECONDS] [CONCURRENCY]   defaults: 20 s, 32
 #   PARTS="cold warm" bench/ogc_tiles_bench.sh          only some parts (items cold warm fresh)
 #   OURS_ONLY=1 GRADING=all bench/ogc_tiles_bench.sh   ours and the SQL only; with GRADING=all
-#                                                      every site carries a latest grading
-#                                                      (issue 16), with GRADING=none none does
+#                                                      every site carries every grading column
+#                                                      (issue 16), with GRADING=kinds the ones
+#                                                      the tracker gives its kind (a plot its
+#                                                      soil risk, a river its class), with
+#                                                      GRADING=none none
 #
 # Measured side by side in one run, each under wrk (or pgbench for SQL) at the same concurrency:
 #   items: a random 0.1° bbox of plots, limit 100: ours, tipg (2 uvicorn workers), and the SQL
@@ -51,6 +54,10 @@ fi
 case ${GRADING:-} in
     all) psql -q "$DB_URL" -c "UPDATE site SET latest_class = (ARRAY['I','II','III','IV','V','worse_than_V'])[1 + id % 6],
                                    latest_sampled_at = now(), meets_target = id % 3 <> 0,
+                                   soil_risk = CASE WHEN kind = 'contaminated_plot' THEN (ARRAY['below_screening','over_screening','over_intervention'])[1 + id % 3] END" -c "VACUUM ANALYZE site" ;;
+    kinds) psql -q "$DB_URL" -c "UPDATE site SET latest_sampled_at = now(),
+                                   latest_class = CASE WHEN kind <> 'contaminated_plot' THEN (ARRAY['I','II','III','IV','V','worse_than_V'])[1 + id % 6] END,
+                                   meets_target = NULL,
                                    soil_risk = CASE WHEN kind = 'contaminated_plot' THEN (ARRAY['below_screening','over_screening','over_intervention'])[1 + id % 3] END" -c "VACUUM ANALYZE site" ;;
     none) psql -q "$DB_URL" -c "UPDATE site SET latest_class = NULL, latest_sampled_at = NULL, meets_target = NULL, soil_risk = NULL" -c "VACUUM ANALYZE site" ;;
 esac

@@ -129,12 +129,15 @@ ensure_browser() {
     apt_install fonts-noto-cjk
 }
 
-# A Python venv with openapi-spec-validator, to check the generated OpenAPI document.
-ensure_openapi_validator() {
-    OPENAPI_VENV=target/openapi-venv
-    if [ ! -x "$OPENAPI_VENV/bin/python" ]; then
-        python3 -m venv "$OPENAPI_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$OPENAPI_VENV"; }
+# A Python venv with the clients the suite checks the server with, nobody here wrote: the
+# OpenAPI validator, OWSLib and schemathesis (pinned in tests/clients/requirements.txt); and
+# GDAL's command-line tools from Debian.
+ensure_outside_clients() {
+    CLIENTS_VENV=target/clients-venv
+    if [ ! -x "$CLIENTS_VENV/bin/python" ]; then
+        python3 -m venv "$CLIENTS_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$CLIENTS_VENV"; }
     fi
-    "$OPENAPI_VENV/bin/python" -c 'import openapi_spec_validator' 2>/dev/null ||
-        "$OPENAPI_VENV/bin/pip" install --quiet --disable-pip-version-check openapi-spec-validator
+    "$CLIENTS_VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/clients/requirements.txt |
+        grep -v 'already satisfied' || true
+    command -v ogrinfo >/dev/null || apt_install gdal-bin
 }

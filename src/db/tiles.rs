@@ -8,7 +8,8 @@ pub const EXTENT: i32 = 4096;
 pub const BUFFER: i32 = 64;
 
 /// Encodes one tile; `None` when no feature touches it. Features carry id, code, name, kind,
-/// the status of the site's most recently updated project, and the derived remediation state.
+/// the status of the site's most recently updated project, the derived remediation state, and
+/// the latest grading (its time as Unix seconds, which a style's expressions can compare).
 /// Key zones are drawn as their zone polygon. `kinds` empty means every kind.
 ///
 /// ST_AsMVTGeom clips to the tile plus its buffer and simplifies to half a tile pixel at this
@@ -34,7 +35,8 @@ pub async fn site_tile(
          ),
          features AS (
              SELECT s.id, s.code, s.name, s.kind, s.remediation_state, s.project_status AS status,
-                    s.latest_class, s.meets_target, s.black_odor_grade, s.soil_risk,
+                    s.latest_class, extract(epoch FROM s.latest_sampled_at)::int8 AS latest_sampled_at,
+                    s.meets_target, s.black_odor_grade, s.soil_risk,
                     ST_AsMVTGeom(ST_Translate(ST_Transform(coalesce(s.zone_geom, s.geom), 3857), $8::float8, $9::float8), tile.env, $6::int4, $7::int4, true) AS geom
              FROM site s, tile
              WHERE (cardinality($4::text[]) = 0 OR s.kind = ANY($4))

@@ -193,6 +193,41 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// Documents, on every operation of the route table, the refusals any of them can give before
+/// its handler runs: 401 for a credential that is not valid (or none, with
+/// REQUIRE_LOGIN_FOR_READ), and, where it takes parameters or a body, 400 for one that cannot
+/// be read (a path id beyond int64, say).
+fn document_common_refusals(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::IntoResponses;
+    let not_logged_in = problems::NotLoggedIn::responses();
+    let bad_input = problems::BadInput::responses();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let takes_input = operation.request_body.is_some()
+                || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let refusals = not_logged_in
+                .iter()
+                .chain(bad_input.iter().filter(|_| takes_input));
+            for (status, response) in refusals {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.clone())
+                    .or_insert_with(|| response.clone());
+            }
+        }
+    }
+}
+
 pub fn app(state: AppState) -> Router {
     let web_dir = state.config.web_dir.clone();
     // the configured URLs are checked to be header-safe text by the HeaderValue conversion; a
@@ -227,6 +262,7 @@ pub fn app(state: AppState) -> Router {
     // items answer OPTIONS: both keep their own routers and are documented by annotation
     doc.merge(ogc::OgcDoc::openapi());
     doc.merge(tiles::TilesDoc::openapi());
+    document_common_refusals(&mut doc);
     let doc = Arc::new(doc);
     let api = api.route(
         "/api/openapi.json",

@@ -261,6 +261,7 @@ async fn tilejson(
         "status": "String: status of the site's most recently updated project, if any",
         "remediation_state": "String: none, in_progress, done or suspended",
         "latest_class": "String: the GB 3838 class of the latest sampling day, I … V or worse_than_V",
+        "latest_sampled_at": "Number: the time of the latest sampling, in Unix seconds",
         "meets_target": "Boolean: whether the latest class meets the section's target",
         "black_odor_grade": "String: none, light or severe, by the latest survey",
         "soil_risk": "String: below_screening, over_screening or over_intervention (GB 36600)",

@@ -199,6 +199,29 @@ async fn a_sheet_with_chinese_headers_is_imported_graded_and_assessed(pool: PgPo
         json!({"latest_class": "V", "latest_sampled_at": "2025-06-17T01:30:00+00:00",
                "meets_target": false, "black_odor_grade": null, "soil_risk": null})
     );
+    // the map colours by the grading the tile features carry
+    let (x, y) = crate::tiles::tile_of(119.86, 31.80, 14);
+    let (status, _, tile) = crate::tiles::fetch(
+        &api,
+        &format!("/tiles/monitoring_section/14/{x}/{y}.mvt"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, features) = crate::tiles::decode(&tile);
+    let sec1 = &features
+        .iter()
+        .find(|(_, tags)| tags["code"] == "SEC-1")
+        .unwrap()
+        .1;
+    assert_eq!(
+        (
+            sec1["latest_class"].as_str(),
+            sec1["meets_target"].as_str(),
+            sec1["latest_sampled_at"].as_str()
+        ),
+        ("V", "false", "1750123800")
+    );
     // a lake: TP 0.08 and TN 1.2 are Ⅳ, which meets its Ⅳ target
     assert_eq!(grading(&pool, "SEC-2").await["latest_class"], "IV");
     assert_eq!(grading(&pool, "SEC-2").await["meets_target"], true);

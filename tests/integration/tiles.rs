@@ -61,7 +61,10 @@ pub fn decode(bytes: &[u8]) -> (String, Vec<Feature>) {
         v.string_value
             .clone()
             .or(v.int_value.map(|i| i.to_string()))
+            .or(v.uint_value.map(|i| i.to_string()))
+            .or(v.sint_value.map(|i| i.to_string()))
             .or(v.double_value.map(|d| d.to_string()))
+            .or(v.bool_value.map(|b| b.to_string()))
             .unwrap_or_default()
     };
     let mut features: Vec<Feature> = layer
@@ -197,6 +200,7 @@ async fn empty_tiles_bad_addresses_and_tilejson(pool: PgPool) {
             "id",
             "kind",
             "latest_class",
+            "latest_sampled_at",
             "meets_target",
             "name",
             "remediation_state",
