@@ -1,9 +1,8 @@
 //! The named choices users make on the command line and in query strings: the report's language
 //! and format, and the format of a layer export. Each is parsed here, with the known names in the
-//! error, so the CLI and the API accept the same words and say the same when they do not.
-
-use std::fmt;
-use std::str::FromStr;
+//! error, so the CLI and the API accept the same words and say the same when they do not. The
+//! `choice!` macro makes any closed vocabulary (the casework's kinds and statuses, say) such a
+//! choice, with serde and the OpenAPI schema using the same words.
 
 /// A word that is not one of a choice's names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,13 +37,13 @@ pub trait Choice: Sized + Copy + 'static {
 macro_rules! choice {
     ($(#[$meta:meta])* $name:ident, $what:literal, { $($(#[$vmeta:meta])* $variant:ident => $word:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "lowercase")]
+        // serde and the OpenAPI schema use the same words as the parser
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name {
-            $($(#[$vmeta])* $variant),+
+            $($(#[$vmeta])* #[serde(rename = $word)] $variant),+
         }
 
-        impl Choice for $name {
+        impl $crate::domain::choice::Choice for $name {
             const WHAT: &'static str = $what;
             const ALL: &'static [Self] = &[$($name::$variant),+];
             fn name(self) -> &'static str {
@@ -54,20 +53,21 @@ macro_rules! choice {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.name())
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str($crate::domain::choice::Choice::name(*self))
             }
         }
 
-        impl FromStr for $name {
-            type Err = UnknownChoice;
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::domain::choice::UnknownChoice;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                <$name as Choice>::parse(s)
+                <$name as $crate::domain::choice::Choice>::parse(s)
             }
         }
     };
 }
+pub(crate) use choice;
 
 choice!(
     /// The language of the report's words.
