@@ -69,9 +69,11 @@ impl SampleValue {
     }
 }
 
-/// Values about to be stored, as the columns UNNEST takes.
+/// Values about to be staged, as the columns UNNEST takes, with the cell each came from.
 #[derive(Debug, Default)]
 pub struct NewSamples {
+    pub rows: Vec<i32>,
+    pub columns: Vec<i32>,
     pub site_ids: Vec<i64>,
     pub times: Vec<DateTime<Utc>>,
     pub parameters: Vec<&'static str>,
@@ -81,14 +83,18 @@ pub struct NewSamples {
 }
 
 impl NewSamples {
+    #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
+        (row, column): (usize, usize),
         site_id: i64,
         sampled_at: DateTime<Utc>,
         parameter: Parameter,
         measured: Measured,
         lab: Option<Arc<str>>,
     ) {
+        self.rows.push(i32::try_from(row).unwrap_or(i32::MAX));
+        self.columns.push(i32::try_from(column).unwrap_or(i32::MAX));
         self.site_ids.push(site_id);
         self.times.push(sampled_at);
         self.parameters.push(parameter.code());
@@ -107,27 +113,115 @@ impl NewSamples {
     }
 }
 
-/// The stored samples at the same site, parameter and time as any of these, other than those
-/// of batch `own_batch` (the values themselves, once stored).
-pub async fn stored_duplicates(
-    conn: &mut PgConnection,
-    samples: &NewSamples,
-    own_batch: Option<i64>,
-) -> sqlx::Result<Vec<SampleValue>> {
-    sqlx::query_as!(
-        SampleValue,
-        r#"SELECT s.site_id, s.sampled_at, s.parameter, s.value, s.below_detection
-           FROM UNNEST($1::int8[], $2::timestamptz[], $3::text[]) AS w(site_id, sampled_at, parameter)
-           JOIN sample s USING (site_id, parameter, sampled_at)
-           WHERE $4::int8 IS NULL OR s.batch_id IS DISTINCT FROM $4
-           ORDER BY s.site_id, s.parameter, s.sampled_at"#,
+/// A fresh staging table for this transaction: a temporary copy of the empty
+/// `public.sample_stage` (migration 0016), which hides it here.
+pub async fn create_stage(conn: &mut PgConnection) -> sqlx::Result<()> {
+    // an earlier import in the same transaction (the seed's) leaves its copy
+    sqlx::query!("DROP TABLE IF EXISTS pg_temp.sample_stage")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        "CREATE TEMP TABLE sample_stage (LIKE public.sample_stage INCLUDING DEFAULTS) ON COMMIT DROP"
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn stage(conn: &mut PgConnection, samples: &NewSamples) -> sqlx::Result<()> {
+    let labs: Vec<Option<&str>> = samples.labs.iter().map(Option::as_deref).collect();
+    sqlx::query!(
+        "INSERT INTO sample_stage (row_number, column_number, site_id, sampled_at, parameter, value, below_detection, lab)
+         SELECT * FROM UNNEST($1::int4[], $2::int4[], $3::int8[], $4::timestamptz[], $5::text[], $6::float8[], $7::bool[], $8::text[])",
+        &samples.rows,
+        &samples.columns,
         &samples.site_ids,
         &samples.times,
         &samples.parameters as &[&str],
+        &samples.values as _,
+        &samples.below_detection,
+        &labs as &[Option<&str>]
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores the staged values as one batch, in the key's order, leaving out any already stored at
+/// the same site, parameter and time: an answer below the number staged tells the caller to name
+/// those.
+pub async fn store_staged(conn: &mut PgConnection, batch_id: i64) -> sqlx::Result<u64> {
+    let inserted = sqlx::query!(
+        "INSERT INTO sample (site_id, sampled_at, parameter, value, below_detection, lab, batch_id)
+         SELECT site_id, sampled_at, parameter, value, below_detection, lab, $1 FROM sample_stage
+         ORDER BY site_id, parameter, sampled_at
+         ON CONFLICT (site_id, parameter, sampled_at) DO NOTHING",
+        batch_id
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted)
+}
+
+/// A staged value that clashes with a stored sample.
+#[derive(Debug, Clone)]
+pub struct StagedDuplicate {
+    pub row_number: i32,
+    pub column_number: i32,
+    pub site_code: String,
+    pub stored: SampleValue,
+}
+
+/// The staged values already stored at their site, parameter and time by another batch than
+/// `own_batch` (the staged values themselves, once stored), in sheet order: the first `limit`,
+/// and how many there are.
+pub async fn staged_duplicates(
+    conn: &mut PgConnection,
+    own_batch: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<(Vec<StagedDuplicate>, i64)> {
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM sample_stage st
+           JOIN sample s USING (site_id, parameter, sampled_at)
+           WHERE $1::int8 IS NULL OR s.batch_id IS DISTINCT FROM $1"#,
         own_batch
     )
+    .fetch_one(&mut *conn)
+    .await?;
+    if total == 0 {
+        return Ok((Vec::new(), 0));
+    }
+    let rows = sqlx::query!(
+        r#"SELECT st.row_number, st.column_number, site.code, s.site_id, s.sampled_at, s.parameter,
+                  s.value, s.below_detection
+           FROM sample_stage st
+           JOIN sample s USING (site_id, parameter, sampled_at)
+           JOIN site ON site.id = st.site_id
+           WHERE $1::int8 IS NULL OR s.batch_id IS DISTINCT FROM $1
+           ORDER BY st.row_number, st.column_number
+           LIMIT $2"#,
+        own_batch,
+        limit
+    )
     .fetch_all(conn)
-    .await
+    .await?;
+    let duplicates = rows
+        .into_iter()
+        .map(|r| StagedDuplicate {
+            row_number: r.row_number,
+            column_number: r.column_number,
+            site_code: r.code,
+            stored: SampleValue {
+                site_id: r.site_id,
+                sampled_at: r.sampled_at,
+                parameter: r.parameter,
+                value: r.value,
+                below_detection: r.below_detection,
+            },
+        })
+        .collect();
+    Ok((duplicates, total))
 }
 
 /// Records the batch; returns its id.
@@ -151,35 +245,6 @@ pub async fn insert_batch(
     )
     .fetch_one(conn)
     .await
-}
-
-/// Stores values of one batch, leaving out any already stored at the same site, parameter and
-/// time: the answer, fewer than given, tells the caller to name those (the caller bounds how
-/// many go in one statement).
-pub async fn insert_samples(
-    conn: &mut PgConnection,
-    batch_id: i64,
-    samples: &NewSamples,
-) -> sqlx::Result<u64> {
-    let labs: Vec<Option<&str>> = samples.labs.iter().map(Option::as_deref).collect();
-    let inserted = sqlx::query!(
-        "INSERT INTO sample (site_id, sampled_at, parameter, value, below_detection, lab, batch_id)
-         SELECT site_id, sampled_at, parameter, value, below_detection, lab, $7
-         FROM UNNEST($1::int8[], $2::timestamptz[], $3::text[], $4::float8[], $5::bool[], $6::text[])
-              AS t(site_id, sampled_at, parameter, value, below_detection, lab)
-         ON CONFLICT ON CONSTRAINT sample_unique DO NOTHING",
-        &samples.site_ids,
-        &samples.times,
-        &samples.parameters as &[&str],
-        &samples.values as _,
-        &samples.below_detection,
-        &labs as &[Option<&str>],
-        batch_id
-    )
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(inserted)
 }
 
 /// Sets a batch's counts once all of it is stored.

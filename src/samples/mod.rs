@@ -195,11 +195,23 @@ struct Rejections {
 impl Rejections {
     /// Adds one step's rejections, which come after all added before.
     fn extend(&mut self, mut step: Vec<SampleRejection>) {
-        step.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+        step.sort_by(sheet_order);
         self.total += step.len();
         let room = MAX_LISTED_REJECTIONS.saturating_sub(self.listed.len());
         self.listed.extend(step.into_iter().take(room));
     }
+
+    /// Adds the first of `total` rejections found anywhere in the sheet, in sheet order.
+    fn merge(&mut self, first: Vec<SampleRejection>, total: usize) {
+        self.total += total;
+        self.listed.extend(first);
+        self.listed.sort_by(sheet_order);
+        self.listed.truncate(MAX_LISTED_REJECTIONS);
+    }
+}
+
+fn sheet_order(a: &SampleRejection, b: &SampleRejection) -> std::cmp::Ordering {
+    (a.row, &a.column).cmp(&(b.row, &b.column))
 }
 
 /// What an import keeps from one step to the next.
@@ -212,13 +224,14 @@ struct Progress {
     touched: BTreeSet<i64>,
 }
 
-/// Rows read, checked and stored per step: the memory an import takes is that of a step, not of
+/// Rows read, checked and staged per step: the memory an import takes is that of a step, not of
 /// the sheet.
 const ROWS_PER_STEP: usize = 2000;
 
 /// Reads, checks and (unless a dry run) stores a sheet, in the caller's transaction: the caller
-/// commits only on `Ok`. The sheet is read and stored step by step while nothing is wrong; after
-/// the first problem the rest is only checked, so that the answer names every problem.
+/// commits only on `Ok`. The sheet is read and staged step by step, so that its size bounds the
+/// database's work but not this process's memory; when nothing is wrong, the staged values are
+/// stored in one statement. Every problem is named, stored duplicates included.
 pub async fn import(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -257,6 +270,8 @@ pub async fn import(
         ),
     };
     let default_lab: Option<Arc<str>> = options.lab.as_deref().map(Arc::from);
+    samples::create_stage(conn).await?;
+    let mut staged = 0;
     let mut progress = Progress::default();
     loop {
         let rows = sheet.next_rows(ROWS_PER_STEP)?;
@@ -297,20 +312,19 @@ pub async fn import(
             }
         }
         let mut unknown_reported = BTreeSet::new();
-        let mut known = Vec::with_capacity(values.len());
         let mut new_samples = samples::NewSamples::default();
         for v in values {
             match progress.site_of.get(&v.site_code).copied().flatten() {
                 Some(site_id) => {
                     progress.touched.insert(site_id);
                     new_samples.push(
+                        (v.row, v.column),
                         site_id,
                         v.sampled_at,
                         v.parameter,
                         v.measured,
-                        v.lab.clone().or_else(|| default_lab.clone()),
+                        v.lab.or_else(|| default_lab.clone()),
                     );
-                    known.push((site_id, v));
                 }
                 None if unknown_reported.insert(v.row) => step_rejections.push(SampleRejection {
                     row: v.row,
@@ -320,22 +334,30 @@ pub async fn import(
                 None => {}
             }
         }
-
-        // stored while nothing is wrong; a value left out by the insert is a stored duplicate
-        let mut may_clash = true;
-        if let Some(batch_id) = batch_id
-            && rejections.total == 0
-            && step_rejections.is_empty()
-        {
-            let inserted = samples::insert_samples(conn, batch_id, &new_samples).await?;
-            summary.inserted += inserted;
-            may_clash = inserted < new_samples.len() as u64;
-        }
-        if may_clash && !new_samples.is_empty() {
-            let duplicates = samples::stored_duplicates(conn, &new_samples, batch_id).await?;
-            name_duplicates(&sheet.header, &known, &duplicates, &mut step_rejections);
-        }
+        staged += new_samples.len() as u64;
+        samples::stage(conn, &new_samples).await?;
         rejections.extend(step_rejections);
+    }
+
+    // stored while nothing else is wrong; a staged value left out is a stored duplicate
+    let mut may_clash = staged > 0;
+    if let Some(batch_id) = batch_id
+        && rejections.total == 0
+        && staged > 0
+    {
+        summary.inserted = samples::store_staged(conn, batch_id).await?;
+        may_clash = summary.inserted < staged;
+    }
+    if may_clash {
+        let (duplicates, total) =
+            samples::staged_duplicates(conn, batch_id, MAX_LISTED_REJECTIONS as i64).await?;
+        rejections.merge(
+            duplicates
+                .iter()
+                .map(|d| duplicate(&sheet.header, d))
+                .collect(),
+            usize::try_from(total).unwrap_or(usize::MAX),
+        );
     }
     summary.sites = progress.touched.len();
     summary.rejected_total = rejections.total;
@@ -376,35 +398,26 @@ pub async fn import(
     Ok(summary)
 }
 
-/// Names each value that clashes with a stored one.
-fn name_duplicates(
-    header: &[String],
-    known: &[(i64, ReadValue)],
-    duplicates: &[samples::SampleValue],
-    rejections: &mut Vec<SampleRejection>,
-) {
-    if duplicates.is_empty() {
-        return;
-    }
-    let clash: HashMap<(i64, &str, DateTime<Utc>), &samples::SampleValue> = duplicates
-        .iter()
-        .map(|d| ((d.site_id, d.parameter.as_str(), d.sampled_at), d))
-        .collect();
-    for (site_id, v) in known {
-        if let Some(existing) = clash.get(&(*site_id, v.parameter.code(), v.sampled_at)) {
-            rejections.push(SampleRejection {
-                row: v.row,
-                column: header.get(v.column).cloned(),
-                reason: format!(
-                    "a duplicate of a stored sample: {} of {} at {} is stored already ({})",
-                    v.parameter,
-                    v.site_code,
-                    v.sampled_at
-                        .with_timezone(&crate::domain::monitoring::china_time()),
-                    describe(existing)
-                ),
-            });
-        }
+/// The rejection of a value that clashes with a stored one.
+fn duplicate(header: &[String], d: &samples::StagedDuplicate) -> SampleRejection {
+    let stored = &d.stored;
+    let parameter = stored
+        .parameter
+        .parse::<Parameter>()
+        .map_or(stored.parameter.clone(), |p| p.to_string());
+    SampleRejection {
+        row: usize::try_from(d.row_number).unwrap_or_default(),
+        column: usize::try_from(d.column_number)
+            .ok()
+            .and_then(|c| header.get(c).cloned()),
+        reason: format!(
+            "a duplicate of a stored sample: {parameter} of {} at {} is stored already ({})",
+            d.site_code,
+            stored
+                .sampled_at
+                .with_timezone(&crate::domain::monitoring::china_time()),
+            describe(stored)
+        ),
     }
 }
 

@@ -47,6 +47,7 @@ async fn migrations_create_the_whole_model(pool: PgPool) {
             "report_section",
             "sample",
             "sample_batch",
+            "sample_stage",
             "site",
             "site_event",
             "user_session"
@@ -276,7 +277,7 @@ async fn stored_remediation_state_follows_links_and_statuses(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn the_staging_template_refuses_rows_and_its_temporary_copy_takes_them(pool: PgPool) {
+async fn the_staging_templates_refuse_rows_and_their_temporary_copies_take_them(pool: PgPool) {
     let stray = "INSERT INTO import_stage (idx, code, name, flag, attrs, geom)
                  VALUES (0, 'X', 'x', false, '{}', ST_MakePoint(119.9, 31.8))";
     assert_eq!(
@@ -299,4 +300,25 @@ async fn the_staging_template_refuses_rows_and_its_temporary_copy_takes_them(poo
         .await
         .unwrap();
     assert_eq!(left, 0);
+
+    let stray = "INSERT INTO sample_stage (row_number, column_number, site_id, sampled_at, parameter, below_detection)
+                 VALUES (2, 3, 1, now(), 'do', true)";
+    assert_eq!(
+        constraint_of(&pool, stray).await,
+        "sample_stage_is_only_a_template"
+    );
+    let mut tx = pool.begin().await.unwrap();
+    remediation_tracker::db::samples::create_stage(&mut tx)
+        .await
+        .unwrap();
+    sqlx::query(stray).execute(&mut *tx).await.unwrap();
+    // a second import in the same transaction starts from an empty stage
+    remediation_tracker::db::samples::create_stage(&mut tx)
+        .await
+        .unwrap();
+    let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM sample_stage")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(staged, 0);
 }
