@@ -95,6 +95,13 @@ def owslib():
         and all(f["properties"]["latest_class"] == "worse_than_V" for f in worse["features"]),
         f"OWSLib filters {len(worse['features'])} sections worse than V with CQL2",
     )
+    by_parameter = service.collection_items(
+        "monitoring_section", latest_class="worse_than_V", meets_target="false", limit=500
+    )
+    check(
+        by_parameter["numberMatched"] == WORSE_THAN_V,
+        f"OWSLib selects {by_parameter['numberMatched']} sections worse than V by query parameters",
+    )
     missing = service.collection_items(
         "monitoring_section",
         filter="meets_target = false AND latest_class IN ('IV', 'V', 'worse_than_V')",

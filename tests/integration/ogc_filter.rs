@@ -182,6 +182,43 @@ async fn cql2_filters_select_exactly_the_matching_sites(pool: PgPool) {
         "{self_link}"
     );
 
+    // a queryable is also a query parameter, an equality AND-ed to the filter, and stays on the
+    // paging links; other parameters are left alone
+    let by_parameter = |query: &'static str| {
+        let api = &api;
+        async move {
+            let reply = api
+                .get(&format!("/ogc/collections/river/items?{query}"))
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
+            (
+                reply.body["numberMatched"].clone(),
+                reply.body["links"][0]["href"].clone(),
+            )
+        }
+    };
+    let (matched, self_link) = by_parameter("river_class=main&code=RV-1&limit=5").await;
+    assert_eq!(matched, 1);
+    assert!(
+        self_link
+            .as_str()
+            .unwrap()
+            .ends_with("items?limit=5&offset=0&code=RV-1&river_class=main"),
+        "{self_link}"
+    );
+    assert_eq!(by_parameter("river_class=tributary").await.0, 0);
+    assert_eq!(
+        by_parameter("code=RV-1&filter=status%20IS%20NULL&f=json")
+            .await
+            .0,
+        1
+    );
+    assert_eq!(by_parameter("code=O%27Brien").await.0, 0);
+    assert_eq!(
+        refusal(&api, "outfall", "placeholder=maybe").await,
+        "placeholder must be true or false, got \"maybe\""
+    );
+
     // the queryables list what filters can name
     let queryables = api
         .get("/ogc/collections/black_odor_water/queryables")

@@ -106,7 +106,7 @@ pub async fn collection(
 /// What a collection's items can be filtered on: for sites, everything CQL2 filters accept
 /// (columns, linked-project properties, the kind's attributes, the geometry); for the other
 /// collections, the attribute parameters of `items`.
-fn queryable_properties(collection: Collection, audience: Audience) -> Value {
+pub fn queryable_properties(collection: Collection, audience: Audience) -> Value {
     let linked = |name: &str| match name {
         "status" => {
             json!({ "type": "string", "enum": STATUS_NAMES, "description": "status of a linked project" })

@@ -1,7 +1,7 @@
 //! Items: pages of features with bbox, datetime, attribute and CQL2 filters, paging links and
 //! counts, in any offered CRS; and single features with their version as ETag.
 
-use super::collections::{Collection, collection_of};
+use super::collections::{Collection, collection_of, queryable_properties};
 use super::{geojson, link, offered_crs};
 use crate::db::cql2_sql::{FilterCrs, SiteCql2};
 use crate::db::ogc::{self, OtherFilter};
@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use utoipa::IntoParams;
 
 /// Escaped in a query value of a link: all but the unreserved characters and the separators
@@ -122,6 +123,58 @@ pub struct ItemsQuery {
     #[serde(rename = "filter-crs")]
     #[param(schema_with = crate::http::schemas::ogc_crs)]
     filter_crs: Option<String>,
+    /// any other queryable of a site collection as `name=value`, an equality (Part 3,
+    /// queryables-query-parameters), e.g. `latest_class=worse_than_V`
+    #[serde(flatten)]
+    #[param(ignore)]
+    queryables: BTreeMap<String, String>,
+}
+
+/// The `filter` AND the queryables given as query parameters, each an equality; names that are
+/// no queryable of the collection are left alone, as other parameters are.
+fn filter_expr(
+    query: &ItemsQuery,
+    collection: Collection,
+    audience: Audience,
+) -> Result<Option<cql2::Expr>, AppError> {
+    use cql2::{Comparison, Expr, Literal, Operand};
+    let mut expr = query.filter.as_deref().map(cql2::parse).transpose()?;
+    let properties = queryable_properties(collection, audience);
+    for (name, value) in &query.queryables {
+        let Some(schema) = properties.get(name).filter(|_| name != "geometry") else {
+            continue;
+        };
+        let literal = match schema["type"].as_str() {
+            Some("boolean") => match value.as_str() {
+                "true" => Literal::Bool(true),
+                "false" => Literal::Bool(false),
+                _ => {
+                    return Err(AppError::BadRequest(format!(
+                        "{name} must be true or false, got {value:?}"
+                    )));
+                }
+            },
+            Some("number" | "integer") => match value.parse::<f64>() {
+                Ok(n) if n.is_finite() => Literal::Number(n),
+                _ => {
+                    return Err(AppError::BadRequest(format!(
+                        "{name} must be a number, got {value:?}"
+                    )));
+                }
+            },
+            _ => Literal::Text(value.clone()),
+        };
+        let equality = Expr::Compare(
+            Operand::Property(name.clone()),
+            Comparison::Eq,
+            Operand::Literal(literal),
+        );
+        expr = Some(match expr {
+            Some(before) => Expr::And(Box::new(before), Box::new(equality)),
+            None => equality,
+        });
+    }
+    Ok(expr)
 }
 
 /// The `filter` of an items request, checked against the collection's queryables.
@@ -130,14 +183,14 @@ fn parse_filter(
     collection: Collection,
     audience: Audience,
 ) -> Result<Option<SiteCql2>, AppError> {
-    let Some(text) = &query.filter else {
-        return Ok(None);
-    };
     let Collection::Sites(kind) = collection else {
-        return Err(AppError::BadRequest(format!(
-            "filter applies to the site collections; {} takes bbox, datetime, status, town and programme",
-            collection.id()
-        )));
+        return match query.filter {
+            Some(_) => Err(AppError::BadRequest(format!(
+                "filter applies to the site collections; {} takes bbox, datetime, status, town and programme",
+                collection.id()
+            ))),
+            None => Ok(None),
+        };
     };
     if let Some(lang) = query.filter_lang.as_deref().filter(|l| *l != "cql2-text") {
         return Err(AppError::BadRequest(format!(
@@ -149,8 +202,10 @@ fn parse_filter(
         srid: crs.output.srid,
         flip_axes: crs.output.flip_axes,
     };
-    let expr = cql2::parse(text)?;
-    Ok(Some(SiteCql2::new(kind, audience, expr, crs)?))
+    match filter_expr(query, collection, audience)? {
+        Some(expr) => Ok(Some(SiteCql2::new(kind, audience, expr, crs)?)),
+        None => Ok(None),
+    }
 }
 
 /// An inclusive time range; `None` is an open end.
@@ -314,9 +369,18 @@ pub async fn items(
             ("filter-lang", &query.filter_lang),
             ("filter-crs", &query.filter_crs),
         ];
+        let queryables = query
+            .queryables
+            .iter()
+            .map(|(name, value)| (name.as_str(), Some(value)));
         let mut encoded = format!("limit={limit}&offset={offset}");
-        for (name, value) in kept {
+        for (name, value) in kept
+            .map(|(name, value)| (name, value.as_ref()))
+            .into_iter()
+            .chain(queryables)
+        {
             if let Some(value) = value {
+                let name = utf8_percent_encode(name, LINK_QUERY_VALUE);
                 let value = utf8_percent_encode(value, LINK_QUERY_VALUE);
                 encoded.push_str(&format!("&{name}={value}"));
             }
