@@ -3,6 +3,25 @@
 -- value.
 ALTER TABLE sample DROP COLUMN id;
 
+-- Two more costs per stored value that a million-value import paid: the foreign key's check of
+-- the site (a trigger call per row) and the index on the time alone, which served only the
+-- dashboard's latest sampling time (the sites carry that now, 0015). The one writer of samples,
+-- the sheet import, takes a KEY SHARE lock on every site it names, so no site it stores values
+-- for can go before it commits; and a site's samples still go with it, once per statement.
+ALTER TABLE sample DROP CONSTRAINT sample_site_id_fkey;
+DROP INDEX sample_time_idx;
+
+CREATE FUNCTION delete_samples_of_deleted_sites() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM sample s USING deleted_sites d WHERE s.site_id = d.id;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER site_samples_follow_delete AFTER DELETE ON site
+    REFERENCING OLD TABLE AS deleted_sites
+    FOR EACH STATEMENT EXECUTE FUNCTION delete_samples_of_deleted_sites();
+
 -- The shape of a sample import's staging table, as import_stage (0014) is for sites: each import
 -- stages its values in a temporary copy,
 --   CREATE TEMP TABLE sample_stage (LIKE public.sample_stage INCLUDING DEFAULTS),

@@ -21,6 +21,8 @@ pub struct SampledSite {
     pub remediation_state: String,
 }
 
+/// The sites of these codes, locked against deletion until the transaction ends: samples have no
+/// foreign key (migration 0016), so the import keeps its sites this way.
 pub async fn sites_by_code(
     conn: &mut PgConnection,
     codes: &[String],
@@ -28,7 +30,7 @@ pub async fn sites_by_code(
     sqlx::query_as!(
         SampledSite,
         r#"SELECT id, code, name, kind, attrs AS "attrs: Json<Value>", remediation_state
-           FROM site WHERE code = ANY($1)"#,
+           FROM site WHERE code = ANY($1) FOR KEY SHARE"#,
         codes
     )
     .fetch_all(conn)

@@ -143,7 +143,8 @@ pub async fn stats(conn: &mut PgConnection) -> sqlx::Result<Stats> {
     )
     .fetch_all(&mut *conn)
     .await?;
-    let latest_sampled_at = sqlx::query_scalar!("SELECT max(sampled_at) FROM sample")
+    // the sites carry their latest sampling time: no scan of the samples
+    let latest_sampled_at = sqlx::query_scalar!("SELECT max(latest_sampled_at) FROM site")
         .fetch_one(&mut *conn)
         .await?;
     Ok(Stats {

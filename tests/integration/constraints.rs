@@ -322,3 +322,35 @@ async fn the_staging_templates_refuse_rows_and_their_temporary_copies_take_them(
         .unwrap();
     assert_eq!(staged, 0);
 }
+
+/// Samples have no foreign key (migration 0016): a statement trigger deletes a deleted site's
+/// samples, and only those.
+#[sqlx::test]
+async fn a_deleted_sites_samples_go_with_it(pool: PgPool) {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO site (kind, code, name, attrs, geom)
+         SELECT 'monitoring_section', 'S-' || i, 's', '{}', ST_SetSRID(ST_MakePoint(119.9, 31.8), 4326)
+         FROM generate_series(1, 3) i RETURNING id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO sample (site_id, sampled_at, parameter, value)
+         SELECT id, now() - d * interval '1 day', 'do', 6.0 FROM site, generate_series(1, 4) d",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM site WHERE id = ANY($1)")
+        .bind(&ids[..2])
+        .execute(&pool)
+        .await
+        .unwrap();
+    let left: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT site_id, count(*) FROM sample GROUP BY site_id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(left, [(ids[2], 4)]);
+}
