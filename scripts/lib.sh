@@ -101,15 +101,16 @@ ensure_database_server() {
     TEST_DATABASE_URL="postgres://tracker_test:tracker_test@127.0.0.1:$port/remediation_tracker_test"
 }
 
-# A cargo tool at a pinned version, built once into target/tools (a debug build: these tools
-# check, they need no speed). Sets TOOLS_BIN.
+# A cargo tool at a pinned version, built once per machine into the user's cache (a debug build:
+# these tools check, they need no speed), so that every clone shares it. Sets TOOLS_BIN.
+TOOLS_ROOT=${XDG_CACHE_HOME:-$HOME/.cache}/remediation-tracker/tools
 ensure_cargo_tool() {
     local crate=$1 version=$2 binary=$3
     shift 3
-    TOOLS_BIN=$ROOT/target/tools/bin
+    TOOLS_BIN=$TOOLS_ROOT/bin
     if ! "$TOOLS_BIN/$binary" --version 2>/dev/null | grep -qF "$version"; then
-        say "building $crate $version (once)"
-        CARGO_PROFILE_DEV_DEBUG=0 cargo install --quiet --locked --debug --root "$ROOT/target/tools" --version "$version" "$@" "$crate"
+        say "building $crate $version (once per machine)"
+        CARGO_PROFILE_DEV_DEBUG=0 cargo install --quiet --locked --debug --root "$TOOLS_ROOT" --version "$version" "$@" "$crate"
     fi
 }
 

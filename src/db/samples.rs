@@ -85,7 +85,6 @@ pub struct NewSamples {
 }
 
 impl NewSamples {
-    #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
         (row, column): (usize, usize),
@@ -149,21 +148,40 @@ pub async fn stage(conn: &mut PgConnection, samples: &NewSamples) -> sqlx::Resul
     Ok(())
 }
 
-/// Stores the staged values as one batch, in the key's order, leaving out any already stored at
-/// the same site, parameter and time: an answer below the number staged tells the caller to name
-/// those.
-pub async fn store_staged(conn: &mut PgConnection, batch_id: i64) -> sqlx::Result<u64> {
-    let inserted = sqlx::query!(
+/// Stores the staged values as one batch, in the key's order. `None` when one of them is stored
+/// already at its site, parameter and time: then nothing is stored, and the caller names those.
+pub async fn store_staged(conn: &mut PgConnection, batch_id: i64) -> sqlx::Result<Option<u64>> {
+    // a plain insert under a savepoint, not ON CONFLICT DO NOTHING: the speculative insertion
+    // of every value cost a million-value import seconds, and a clash refuses the sheet anyway
+    sqlx::query!("SAVEPOINT store_staged_samples")
+        .execute(&mut *conn)
+        .await?;
+    let stored = sqlx::query!(
         "INSERT INTO sample (site_id, sampled_at, parameter, value, below_detection, lab, batch_id)
          SELECT site_id, sampled_at, parameter, value, below_detection, lab, $1 FROM sample_stage
-         ORDER BY site_id, parameter, sampled_at
-         ON CONFLICT (site_id, parameter, sampled_at) DO NOTHING",
+         ORDER BY site_id, parameter, sampled_at",
         batch_id
     )
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(inserted)
+    .execute(&mut *conn)
+    .await;
+    match stored {
+        Ok(done) => {
+            sqlx::query!("RELEASE SAVEPOINT store_staged_samples")
+                .execute(conn)
+                .await?;
+            Ok(Some(done.rows_affected()))
+        }
+        Err(e)
+            if e.as_database_error()
+                .is_some_and(|d| d.constraint() == Some("sample_unique")) =>
+        {
+            sqlx::query!("ROLLBACK TO SAVEPOINT store_staged_samples")
+                .execute(conn)
+                .await?;
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A staged value that clashes with a stored sample.
@@ -175,19 +193,14 @@ pub struct StagedDuplicate {
     pub stored: SampleValue,
 }
 
-/// The staged values already stored at their site, parameter and time by another batch than
-/// `own_batch` (the staged values themselves, once stored), in sheet order: the first `limit`,
-/// and how many there are.
+/// The staged values already stored at their site, parameter and time, in sheet order: the
+/// first `limit`, and how many there are.
 pub async fn staged_duplicates(
     conn: &mut PgConnection,
-    own_batch: Option<i64>,
     limit: i64,
 ) -> sqlx::Result<(Vec<StagedDuplicate>, i64)> {
     let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM sample_stage st
-           JOIN sample s USING (site_id, parameter, sampled_at)
-           WHERE $1::int8 IS NULL OR s.batch_id IS DISTINCT FROM $1"#,
-        own_batch
+        r#"SELECT count(*) AS "count!" FROM sample_stage JOIN sample USING (site_id, parameter, sampled_at)"#
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -200,10 +213,8 @@ pub async fn staged_duplicates(
            FROM sample_stage st
            JOIN sample s USING (site_id, parameter, sampled_at)
            JOIN site ON site.id = st.site_id
-           WHERE $1::int8 IS NULL OR s.batch_id IS DISTINCT FROM $1
            ORDER BY st.row_number, st.column_number
-           LIMIT $2"#,
-        own_batch,
+           LIMIT $1"#,
         limit
     )
     .fetch_all(conn)

@@ -334,23 +334,26 @@ pub async fn import(
                 None => {}
             }
         }
-        staged += new_samples.len() as u64;
-        samples::stage(conn, &new_samples).await?;
+        if !new_samples.is_empty() {
+            staged += new_samples.len();
+            samples::stage(conn, &new_samples).await?;
+        }
         rejections.extend(step_rejections);
     }
 
-    // stored while nothing else is wrong; a staged value left out is a stored duplicate
+    // stored while nothing else is wrong; a clash with a stored sample stores nothing
     let mut may_clash = staged > 0;
     if let Some(batch_id) = batch_id
         && rejections.total == 0
         && staged > 0
+        && let Some(inserted) = samples::store_staged(conn, batch_id).await?
     {
-        summary.inserted = samples::store_staged(conn, batch_id).await?;
-        may_clash = summary.inserted < staged;
+        summary.inserted = inserted;
+        may_clash = false;
     }
     if may_clash {
         let (duplicates, total) =
-            samples::staged_duplicates(conn, batch_id, MAX_LISTED_REJECTIONS as i64).await?;
+            samples::staged_duplicates(conn, MAX_LISTED_REJECTIONS as i64).await?;
         rejections.merge(
             duplicates
                 .iter()
