@@ -243,18 +243,15 @@ pub async fn insert_batch(
     actor: &Actor,
     file_name: Option<&str>,
     lab: Option<&str>,
-    row_count: i32,
-    sample_count: i32,
 ) -> sqlx::Result<i64> {
+    // the counts are set by finish_batch once the sheet is stored
     sqlx::query_scalar!(
         "INSERT INTO sample_batch (actor_id, actor_name, file_name, lab, row_count, sample_count)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+         VALUES ($1, $2, $3, $4, 0, 0) RETURNING id",
         actor.id,
         actor.name,
         file_name,
-        lab,
-        row_count,
-        sample_count
+        lab
     )
     .fetch_one(conn)
     .await

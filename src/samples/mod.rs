@@ -263,8 +263,6 @@ pub async fn import(
                 actor,
                 options.file_name.as_deref(),
                 options.lab.as_deref(),
-                0,
-                0,
             )
             .await?,
         ),
