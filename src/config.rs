@@ -3,6 +3,7 @@
 
 use crate::domain::InputCrs;
 use crate::domain::account::Role;
+pub use crate::domain::casework::CaseKind;
 pub use crate::domain::choice::ExportFormat;
 use crate::domain::choice::{Format, Lang};
 use crate::domain::import::ImportTarget;
@@ -106,6 +107,11 @@ pub enum Command {
         #[command(subcommand)]
         action: SamplesCommand,
     },
+    /// The casework ledgers: petitions, hidden dangers, inspection findings, prominent problems.
+    Cases {
+        #[command(subcommand)]
+        action: CasesCommand,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -156,6 +162,30 @@ pub enum SamplesCommand {
         /// The sheet.
         file: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CasesCommand {
+    /// Import a ledger (CSV or xlsx) of one kind of case, all or nothing: columns by code or by
+    /// the usual Chinese headers (编号, 受理日期, 来源, 类别, 地址/位置, 经度, 纬度, 站点编码,
+    /// 责任单位, 办理期限, 办理状态, 办结情况 …).
+    Import {
+        /// petition, hidden_danger, inspection_finding or prominent_problem.
+        #[arg(long, value_parser = parse_case_kind)]
+        kind: CaseKind,
+        /// CRS of the coordinates: EPSG:4326, EPSG:4490, EPSG:4549, EPSG:4528 or gcj02.
+        #[arg(long, default_value = "EPSG:4326", value_parser = parse_crs)]
+        crs: InputCrs,
+        /// Check the ledger and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The ledger.
+        file: PathBuf,
+    },
+}
+
+fn parse_case_kind(s: &str) -> Result<CaseKind, crate::domain::choice::UnknownChoice> {
+    s.parse()
 }
 
 #[derive(Debug, Subcommand)]
@@ -286,6 +316,22 @@ pub struct ServeArgs {
     /// GCJ-02 for display on it. Empty: not offered.
     #[arg(long, env = "BASEMAP_GCJ02_URL", default_value = "")]
     pub basemap_gcj02_url: String,
+    /// Metres (geodesic) within which an earlier petition of the same category is a likely
+    /// repeat of a new one.
+    #[arg(long, env = "REPEAT_RADIUS_M", default_value_t = 200.0, value_parser = parse_repeat_radius)]
+    pub repeat_radius_m: f64,
+    /// Days before a new petition within which an earlier one is a likely repeat.
+    #[arg(long, env = "REPEAT_DAYS", default_value_t = 180, value_parser = clap::value_parser!(i64).range(0..=3650))]
+    pub repeat_days: i64,
+}
+
+fn parse_repeat_radius(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(m) if (0.0..=50_000.0).contains(&m) => Ok(m),
+        _ => Err(format!(
+            "REPEAT_RADIUS_M must be metres from 0 to 50000, got {s:?}"
+        )),
+    }
 }
 
 fn parse_target(s: &str) -> Result<ImportTarget, crate::domain::import::UnknownTarget> {

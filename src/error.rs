@@ -206,7 +206,7 @@ bad_request_from!(
     crate::report::DateError,
     crate::domain::monitoring::BadPeriod,
     crate::domain::monitoring::parameter::UnknownParameter,
-    crate::samples::sheet::SheetError,
+    crate::sheet::SheetError,
 );
 
 /// A CQL2 filter that does not parse, or does not fit the collection: the problem says "filter:"

@@ -19,11 +19,15 @@ pub mod export;
 pub mod http;
 /// All-or-nothing GeoJSON import.
 pub mod import;
+/// The casework ledgers (台账) in: all-or-nothing import of a sheet of cases.
+pub mod ledger;
 /// The half-year report: point-in-time state, figures against targets, sentences, formats.
 pub mod report;
 /// The lab's sheets of measurements: import, checks and the regrading of sites.
 pub mod samples;
 /// Loading the sample data set.
 pub mod seed;
+/// Reading CSV and xlsx sheets row by row.
+pub mod sheet;
 /// The never-stale in-memory cache of rendered vector tiles.
 pub mod tile_cache;

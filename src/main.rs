@@ -3,7 +3,9 @@
 
 use anyhow::Context;
 use clap::Parser;
-use remediation_tracker::config::{Cli, Command, SamplesCommand, ServeArgs, UserCommand};
+use remediation_tracker::config::{
+    CasesCommand, Cli, Command, SamplesCommand, ServeArgs, UserCommand,
+};
 use remediation_tracker::db::{audit, users};
 use remediation_tracker::domain::account;
 use remediation_tracker::import::{ImportError, ImportOptions, OnExisting, import_file};
@@ -75,12 +77,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let summary = seed::seed(&pool, &geodata).await?;
             eprintln!(
-                "seed: {} admin areas, {} sites, {} programmes, {} projects, {} measured values added (existing rows left as they were)",
+                "seed: {} admin areas, {} sites, {} programmes, {} projects, {} measured values, {} cases added (existing rows left as they were)",
                 summary.admin_areas,
                 summary.sites,
                 summary.programmes,
                 summary.projects,
-                summary.samples
+                summary.samples,
+                summary.cases
             );
         }
         Command::Serve(args) => {
@@ -139,6 +142,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Samples {
             action: SamplesCommand::Import { lab, dry_run, file },
         } => import_samples(&pool, &file, lab, dry_run).await?,
+        Command::Cases {
+            action:
+                CasesCommand::Import {
+                    kind,
+                    crs,
+                    dry_run,
+                    file,
+                },
+        } => import_ledger(&pool, &file, kind, crs, dry_run).await?,
         Command::User { action } => user_command(&pool, action).await?,
         Command::Report {
             as_of,
@@ -244,6 +256,10 @@ async fn serve(
             &args.tianditu_key,
             &args.basemap_gcj02_url,
         ),
+        repeat_window: remediation_tracker::domain::casework::RepeatWindow {
+            radius_m: args.repeat_radius_m,
+            days: args.repeat_days,
+        },
         password_check_concurrency: args
             .login_concurrency
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -357,6 +373,77 @@ async fn user_command(pool: &sqlx::PgPool, action: UserCommand) -> anyhow::Resul
 }
 
 /// Who the audit names for a command run on the server: the operating-system user.
+async fn import_ledger(
+    pool: &PgPool,
+    file: &Path,
+    kind: remediation_tracker::config::CaseKind,
+    crs: remediation_tracker::domain::InputCrs,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use remediation_tracker::ledger::{self, LedgerImportError, LedgerImportOptions};
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let options = LedgerImportOptions {
+        kind,
+        crs,
+        dry_run,
+        file_name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
+    };
+    let mut tx = pool.begin().await.context("connecting to the database")?;
+    match ledger::import(&mut tx, &cli_actor(), &bytes, &options).await {
+        Ok(summary) if dry_run => {
+            tx.rollback().await?;
+            eprintln!(
+                "{}: {} {kind} case(s) would be imported; nothing was written",
+                file.display(),
+                summary.rows
+            );
+        }
+        Ok(summary) => {
+            tx.commit().await?;
+            eprintln!(
+                "imported {} {kind} case(s) from {}",
+                summary.inserted,
+                file.display()
+            );
+        }
+        Err(LedgerImportError::Rejected(summary)) => {
+            tx.rollback().await?;
+            let rows = summary
+                .rejected
+                .iter()
+                .map(|r| (r.row, r.column.as_deref(), r.reason.as_str()));
+            print_rejections(rows, summary.rejected_total);
+            anyhow::bail!(
+                "{}: {} problem(s); nothing was imported",
+                file.display(),
+                summary.rejected_total
+            );
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            anyhow::bail!("{}: {e}", file.display());
+        }
+    }
+    Ok(())
+}
+
+/// Names every rejected row (and column) of a refused sheet on standard error.
+fn print_rejections<'a>(
+    rejected: impl ExactSizeIterator<Item = (usize, Option<&'a str>, &'a str)>,
+    total: usize,
+) {
+    let listed = rejected.len();
+    for (row, column, reason) in rejected {
+        match column {
+            Some(column) => eprintln!("row {row}, column {column}: {reason}"),
+            None => eprintln!("row {row}: {reason}"),
+        }
+    }
+    if total > listed {
+        eprintln!("… and {} more", total - listed);
+    }
+}
+
 async fn import_samples(
     pool: &PgPool,
     file: &Path,
@@ -395,18 +482,11 @@ async fn import_samples(
         }
         Err(SampleImportError::Rejected(summary)) => {
             tx.rollback().await?;
-            for r in &summary.rejected {
-                match &r.column {
-                    Some(column) => eprintln!("row {}, column {column}: {}", r.row, r.reason),
-                    None => eprintln!("row {}: {}", r.row, r.reason),
-                }
-            }
-            if summary.rejected_total > summary.rejected.len() {
-                eprintln!(
-                    "… and {} more",
-                    summary.rejected_total - summary.rejected.len()
-                );
-            }
+            let rows = summary
+                .rejected
+                .iter()
+                .map(|r| (r.row, r.column.as_deref(), r.reason.as_str()));
+            print_rejections(rows, summary.rejected_total);
             anyhow::bail!(
                 "{}: {} problem(s); nothing was imported",
                 file.display(),

@@ -18,6 +18,8 @@ pub struct SeedSummary {
     pub projects: u64,
     /// measured values (geodata/samples/*.csv)
     pub samples: u64,
+    /// casework (geodata/cases/<kind>.csv)
+    pub cases: u64,
 }
 
 pub async fn seed(pool: &PgPool, dir: &Path) -> anyhow::Result<SeedSummary> {
@@ -66,6 +68,7 @@ pub async fn seed(pool: &PgPool, dir: &Path) -> anyhow::Result<SeedSummary> {
     }
     seed_report_templates(&mut tx, &dir.join("report_templates.json")).await?;
     summary.samples = seed_samples(&mut tx, &dir.join("samples")).await?;
+    summary.cases = seed_cases(&mut tx, &dir.join("cases")).await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -106,6 +109,44 @@ async fn seed_report_templates(conn: &mut sqlx::PgConnection, path: &Path) -> an
         }
     }
     Ok(())
+}
+
+/// The illustrative ledgers (geodata/cases/<kind>.csv), each through the importer the bureau's
+/// own ledgers go through; a kind that already has cases is left alone.
+async fn seed_cases(conn: &mut sqlx::PgConnection, dir: &Path) -> anyhow::Result<u64> {
+    use crate::domain::casework::CaseKind;
+    use crate::domain::choice::Choice;
+    use crate::ledger::{LedgerImportError, LedgerImportOptions};
+    let mut stored = 0;
+    for kind in CaseKind::ALL {
+        let path = dir.join(format!("{}.csv", kind.name()));
+        if !path.exists() || sql::cases_of_kind_exist(conn, kind.name()).await? {
+            continue;
+        }
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let options = LedgerImportOptions {
+            kind: *kind,
+            crs: InputCrs::Wgs84,
+            dry_run: false,
+            file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        };
+        match crate::ledger::import(conn, &sql::seed_actor(), &bytes, &options).await {
+            Ok(summary) => stored += summary.inserted as u64,
+            Err(LedgerImportError::Rejected(summary)) => {
+                let first = summary
+                    .rejected
+                    .first()
+                    .map_or(String::new(), |r| format!(": row {}: {}", r.row, r.reason));
+                bail!(
+                    "{}: {} problem(s){first}",
+                    path.display(),
+                    summary.rejected_total
+                );
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context(format!("{}", path.display()))),
+        }
+    }
+    Ok(stored)
 }
 
 /// The illustrative lab sheets (geodata/samples/*.csv), each imported once, by the importer the

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod cases;
 pub mod cql2_sql;
 pub mod events;
 pub mod export;
@@ -21,6 +22,7 @@ pub mod stats;
 pub mod tile_events;
 pub mod tiles;
 pub mod users;
+pub mod versioned;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;

@@ -4,6 +4,7 @@
 use crate::db::events::{self, Actor, NewEvent};
 use crate::db::listing::{push_any, push_order_and_page, push_text};
 use crate::db::spatial::{SpatialFilter, push_site_filter};
+use crate::db::versioned::{self, Versioned, at_version, refused, transition_refused};
 use crate::domain::ProjectStatus;
 use crate::domain::project::{EDITABLE, FieldValue};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -180,40 +181,18 @@ pub async fn list(
     Ok((total, items))
 }
 
-/// Why a write did not happen.
-#[derive(Debug)]
-pub enum WriteRefused {
-    NotFound,
-    /// the caller's version is not the current one
-    Stale(Box<Project>),
-    /// a rule of the lifecycle or of the data refused it
-    Rule(String),
-}
+pub type WriteRefused = versioned::WriteRefused<Project>;
+pub type WriteRefusedOrDb = versioned::WriteRefusedOrDb<Project>;
+type WriteResult<T> = versioned::WriteResult<T, Project>;
 
-impl From<sqlx::Error> for WriteRefusedOrDb {
-    fn from(e: sqlx::Error) -> Self {
-        WriteRefusedOrDb::Db(e)
+impl Versioned for Project {
+    fn version(&self) -> i32 {
+        self.version
     }
-}
-
-#[derive(Debug)]
-pub enum WriteRefusedOrDb {
-    Refused(WriteRefused),
-    Db(sqlx::Error),
-}
-
-type WriteResult<T> = Result<T, WriteRefusedOrDb>;
-
-fn refused<T>(r: WriteRefused) -> WriteResult<T> {
-    Err(WriteRefusedOrDb::Refused(r))
 }
 
 async fn lock_at_version(conn: &mut PgConnection, id: i64, version: i32) -> WriteResult<Project> {
-    match get_for_update(conn, id).await? {
-        None => refused(WriteRefused::NotFound),
-        Some(p) if p.version != version => refused(WriteRefused::Stale(Box::new(p))),
-        Some(p) => Ok(p),
-    }
+    at_version(get_for_update(conn, id).await?, version)
 }
 
 async fn bump(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
@@ -364,13 +343,11 @@ pub async fn transition(
         .ok_or_else(|| WriteRefusedOrDb::Db(sqlx::Error::RowNotFound))?;
     if !from.can_move_to(to) {
         let allowed: Vec<&str> = from.allowed_next().iter().map(|s| s.as_str()).collect();
-        let allowed = if allowed.is_empty() {
-            "none: it is final".to_string()
-        } else {
-            allowed.join(", ")
-        };
-        return refused(WriteRefused::Rule(format!(
-            "a project cannot go from {from} to {to}; allowed from {from}: {allowed}"
+        return refused(WriteRefused::Rule(transition_refused(
+            "project",
+            from.as_str(),
+            to.as_str(),
+            &allowed,
         )));
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());

@@ -138,6 +138,15 @@ pub async fn sample_file_loaded(conn: &mut PgConnection, file_name: &str) -> sql
     .await
 }
 
+pub async fn cases_of_kind_exist(conn: &mut PgConnection, kind: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM casework WHERE kind = $1) AS "exist!""#,
+        kind
+    )
+    .fetch_one(conn)
+    .await
+}
+
 pub fn seed_actor() -> Actor {
     Actor {
         id: None,

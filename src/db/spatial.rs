@@ -149,14 +149,19 @@ pub async fn extent_square_degrees(
 }
 
 /// A point in a projected CRS (`srid`) as WGS84 lon/lat, transformed by PostGIS.
-pub async fn to_wgs84(pool: &sqlx::PgPool, x: f64, y: f64, srid: i32) -> sqlx::Result<(f64, f64)> {
+pub async fn to_wgs84<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    x: f64,
+    y: f64,
+    srid: i32,
+) -> sqlx::Result<(f64, f64)> {
     let point = sqlx::query!(
         r#"SELECT ST_X(p) AS "x!", ST_Y(p) AS "y!" FROM ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), $3), 4326) p"#,
         x,
         y,
         srid
     )
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?;
     Ok((point.x, point.y))
 }

@@ -99,6 +99,52 @@ pub fn etag(version: i32) -> String {
     format!("\"{version}\"")
 }
 
+/// A versioned aggregate's JSON with its version as ETag and the statuses its lifecycle allows
+/// next as `allowed_transitions`, so that a client offers only those.
+pub fn versioned_response(
+    status: axum::http::StatusCode,
+    mut body: serde_json::Value,
+    version: i32,
+    allowed_next: &[&str],
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let serde_json::Value::Object(fields) = &mut body {
+        fields.insert("allowed_transitions".into(), allowed_next.into());
+    }
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&etag(version)) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::ETAG, value);
+    }
+    response
+}
+
+/// The answer to a guarded write of the `noun` `id` that did not happen; a stale one carries the
+/// current state, as `reader_view` lets the caller see it.
+pub fn write_refusal<T: crate::db::versioned::Versioned>(
+    noun: &str,
+    id: i64,
+    e: crate::db::versioned::WriteRefusedOrDb<T>,
+    reader_view: impl FnOnce(T) -> serde_json::Value,
+) -> AppError {
+    use crate::db::versioned::{WriteRefused, WriteRefusedOrDb};
+    match e {
+        WriteRefusedOrDb::Db(e) => e.into(),
+        WriteRefusedOrDb::Refused(WriteRefused::NotFound) => {
+            AppError::NotFound(format!("there is no {noun} {id}"))
+        }
+        WriteRefusedOrDb::Refused(WriteRefused::Rule(message)) => AppError::Conflict(message),
+        WriteRefusedOrDb::Refused(WriteRefused::Stale(current)) => AppError::Stale {
+            message: format!(
+                "{noun} {id} was changed by someone else since you read it (it is now at version {}); nothing was changed: review the current state and retry",
+                current.version()
+            ),
+            current: reader_view(*current),
+        },
+    }
+}
+
 /// Parses a `crs` parameter (default WGS84).
 pub fn parse_crs(crs: Option<&str>) -> Result<InputCrs, AppError> {
     crs.map_or(Ok(InputCrs::Wgs84), |c| c.parse().map_err(AppError::from))

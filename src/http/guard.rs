@@ -107,6 +107,9 @@ pub async fn request_timeout(
     }
 }
 
+/// The routes that take a sheet (MAX_SHEET_MB) rather than a request body (MAX_BODY_MB).
+pub const SHEET_ROUTES: [&str; 2] = ["/api/samples/import", "/api/cases/import"];
+
 /// Turns every error response that is not yet a problem (extractor rejections of axum, 405s,
 /// body limits, static-file errors) into problem+json, keeping the status and headers such as
 /// `Allow`, and the plain-text reason as the detail.
@@ -115,8 +118,8 @@ pub async fn errors_as_problems(
     request: Request,
     next: Next,
 ) -> Response {
-    // a lab sheet has a limit of its own
-    let limit = if request.uri().path() == "/api/samples/import" {
+    // sheets have a limit of their own
+    let limit = if SHEET_ROUTES.contains(&request.uri().path()) {
         state.config.max_sheet_bytes
     } else {
         state.config.max_body_bytes

@@ -6,6 +6,7 @@ mod access;
 mod alerts;
 mod audit;
 mod auth;
+mod cases;
 mod extract;
 mod guard;
 mod health;
@@ -76,6 +77,8 @@ pub struct HttpConfig {
     pub public_url: String,
     /// peers whose X-Forwarded-For/-Proto/-Host headers are believed (`TRUSTED_PROXIES`)
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// when an earlier petition counts as a likely repeat (`REPEAT_RADIUS_M`, `REPEAT_DAYS`)
+    pub repeat_window: crate::domain::casework::RepeatWindow,
 }
 
 impl HttpConfig {
@@ -98,6 +101,7 @@ impl HttpConfig {
             password_check_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             public_url: "http://127.0.0.1:8080".into(),
             trusted_proxies: Vec::new(),
+            repeat_window: crate::domain::casework::RepeatWindow::default(),
         }
     }
 
@@ -173,7 +177,7 @@ async fn tiles_follow_writes(
     info(title = "remediation-tracker API", description = "Projects, sites, location queries and statistics of an environmental bureau's remediation work under /api; OGC API - Features under /ogc; vector tiles under /tiles. Errors are application/problem+json."),
     modifiers(&SecuritySchemes),
     components(schemas(crate::error::Problem)),
-    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"), (name = "projects", description = "projects, their lifecycle, links and history"), (name = "sites", description = "mapped sites of every kind"), (name = "location", description = "queries by point, radius, polygon and key zone"), (name = "stats", description = "figures for the dashboard and reports"), (name = "reports", description = "the half-year report for any date, and its editable templates"), (name = "samples", description = "measured water and soil quality, graded by the national standards"), (name = "ogc", description = "OGC API - Features (Parts 1 to 4) over every layer"), (name = "tiles", description = "Mapbox vector tiles and TileJSON"))
+    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"), (name = "projects", description = "projects, their lifecycle, links and history"), (name = "cases", description = "the casework ledgers: petitions, hidden dangers, inspection findings and prominent problems"), (name = "sites", description = "mapped sites of every kind"), (name = "location", description = "queries by point, radius, polygon and key zone"), (name = "stats", description = "figures for the dashboard and reports"), (name = "reports", description = "the half-year report for any date, and its editable templates"), (name = "samples", description = "measured water and soil quality, graded by the national standards"), (name = "ogc", description = "OGC API - Features (Parts 1 to 4) over every layer"), (name = "tiles", description = "Mapbox vector tiles and TileJSON"))
 )]
 struct ApiDoc;
 
@@ -247,6 +251,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::user_routes())
         .merge(layers::routes())
         .merge(projects::routes())
+        .merge(cases::routes(state.config.max_sheet_bytes))
         .merge(sites::routes())
         .merge(locate::routes())
         .merge(stats::routes())

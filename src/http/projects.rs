@@ -4,13 +4,11 @@
 use super::AppState;
 use super::access::Editor;
 use super::extract::{
-    ApiJson, ApiQuery, MAX_PAGE, etag, expected_version, parse_list, parse_page, parse_sort,
-    parse_spatial, parse_time,
+    ApiJson, ApiQuery, MAX_PAGE, expected_version, parse_list, parse_page, parse_sort,
+    parse_spatial, parse_time, versioned_response, write_refusal,
 };
 use crate::db::events::{self, Event};
-use crate::db::projects::{
-    self, NewProject, Project, ProjectFilter, SORTS, WriteRefused, WriteRefusedOrDb,
-};
+use crate::db::projects::{self, NewProject, Project, ProjectFilter, SORTS, WriteRefusedOrDb};
 use crate::domain::ProjectStatus;
 use crate::domain::project::{self as fields, CATEGORIES, FieldValue};
 use crate::domain::status::STATUS_NAMES;
@@ -22,7 +20,7 @@ use crate::http::problems::{
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -132,21 +130,19 @@ async fn list_projects(
     }))
 }
 
-/// A project with its version as ETag, and the statuses its lifecycle allows next as
-/// `allowed_transitions` (so that a client offers only those).
+/// A project with its version as ETag and its next statuses.
 fn with_etag(status: StatusCode, project: &Project) -> Response {
-    let mut body = serde_json::to_value(project).unwrap_or(Value::Null);
-    if let (Value::Object(fields), Ok(current)) =
-        (&mut body, project.status.parse::<ProjectStatus>())
-    {
-        let next: Vec<&str> = current.allowed_next().iter().map(|s| s.as_str()).collect();
-        fields.insert("allowed_transitions".into(), Value::from(next));
-    }
-    let mut response = (status, Json(body)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&etag(project.version)) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
+    let next: Vec<&str> = project
+        .status
+        .parse::<ProjectStatus>()
+        .map(|current| current.allowed_next().iter().map(|s| s.as_str()).collect())
+        .unwrap_or_default();
+    versioned_response(
+        status,
+        serde_json::to_value(project).unwrap_or(Value::Null),
+        project.version,
+        &next,
+    )
 }
 
 /// Read one project; its version is the ETag.
@@ -169,18 +165,9 @@ fn not_found(id: i64) -> AppError {
 }
 
 fn refusal(id: i64, e: WriteRefusedOrDb) -> AppError {
-    match e {
-        WriteRefusedOrDb::Db(e) => e.into(),
-        WriteRefusedOrDb::Refused(WriteRefused::NotFound) => not_found(id),
-        WriteRefusedOrDb::Refused(WriteRefused::Rule(message)) => AppError::Conflict(message),
-        WriteRefusedOrDb::Refused(WriteRefused::Stale(current)) => AppError::Stale {
-            message: format!(
-                "project {id} was changed by someone else since you read it (it is now at version {}); nothing was changed: review the current state and retry",
-                current.version
-            ),
-            current: serde_json::to_value(&current).unwrap_or(Value::Null),
-        },
-    }
+    write_refusal("project", id, e, |current| {
+        serde_json::to_value(&current).unwrap_or(Value::Null)
+    })
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -6,17 +6,16 @@ pub mod alerts;
 pub mod assessment;
 pub mod effect;
 pub mod grades;
-pub mod sheet;
 
 use crate::db::events::Actor;
 use crate::db::{audit, samples};
 use crate::domain::monitoring::{
     CellProblem, Measured, Parameter, in_china_time, parse_cell, parse_sampled_at,
 };
+use crate::sheet::{Cell, Row, SheetError, SheetRows};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::json;
-use sheet::{Cell, Row, SheetError, SheetRows};
 use sqlx::PgConnection;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};

@@ -1,5 +1,5 @@
-//! Reading a lab's sheet, CSV or xlsx, into a header and rows of cells; what the cells mean is
-//! the importer's business.
+//! Reading a sheet, CSV or xlsx (a lab's results, a casework ledger), into a header and rows of
+//! cells; what the cells mean is the importer's business.
 
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDateTime;
