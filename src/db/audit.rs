@@ -30,12 +30,12 @@ pub async fn record(
 /// One write, whichever table keeps it.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditEntry {
-    /// the table that keeps it: project_event, site_event, login_attempt or audit_event
+    /// the table that keeps it: project_event, case_event, site_event, login_attempt or audit_event
     pub source: String,
     pub id: i64,
     pub at: DateTime<Utc>,
     pub actor: String,
-    /// e.g. project.status, project.link, site.edited, login.failed, user.created, import
+    /// e.g. project.status, project.link, case.status, site.edited, login.failed, user.created, import
     pub action: String,
     /// e.g. "project TH2025-01", "site BO-B01", "user li", "kind enterprise"
     pub target: String,
@@ -69,6 +69,11 @@ pub async fn list(
                     jsonb_strip_nulls(jsonb_build_object('from', e.from_status, 'to', e.to_status,
                         'site_id', e.site_id, 'changes', e.changes, 'note', e.note)) AS details
              FROM project_event e JOIN project p ON p.id = e.project_id
+             UNION ALL
+             SELECT 'case_event', e.id, e.at, e.actor_name, 'case.' || e.kind, 'case ' || c.code,
+                    jsonb_strip_nulls(jsonb_build_object('from', e.from_status, 'to', e.to_status,
+                        'changes', e.changes, 'note', e.note))
+             FROM case_event e JOIN casework c ON c.id = e.case_id
              UNION ALL
              SELECT 'site_event', e.id, e.at, e.actor_name, 'site.' || e.kind,
                     'site ' || coalesce(s.code, e.changes -> 'code' ->> 'before', e.changes -> 'code' ->> 'after', e.site_id::text),

@@ -141,7 +141,9 @@ pub const BUREAU_TODAY: &str = "(now() AT TIME ZONE 'Asia/Shanghai')::date";
 
 /// Overdue: not resolved and past the deadline; on the deadline's own day a case is on time.
 fn overdue_sql(alias: &str) -> String {
-    format!("({alias}.status NOT IN ('resolved', 'closed') AND {alias}.deadline < {BUREAU_TODAY})")
+    format!(
+        "({alias}.status NOT IN ('resolved', 'closed') AND coalesce({alias}.deadline < {BUREAU_TODAY}, false))"
+    )
 }
 
 fn select_case() -> String {

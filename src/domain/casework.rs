@@ -101,6 +101,20 @@ impl CaseStatus {
         matches!(self, CaseStatus::Resolved | CaseStatus::Closed)
     }
 
+    /// The status as the report writes it.
+    pub fn label(self, lang: super::choice::Lang) -> &'static str {
+        use CaseStatus::*;
+        let (zh, en) = match self {
+            Received => ("已受理", "received"),
+            Assigned => ("已交办", "assigned"),
+            Handling => ("办理中", "in hand"),
+            Resolved => ("已办结", "resolved"),
+            Closed => ("已销号", "closed"),
+            Reopened => ("重新办理", "reopened"),
+        };
+        lang.pick(zh, en)
+    }
+
     /// Moving here needs a resolution text.
     pub fn needs_resolution(self) -> bool {
         self == CaseStatus::Resolved
@@ -225,9 +239,8 @@ impl CaseFields {
         }
         if let Some(point) = &self.geometry {
             let [lon, lat] = point.coordinates;
-            if !(lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon))
-                || !(-90.0..=90.0).contains(&lat)
-            {
+            let on_earth = (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat);
+            if !on_earth {
                 return Err(format!(
                     "geometry: [{lon}, {lat}] is not a longitude and latitude"
                 ));

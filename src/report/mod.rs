@@ -2,6 +2,7 @@
 //! history; each programme's figures against its targets; the sentences of its editable
 //! templates; and, with a start date, what changed in the period.
 
+pub mod casework;
 mod changes;
 mod context;
 mod load;
@@ -64,6 +65,11 @@ pub async fn build(
         water::water_quality(&mut conn, as_of, end_of_day(as_of), &snapshot).await?
     };
     let water_quality = serde_json::to_value(&water_quality).unwrap_or_default();
+    let casework = {
+        let mut conn = pool.acquire().await?;
+        casework::casework(&mut conn, as_of, end_of_day(as_of), &snapshot.towns, lang).await?
+    };
+    let casework_context = serde_json::to_value(&casework).unwrap_or_default();
     let project_names: HashMap<i64, &ProjectAsOf> =
         snapshot.projects.iter().map(|p| (p.id, p)).collect();
     for section in &sections {
@@ -98,6 +104,7 @@ pub async fn build(
         };
         let mut context = section_context(section, &part_contexts, &items, &zones, &snapshot);
         context["water_quality"] = water_quality.clone();
+        context["casework"] = casework_context.clone();
         let text = templates::sentences(
             &env,
             lang.pick(&section.template_zh, &section.template_en),
@@ -133,5 +140,6 @@ pub async fn build(
         },
         sections: out_sections,
         changes,
+        casework,
     })
 }

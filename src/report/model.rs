@@ -58,6 +58,8 @@ pub struct Report {
     pub title: String,
     pub sections: Vec<Section>,
     pub changes: Option<Changes>,
+    /// the casework figures, and the rows of each kind's sheet
+    pub casework: super::casework::CaseworkFigures,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -43,6 +43,10 @@ fn labels(lang: Lang) -> Value {
         "date": pick("日期", "Date"), "from": pick("原状态", "From"), "to": pick("新状态", "To"),
         "note": pick("说明", "Note"), "none": pick("无", "none"),
         "programme": pick("清单", "Programme"), "section": pick("板块", "Section"),
+        "town": pick("镇街", "Town"), "category": pick("类别", "Category"),
+        "received": pick("受理", "Received"), "resolved": pick("已解决", "Resolved"),
+        "received_on": pick("受理/发现日期", "Received or found"), "title": pick("事项", "Case"),
+        "latest_note": pick("最新进展", "Latest progress"),
     })
 }
 
@@ -360,6 +364,8 @@ fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
         }
     }
 
+    write_case_sheets(&mut workbook, report, &l, &bold, &mut taken)?;
+
     if let Some(c) = &report.changes {
         let sheet = workbook.add_worksheet();
         sheet.set_name(sheet_name(&value_text(&l["changes"]), &mut taken))?;
@@ -387,6 +393,73 @@ fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
         write_items(sheet, &mut row, &c.slipped, &l, &bold)?;
     }
     workbook.save_to_buffer()
+}
+
+/// One sheet per kind of case: petitions as counts per town and category (the report is
+/// public and a petition is not), the other kinds case by case.
+fn write_case_sheets(
+    workbook: &mut Workbook,
+    report: &Report,
+    l: &Value,
+    bold: &CellFormat,
+    taken: &mut Vec<String>,
+) -> Result<(), XlsxError> {
+    use super::casework::{category_label, kind_title};
+    use crate::domain::casework::CaseKind;
+    let lang = report.lang;
+    let cw = &report.casework;
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(sheet_name(kind_title(CaseKind::Petition, lang), taken))?;
+    for (col, label) in ["town", "category", "received", "resolved"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string_with_format(0, col as u16, value_text(&l[*label]), bold)?;
+    }
+    for (i, c) in cw.petitions_by_town.iter().enumerate() {
+        let row = i as u32 + 1;
+        sheet.write_string(row, 0, &c.town)?;
+        sheet.write_string(row, 1, category_label(&c.category, lang))?;
+        sheet.write_number(row, 2, c.received as f64)?;
+        sheet.write_number(row, 3, c.resolved as f64)?;
+    }
+    let kinds = [
+        (CaseKind::HiddenDanger, &cw.dangers),
+        (CaseKind::InspectionFinding, &cw.findings),
+        (CaseKind::ProminentProblem, &cw.prominent),
+    ];
+    for (kind, rows) in kinds {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(sheet_name(kind_title(kind, lang), taken))?;
+        sheet.set_column_width(3, 40)?;
+        sheet.set_column_width(7, 60)?;
+        let headers = [
+            "code",
+            "received_on",
+            "category",
+            "title",
+            "status",
+            "deadline",
+            "unit",
+            "latest_note",
+        ];
+        for (col, label) in headers.iter().enumerate() {
+            sheet.write_string_with_format(0, col as u16, value_text(&l[*label]), bold)?;
+        }
+        for (i, c) in rows.iter().enumerate() {
+            let row = i as u32 + 1;
+            let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+            sheet.write_string(row, 0, &c.code)?;
+            sheet.write_string(row, 1, day(c.received_on))?;
+            sheet.write_string(row, 2, category_label(&c.category, lang))?;
+            sheet.write_string(row, 3, &c.title)?;
+            sheet.write_string(row, 4, &c.status_label)?;
+            sheet.write_string(row, 5, day(c.deadline))?;
+            sheet.write_string(row, 6, c.responsible_unit.as_deref().unwrap_or(""))?;
+            sheet.write_string(row, 7, c.latest_note.as_deref().unwrap_or(""))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -35,6 +35,8 @@ async fn migrations_create_the_whole_model(pool: PgPool) {
             "api_token",
             "app_user",
             "audit_event",
+            "case_event",
+            "casework",
             "import_stage",
             "login_attempt",
             "login_throttle",

@@ -342,6 +342,10 @@ async fn every_format_holds_the_same_figures(pool: PgPool) {
             "TAIHU-2025",
             "PACKAGED",
             "突出生态环境问题整改",
+            "信访",
+            "隐患排查",
+            "检查发现问题",
+            "突出问题",
             "期间变化"
         ]
     );
