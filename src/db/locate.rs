@@ -24,6 +24,8 @@ pub struct Located {
     pub key_zones: Vec<CoveringZone>,
     /// projects linked to the listed sites
     pub projects: Vec<NearbyProject>,
+    /// open cases within the radius, latest received first; staff only (empty for the public)
+    pub cases: Vec<crate::db::cases::Case>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -184,6 +186,7 @@ pub async fn locate(
         sites,
         key_zones,
         projects,
+        cases: Vec::new(),
     })
 }
 

@@ -1,10 +1,11 @@
-//! SQL of the OGC collections that are not site kinds: administrative areas, and projects (whose
-//! geometry is the collection of their sites' geometries). Features are assembled as GeoJSON by
-//! PostGIS, in the requested output CRS.
+//! SQL of the OGC collections that are not site kinds: administrative areas, projects (whose
+//! geometry is the collection of their sites' geometries) and cases. Features are assembled as
+//! GeoJSON by PostGIS, in the requested output CRS.
 
 use crate::db::listing::push_any;
 use crate::db::sites::OutputCrs;
 use crate::db::spatial::{SpatialFilter, push_site_filter};
+use crate::domain::casework::CaseReader;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -18,6 +19,8 @@ pub struct OtherFilter {
     pub statuses: Vec<String>,
     pub towns: Vec<String>,
     pub programmes: Vec<String>,
+    /// cases: the ledgers
+    pub kinds: Vec<String>,
     /// one feature, by id
     pub id: Option<String>,
 }
@@ -111,6 +114,68 @@ pub async fn projects(
         .push(" OFFSET ")
         .push_bind(offset);
     page(conn, q).await
+}
+
+/// A page of cases as GeoJSON features, as `reader` may see them (no petitions for the public,
+/// complainants for editors only), and the total.
+pub async fn cases(
+    conn: &mut PgConnection,
+    f: &OtherFilter,
+    reader: CaseReader,
+    output: OutputCrs,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(i64, Vec<Value>)> {
+    let mut q = QueryBuilder::new(
+        "SELECT count(*) OVER () AS total, jsonb_build_object('type', 'Feature', 'id', c.id,
+            'properties', jsonb_build_object('code', c.code, 'kind', c.kind, 'category', c.category,
+                'title', c.title, 'status', c.status, 'received_on', c.received_on, 'deadline', c.deadline,
+                'severity', c.severity, 'town_code', c.town_code, 'responsible_unit', c.responsible_unit,
+                'site_code', (SELECT s.code FROM site s WHERE s.id = c.site_id), 'repeat_of', c.repeat_of,
+                'project_id', c.project_id, 'updated_at', c.updated_at",
+    );
+    if reader.sees_complainants() {
+        q.push(
+            ", 'complainant_name', c.complainant_name, 'complainant_phone', c.complainant_phone",
+        );
+    }
+    q.push("), 'geometry', ");
+    push_geometry(&mut q, "c.geom", output);
+    q.push(") FROM casework c WHERE true");
+    if !reader.sees_petitions() {
+        q.push(" AND c.kind <> 'petition'");
+    }
+    if let Some(id) = &f.id {
+        q.push(" AND c.id::text = ").push_bind(id.clone());
+    }
+    push_any(&mut q, "c.kind", &f.kinds);
+    push_any(&mut q, "c.status", &f.statuses);
+    push_any(&mut q, "c.town_code", &f.towns);
+    if let Some(since) = f.updated_since {
+        q.push(" AND c.updated_at >= ").push_bind(since);
+    }
+    if let Some(until) = f.updated_until {
+        q.push(" AND c.updated_at <= ").push_bind(until);
+    }
+    if let Some(spatial) = &f.spatial {
+        q.push(" AND ");
+        push_site_filter(&mut q, spatial, "c");
+    }
+    q.push(" ORDER BY c.id LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    page(conn, q).await
+}
+
+/// The bbox of every placed case.
+pub async fn case_extent(pool: &sqlx::PgPool) -> sqlx::Result<Option<[f64; 4]>> {
+    let corners = sqlx::query_scalar!(
+        r#"SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)] AS "corners!" FROM (SELECT ST_Extent(geom) AS e FROM casework) t WHERE e IS NOT NULL"#
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(corners.and_then(|c| c.try_into().ok()))
 }
 
 async fn page(

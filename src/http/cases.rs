@@ -40,12 +40,12 @@ pub fn routes(max_sheet_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(import_ledger))
         .layer(DefaultBodyLimit::max(max_sheet_bytes))
         .routes(routes!(list_cases, create_case))
-        .routes(routes!(repeats))
-        .routes(routes!(hotspots))
-        .routes(routes!(summary))
+        .routes(routes!(case_repeats))
+        .routes(routes!(case_hotspots))
+        .routes(routes!(case_summary))
         .routes(routes!(get_case, edit_case))
-        .routes(routes!(transition))
-        .routes(routes!(history))
+        .routes(routes!(case_transition))
+        .routes(routes!(case_history))
 }
 
 fn reader_of(caller: &Caller) -> CaseReader {
@@ -441,7 +441,7 @@ pub struct CaseTransition {
     responses((status = 200, description = "OK", body = Case), BadInput, NotLoggedIn, Forbidden,
               NotFound, Conflict, Stale, VersionRequired),
     security(("session" = []), ("bearer" = [])))]
-async fn transition(
+async fn case_transition(
     Editor(user): Editor,
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -472,7 +472,7 @@ async fn transition(
 /// The case's history, oldest first; complainant details only for editors.
 #[utoipa::path(get, path = "/cases/{id}/history", tag = "cases", params(("id" = i64, Path)),
     responses((status = 200, description = "OK", body = Vec<CaseEvent>), NotFound))]
-async fn history(
+async fn case_history(
     caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -520,7 +520,7 @@ pub struct RepeatCheck {
 #[utoipa::path(get, path = "/cases/repeats", tag = "cases", params(RepeatQuery),
     responses((status = 200, description = "OK", body = RepeatCheck), BadInput, NotLoggedIn),
     security(("session" = []), ("bearer" = [])))]
-async fn repeats(
+async fn case_repeats(
     Viewer(_viewer): Viewer,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<RepeatQuery>,
@@ -559,7 +559,7 @@ async fn repeats(
 #[utoipa::path(get, path = "/cases/hotspots", tag = "cases",
     responses((status = 200, description = "a GeoJSON FeatureCollection", body = Object), NotLoggedIn),
     security(("session" = []), ("bearer" = [])))]
-async fn hotspots(
+async fn case_hotspots(
     Viewer(_viewer): Viewer,
     State(state): State<AppState>,
 ) -> Result<Json<Value>, AppError> {
@@ -585,7 +585,7 @@ pub struct CaseSummary {
 /// The dashboard's case counts. Anonymous readers get counts per town and category, never a case.
 #[utoipa::path(get, path = "/cases/summary", tag = "cases",
     responses((status = 200, description = "OK", body = CaseSummary)))]
-async fn summary(
+async fn case_summary(
     caller: Caller,
     State(state): State<AppState>,
 ) -> Result<Json<CaseSummary>, AppError> {

@@ -6,11 +6,14 @@ use super::access::Caller;
 use super::extract::{
     ApiQuery, MAX_BBOX_SQUARE_DEGREES, parse_crs, parse_number, parse_radius, to_wgs84,
 };
+use crate::db::cases::{self, CaseFilter};
 use crate::db::locate::{self, Clearance, Located};
 use crate::db::projects::{self, Project, ProjectFilter};
 use crate::db::sites::{self, Site, SiteFilter};
 use crate::db::spatial::{self, SpatialFilter};
 use crate::domain::InputCrs;
+use crate::domain::casework::{CaseReader, CaseStatus};
+use crate::domain::choice::Choice;
 use crate::domain::geometry::search_area_wkb;
 use crate::error::AppError;
 use crate::http::problems::{BadInput, NotFound};
@@ -55,6 +58,7 @@ pub struct LocateQuery {
     responses((status = 200, description = "OK", body = Located), BadInput))]
 async fn locate_point(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(query): ApiQuery<LocateQuery>,
 ) -> Result<Json<Located>, AppError> {
     let crs = parse_crs(query.crs.as_deref())?;
@@ -70,7 +74,29 @@ async fn locate_point(
     .await?;
     let radius = parse_radius(query.radius.as_deref())?;
     let mut conn = state.pool.acquire().await?;
-    Ok(Json(locate::locate(&mut conn, lon, lat, radius).await?))
+    let mut located = locate::locate(&mut conn, lon, lat, radius).await?;
+    let reader = CaseReader::of(caller.0.as_ref().map(|u| u.role));
+    if reader.sees_petitions() {
+        let filter = CaseFilter {
+            statuses: CaseStatus::ALL
+                .iter()
+                .filter(|s| !s.is_resolved())
+                .map(|s| s.name().to_string())
+                .collect(),
+            spatial: Some(SpatialFilter::Near {
+                lon,
+                lat,
+                radius_m: radius,
+            }),
+            ..CaseFilter::new(reader)
+        };
+        let (_, open) = cases::list(&mut conn, &filter, ("received_on", true), 100, 0).await?;
+        located.cases = open
+            .into_iter()
+            .filter_map(|c| c.for_reader(reader))
+            .collect();
+    }
+    Ok(Json(located))
 }
 
 /// Parses a search body: a GeoJSON Polygon or MultiPolygon (or a Feature holding one) in `crs`,

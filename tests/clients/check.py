@@ -5,12 +5,15 @@
 - openapi-spec-validator: both OpenAPI documents (the service's 3.1, the OGC API's 3.0);
 - GDAL (ogrinfo, the OAPIF driver): the layers' grading fields, their types and counts;
 - OWSLib: the queryables and CQL2 filters on the grading;
+- GDAL and OWSLib with an editor's token: the staff-only cases collection (hidden from the
+  public), its petitions and their complainants;
 - schemathesis: every GET operation of the service's OpenAPI document, with an editor's token,
   checked for server errors and for statuses, media types and bodies the document does not
   declare.
 
 The figures are the sample data's (geodata/samples): 25 of the 128 sections are worse than V at
-their latest sampling and 50 miss their target; one plot is over the screening value.
+their latest sampling and 50 miss their target; one plot is over the screening value. The
+ledgers (geodata/cases) hold 191 cases, 165 of them petitions.
 """
 
 import http.cookiejar
@@ -26,6 +29,7 @@ from owslib.ogcapi.features import Features
 BASE, EDITOR, PASSWORD = sys.argv[1:4]
 OGC = f"{BASE}/ogc"
 SECTIONS, WORSE_THAN_V, MISSING_TARGET, OVER_SCREENING = 128, 25, 50, 1
+CASES, PETITIONS = 191, 165
 
 
 def check(condition, message):
@@ -113,7 +117,32 @@ def owslib():
     )
 
 
+def casework(token):
+    public = [c["id"] for c in Features(OGC).collections()["collections"]]
+    check("cases" not in public, "OWSLib, anonymous, is not offered the cases collection")
+    staff = Features(OGC, headers={"Authorization": f"Bearer {token}"})
+    petitions = staff.collection_items("cases", kind="petition", limit=500)
+    check(
+        petitions["numberMatched"] == PETITIONS
+        and all("complainant_phone" in f["properties"] for f in petitions["features"]),
+        f"OWSLib, as an editor, reads {petitions['numberMatched']} petitions with their complainants",
+    )
+    env = dict(os.environ, GDAL_HTTP_HEADERS=f"Authorization: Bearer {token}")
+    out = subprocess.run(
+        ["ogrinfo", "-ro", "-so", f"OAPIF:{OGC}", "cases"],
+        check=True, capture_output=True, text=True, env=env,
+    ).stdout
+    count = next(int(l.split(": ")[1]) for l in out.splitlines() if l.startswith("Feature Count"))
+    check(count == CASES, f"GDAL, as an editor, reads {count} cases")
+
+
+_token = None
+
+
 def editor_token():
+    global _token
+    if _token:
+        return _token
     cookies = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
     )
@@ -128,7 +157,8 @@ def editor_token():
             return json.load(response)
 
     post("/api/auth/login", {"username": EDITOR, "password": PASSWORD})
-    return post("/api/auth/tokens", {"name": "schemathesis"})["token"]
+    _token = post("/api/auth/tokens", {"name": "clients"})["token"]
+    return _token
 
 
 def schemathesis():
@@ -154,4 +184,5 @@ def schemathesis():
 openapi_documents()
 gdal()
 owslib()
+casework(editor_token())
 schemathesis()

@@ -1263,6 +1263,18 @@ async fn the_openapi_document_covers_every_route(pool: PgPool) {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }
     assert_eq!(paths.len(), 59);
+    // clients name operations by their id (code generators, the spec validator): each is unique
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let count = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "operation ids repeat");
     let item = &doc["paths"]["/ogc/collections/{id}/items/{feature_id}"];
     for method in ["get", "put", "patch", "delete", "options"] {
         assert!(item[method].is_object(), "{method} of an OGC item");

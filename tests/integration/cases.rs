@@ -670,7 +670,18 @@ async fn petitions_and_complainants_reach_only_those_who_may_see_them(pool: PgPo
         "/api/cases/summary".to_string(),
         "/api/cases/hotspots".to_string(),
         "/api/cases/repeats?lon=119.8712&lat=31.8034&category=noise".to_string(),
+        "/api/locate?lon=119.8713&lat=31.8034&radius=300".to_string(),
+        "/ogc/collections".to_string(),
+        "/ogc/collections/cases".to_string(),
+        "/ogc/collections/cases/items".to_string(),
+        format!("/ogc/collections/cases/items/{id}"),
     ];
+    // the reads that list cases, rather than counts or a description
+    let lists_cases = |uri: &str| {
+        !uri.contains("summary")
+            && !uri.ends_with("/ogc/collections")
+            && !uri.ends_with("/ogc/collections/cases")
+    };
     for uri in &reads {
         let reply = api.get(uri).await;
         let text = reply.body.to_string();
@@ -681,8 +692,10 @@ async fn petitions_and_complainants_reach_only_those_who_may_see_them(pool: PgPo
                 && !text.contains("119.8712"),
             "{uri} shows a petition to an anonymous reader: {text}"
         );
-        let refused =
-            uri.contains(&format!("/{id}")) || uri.contains("hotspots") || uri.contains("repeats");
+        let refused = uri.contains(&format!("/{id}"))
+            || uri.contains("hotspots")
+            || uri.contains("repeats")
+            || uri.contains("/ogc/collections/cases");
         assert_eq!(
             reply.status.is_success(),
             !refused,
@@ -708,17 +721,43 @@ async fn petitions_and_complainants_reach_only_those_who_may_see_them(pool: PgPo
             !text.contains("13800001234") && !text.contains("张先生"),
             "{uri} shows the complainant to a viewer: {text}"
         );
-        if !uri.contains("summary") {
-            assert!(
-                text.contains("XF-SECRET"),
-                "{uri} hides the petition from a viewer"
-            );
-        }
+        assert_eq!(
+            text.contains("XF-SECRET"),
+            lists_cases(uri),
+            "{uri} for a viewer: {text}"
+        );
     }
+    let collections = api.get("/ogc/collections").await.body.to_string();
+    assert!(
+        !collections.contains("\"cases\""),
+        "the public does not learn of the collection"
+    );
+    let located = api
+        .call(
+            Method::GET,
+            "/api/locate?lon=119.8713&lat=31.8034&radius=300",
+            Some(&viewer),
+            None,
+            None,
+        )
+        .await;
+    let mut open: Vec<&str> = located.body["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    open.sort_unstable();
+    assert_eq!(
+        open,
+        ["XF-SECRET", "XF-SECRET-2", "YH-1"],
+        "locate lists the open cases for staff"
+    );
     for uri in [
         format!("/api/cases/{id}"),
         format!("/api/cases/{id}/history"),
         "/api/cases?kind=petition".into(),
+        format!("/ogc/collections/cases/items/{id}"),
     ] {
         let reply = api.call(Method::GET, &uri, Some(&editor), None, None).await;
         let text = reply.body.to_string();

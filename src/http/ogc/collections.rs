@@ -1,9 +1,11 @@
-//! The collections (one per site kind, plus admin_area and projects), their extents and the
-//! queryables their items can be filtered on.
+//! The collections (one per site kind, plus admin_area, projects and, for staff, cases), their
+//! extents and the queryables their items can be filtered on.
 
 use super::link;
 use crate::db::cql2_sql::{LINKED_COLUMNS, SITE_COLUMNS};
 use crate::db::{ogc, tiles};
+use crate::domain::casework::{CaseKind, CaseStatus};
+use crate::domain::choice::Choice;
 use crate::domain::crs::{CRS84, OFFERED};
 use crate::domain::site_kind::{AttrType, KIND_NAMES};
 use crate::domain::status::STATUS_NAMES;
@@ -24,14 +26,18 @@ pub enum Collection {
     Sites(SiteKind),
     AdminAreas,
     Projects,
+    /// the casework ledgers; staff only, so anonymous readers do not learn it exists
+    Cases,
 }
 
 impl Collection {
-    fn all() -> impl Iterator<Item = Collection> {
+    fn all(audience: Audience) -> impl Iterator<Item = Collection> {
+        let cases = (audience == Audience::Staff).then_some(Collection::Cases);
         SiteKind::ALL
             .into_iter()
             .map(Collection::Sites)
             .chain([Collection::AdminAreas, Collection::Projects])
+            .chain(cases)
     }
 
     pub fn id(self) -> &'static str {
@@ -39,18 +45,22 @@ impl Collection {
             Collection::Sites(kind) => kind.as_str(),
             Collection::AdminAreas => "admin_area",
             Collection::Projects => "projects",
+            Collection::Cases => "cases",
         }
     }
 }
 
-pub fn collection_of(id: &str) -> Result<Collection, AppError> {
-    Collection::all().find(|c| c.id() == id).ok_or_else(|| {
-        let ids: Vec<&str> = Collection::all().map(Collection::id).collect();
-        AppError::NotFound(format!(
-            "no collection {id:?} (collections: {})",
-            ids.join(", ")
-        ))
-    })
+/// The collection of an id, among those `audience` may see.
+pub fn collection_of(id: &str, audience: Audience) -> Result<Collection, AppError> {
+    Collection::all(audience)
+        .find(|c| c.id() == id)
+        .ok_or_else(|| {
+            let ids: Vec<&str> = Collection::all(audience).map(Collection::id).collect();
+            AppError::NotFound(format!(
+                "no collection {id:?} (collections: {})",
+                ids.join(", ")
+            ))
+        })
 }
 
 async fn describe(state: &AppState, base: &str, collection: Collection) -> Result<Value, AppError> {
@@ -58,6 +68,7 @@ async fn describe(state: &AppState, base: &str, collection: Collection) -> Resul
         Collection::Sites(kind) => tiles::extent(&state.pool, &[kind.as_str()]).await?,
         Collection::Projects => tiles::extent(&state.pool, &KIND_NAMES).await?,
         Collection::AdminAreas => ogc::admin_extent(&state.pool).await?,
+        Collection::Cases => ogc::case_extent(&state.pool).await?,
     };
     let id = collection.id();
     let mut collection = json!({
@@ -78,13 +89,14 @@ async fn describe(state: &AppState, base: &str, collection: Collection) -> Resul
     Ok(collection)
 }
 
-#[utoipa::path(get, path = "/ogc/collections", tag = "ogc", responses((status = 200, description = "one collection per site kind, plus admin_area and projects", body = Object)))]
+#[utoipa::path(get, path = "/ogc/collections", tag = "ogc", responses((status = 200, description = "one collection per site kind, plus admin_area, projects and (for staff) cases", body = Object)))]
 pub async fn collections(
     State(state): State<AppState>,
+    caller: Caller,
     BaseUrl(base): BaseUrl,
 ) -> Result<axum::Json<Value>, AppError> {
     let mut all = Vec::new();
-    for collection in Collection::all() {
+    for collection in Collection::all(caller.audience()) {
         all.push(describe(&state, &base, collection).await?);
     }
     Ok(axum::Json(json!({
@@ -96,10 +108,11 @@ pub async fn collections(
 #[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", params(("id" = String, Path, description = "collection id")), responses((status = 200, description = "extent, CRSs and links of the collection", body = Object), NotFound))]
 pub async fn collection(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     BaseUrl(base): BaseUrl,
 ) -> Result<axum::Json<Value>, AppError> {
-    let collection = collection_of(&id)?;
+    let collection = collection_of(&id, caller.audience())?;
     Ok(axum::Json(describe(&state, &base, collection).await?))
 }
 
@@ -125,6 +138,11 @@ pub fn queryable_properties(collection: Collection, audience: Audience) -> Value
             "town": { "type": "string", "description": "code of the street/town (admin_area)" },
             "programme": { "type": "string", "description": "programme code" },
         }),
+        Collection::Cases => json!({
+            "status": { "type": "string", "enum": case_names::<CaseStatus>(), "description": "the case's status" },
+            "kind": { "type": "string", "enum": case_names::<CaseKind>(), "description": "the ledger" },
+            "town": { "type": "string", "description": "code of the street/town (admin_area)" },
+        }),
         Collection::Sites(kind) => {
             let mut properties = Map::new();
             for (name, _, ty) in SITE_COLUMNS {
@@ -148,6 +166,10 @@ pub fn queryable_properties(collection: Collection, audience: Audience) -> Value
     }
 }
 
+fn case_names<T: Choice>() -> Vec<&'static str> {
+    T::ALL.iter().map(|c| c.name()).collect()
+}
+
 fn attribute_schema(ty: AttrType) -> Value {
     match ty {
         AttrType::Text | AttrType::TextList => json!({ "type": "string" }),
@@ -167,7 +189,7 @@ pub async fn queryables(
     Path(id): Path<String>,
     BaseUrl(base): BaseUrl,
 ) -> Result<Response, AppError> {
-    let collection = collection_of(&id)?;
+    let collection = collection_of(&id, caller.audience())?;
     let body = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": format!("{base}/ogc/collections/{id}/queryables"),

@@ -13,11 +13,11 @@ use super::items::feature;
 use super::{default_crs, geojson, offered_crs};
 use crate::db::sites::Site;
 use crate::db::users::CurrentUser;
-use crate::domain::SiteKind;
 use crate::domain::crs::OfferedCrs;
+use crate::domain::{Audience, SiteKind};
 use crate::error::{AppError, Problem};
 use crate::http::AppState;
-use crate::http::access::Editor;
+use crate::http::access::{Caller, Editor};
 use crate::http::extract::{ApiJson, etag, expected_version};
 use crate::http::guard::BaseUrl;
 use crate::http::problems::{BadInput, Forbidden, NotFound, NotLoggedIn, ReadOnly, Stale};
@@ -50,16 +50,19 @@ fn allow(value: &'static str) -> Response {
 }
 
 #[utoipa::path(options, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path)), responses((status = 204, description = "Allow lists the methods: POST on site collections")))]
-pub async fn items_options(Path(id): Path<String>) -> Result<Response, AppError> {
-    Ok(match collection_of(&id)? {
+pub async fn items_options(caller: Caller, Path(id): Path<String>) -> Result<Response, AppError> {
+    Ok(match collection_of(&id, caller.audience())? {
         Collection::Sites(_) => allow(ITEMS_ALLOW),
         _ => allow(READ_ONLY_ALLOW),
     })
 }
 
 #[utoipa::path(options, path = "/ogc/collections/{id}/items/{feature_id}", tag = "ogc", params(("id" = String, Path), ("feature_id" = String, Path)), responses((status = 204, description = "Allow lists the methods: PUT, PATCH and DELETE on site features")))]
-pub async fn item_options(Path(path): Path<(String, String)>) -> Result<Response, AppError> {
-    Ok(match collection_of(&path.0)? {
+pub async fn item_options(
+    caller: Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    Ok(match collection_of(&path.0, caller.audience())? {
         Collection::Sites(_) => allow(ITEM_ALLOW),
         _ => allow(READ_ONLY_ALLOW),
     })
@@ -176,7 +179,7 @@ pub async fn create_item(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, AppError> {
-    let kind = editable_kind(collection_of(&id)?)?;
+    let kind = editable_kind(collection_of(&id, Audience::Staff)?)?;
     let crs = content_crs(&headers)?;
     let (properties, geometry) = read_feature(body, crs, true)?;
     let geometry = geometry.unwrap_or(Value::Null);
@@ -202,7 +205,7 @@ async fn change_item(
     body: Value,
     mode: PropertyMode,
 ) -> Result<Response, AppError> {
-    let kind = editable_kind(collection_of(&id)?)?;
+    let kind = editable_kind(collection_of(&id, Audience::Staff)?)?;
     let site_id = site_id(&id, &feature_id)?;
     let expected = if_match(&headers)?;
     let crs = content_crs(&headers)?;
@@ -275,7 +278,7 @@ pub async fn delete_item(
     Path((id, feature_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let kind = editable_kind(collection_of(&id)?)?;
+    let kind = editable_kind(collection_of(&id, Audience::Staff)?)?;
     let site_id = site_id(&id, &feature_id)?;
     let expected = if_match(&headers)?;
     let mut tx = state.pool.begin().await?;

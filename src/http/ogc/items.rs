@@ -7,6 +7,8 @@ use crate::db::cql2_sql::{FilterCrs, SiteCql2};
 use crate::db::ogc::{self, OtherFilter};
 use crate::db::sites::{self, Matched, Site, SiteFilter};
 use crate::db::spatial::SpatialFilter;
+use crate::domain::casework::{CaseKind, CaseReader, CaseStatus};
+use crate::domain::choice::Choice;
 use crate::domain::crs::OfferedCrs;
 use crate::domain::status::STATUS_NAMES;
 use crate::domain::time::parse_instant;
@@ -248,7 +250,7 @@ pub async fn items(
     BaseUrl(base): BaseUrl,
     ApiQuery(query): ApiQuery<ItemsQuery>,
 ) -> Result<Response, AppError> {
-    let collection = collection_of(&id)?;
+    let collection = collection_of(&id, caller.audience())?;
     let (limit, offset) = parse_page(
         query.limit.as_deref(),
         query.offset.as_deref(),
@@ -274,7 +276,13 @@ pub async fn items(
         Some(value) => parse_datetime(value)?,
         None => (None, None),
     };
-    let statuses = parse_list("status", query.status.as_deref(), Some(&STATUS_NAMES))?;
+    let case_statuses: Vec<&str> = CaseStatus::ALL.iter().map(|s| s.name()).collect();
+    let status_names: &[&str] = if collection == Collection::Cases {
+        &case_statuses
+    } else {
+        &STATUS_NAMES
+    };
+    let statuses = parse_list("status", query.status.as_deref(), Some(status_names))?;
     let towns = parse_list("town", query.town.as_deref(), None)?;
     let programmes = parse_list("programme", query.programme.as_deref(), None)?;
     let wanted = parse_list("properties", query.properties.as_deref(), None)?;
@@ -323,6 +331,15 @@ pub async fn items(
             (matched, features)
         }
         other => {
+            let case_kinds: Vec<&str> = CaseKind::ALL.iter().map(|k| k.name()).collect();
+            let kinds = match other {
+                Collection::Cases => parse_list(
+                    "kind",
+                    query.queryables.get("kind").map(String::as_str),
+                    Some(&case_kinds),
+                )?,
+                _ => Vec::new(),
+            };
             let filter = OtherFilter {
                 spatial,
                 updated_since,
@@ -330,24 +347,17 @@ pub async fn items(
                 statuses,
                 towns,
                 programmes,
+                kinds,
                 id: None,
             };
-            let (mut total, features) = match other {
-                Collection::AdminAreas => {
-                    ogc::admin_areas(&mut conn, &filter, crs.output, limit, offset).await?
-                }
-                _ => ogc::projects(&mut conn, &filter, crs.output, limit, offset).await?,
-            };
+            let reader = CaseReader::of(caller.0.as_ref().map(|u| u.role));
+            let (mut total, features) =
+                other_page(&mut conn, other, &filter, reader, crs, limit, offset).await?;
             if features.is_empty() && offset > 0 {
                 // past the end: the window count saw no row, so count with a one-row page
-                total = match other {
-                    Collection::AdminAreas => {
-                        ogc::admin_areas(&mut conn, &filter, crs.output, 1, 0)
-                            .await?
-                            .0
-                    }
-                    _ => ogc::projects(&mut conn, &filter, crs.output, 1, 0).await?.0,
-                };
+                total = other_page(&mut conn, other, &filter, reader, crs, 1, 0)
+                    .await?
+                    .0;
             }
             (Matched::Exact(total), features)
         }
@@ -414,6 +424,23 @@ pub async fn items(
     Ok(geojson(body, crs))
 }
 
+/// A page of a collection that is not a site kind, and its total.
+async fn other_page(
+    conn: &mut sqlx::PgConnection,
+    collection: Collection,
+    filter: &OtherFilter,
+    reader: CaseReader,
+    crs: &OfferedCrs,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(i64, Vec<Value>)> {
+    match collection {
+        Collection::AdminAreas => ogc::admin_areas(conn, filter, crs.output, limit, offset).await,
+        Collection::Cases => ogc::cases(conn, filter, reader, crs.output, limit, offset).await,
+        _ => ogc::projects(conn, filter, crs.output, limit, offset).await,
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ItemQuery {
@@ -430,7 +457,7 @@ pub async fn item(
     BaseUrl(base): BaseUrl,
     ApiQuery(query): ApiQuery<ItemQuery>,
 ) -> Result<Response, AppError> {
-    let collection = collection_of(&id)?;
+    let collection = collection_of(&id, caller.audience())?;
     let crs = offered_crs(query.crs.as_deref(), "crs")?;
     let missing = || AppError::NotFound(format!("collection {id} has no feature {feature_id:?}"));
     let mut conn = state.pool.acquire().await?;
@@ -451,12 +478,9 @@ pub async fn item(
                 id: Some(feature_id.clone()),
                 ..OtherFilter::default()
             };
-            let (_, mut features) = match other {
-                Collection::AdminAreas => {
-                    ogc::admin_areas(&mut conn, &filter, crs.output, 1, 0).await?
-                }
-                _ => ogc::projects(&mut conn, &filter, crs.output, 1, 0).await?,
-            };
+            let reader = CaseReader::of(caller.0.as_ref().map(|u| u.role));
+            let (_, mut features) =
+                other_page(&mut conn, other, &filter, reader, crs, 1, 0).await?;
             features.pop()
         }
     };
