@@ -306,6 +306,9 @@ pub struct RepeatCandidate {
     pub distance_m: f64,
     /// how many petitions are already linked as its repeats
     pub repeat_count: i64,
+    /// its place, GeoJSON in WGS84
+    #[schema(value_type = Object)]
+    pub geometry: Json<Value>,
 }
 
 /// Earlier petitions of `category` within the window around a point received on `received_on`,
@@ -322,7 +325,8 @@ pub async fn repeat_candidates(
         RepeatCandidate,
         r#"SELECT c.id, c.code, c.received_on, c.title, c.status, c.address,
                   ST_Distance(c.geom::geography, here.g) AS "distance_m!",
-                  (SELECT count(*) FROM casework r WHERE r.repeat_of = c.id) AS "repeat_count!"
+                  (SELECT count(*) FROM casework r WHERE r.repeat_of = c.id) AS "repeat_count!",
+                  ST_AsGeoJSON(c.geom, 7)::jsonb AS "geometry!: Json<Value>"
            FROM casework c,
                 LATERAL (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography AS g) here
            WHERE c.kind = 'petition' AND c.category = $3

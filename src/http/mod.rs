@@ -304,6 +304,8 @@ pub fn app(state: AppState) -> Router {
             "/projects/{id}",
             ServeFile::new(web_dir.join("project.html")),
         )
+        .route_service("/cases", ServeFile::new(web_dir.join("cases.html")))
+        .route_service("/cases/{id}", ServeFile::new(web_dir.join("case.html")))
         .nest_service(
             "/vendor/maplibre-gl",
             ServeDir::new(web_dir.join("node_modules/maplibre-gl/dist")),

@@ -7,6 +7,10 @@ export const STATUS_COLOURS = {
   planned: '#94a3b8', preparing: '#0ea5e9', in_progress: '#f59e0b', completed: '#22c55e',
   accepted: '#15803d', suspended: '#dc2626', cancelled: '#6b7280',
 };
+// a case's lifecycle: grey when new, amber while handled, green once resolved, red when reopened
+export const CASE_STATUS_COLOURS = {
+  received: '#94a3b8', assigned: '#0ea5e9', handling: '#f59e0b', resolved: '#22c55e', closed: '#15803d', reopened: '#dc2626',
+};
 export const STATE_COLOURS = { none: '#94a3b8', in_progress: '#f59e0b', done: '#16a34a', suspended: '#dc2626' };
 export const STATUSES = Object.keys(STATUS_COLOURS);
 // the usual scale of surface-water classes: Ⅰ–Ⅱ blue, Ⅲ green, Ⅳ yellow, Ⅴ orange, 劣Ⅴ red
@@ -78,8 +82,18 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** A project's or a case's status as a coloured badge (the two lifecycles share no word). */
 export function statusBadge(status) {
-  return el('span', { class: 'badge', style: `--badge:${STATUS_COLOURS[status] ?? '#64748b'}`, 'data-status': status }, label('status', status));
+  const colour = STATUS_COLOURS[status] ?? CASE_STATUS_COLOURS[status] ?? '#64748b';
+  return el('span', { class: 'badge', style: `--badge:${colour}`, 'data-status': status }, label('status', status));
+}
+
+/** A case as a row of a list, linking to its page: kind, code, status, and overdue when it is. */
+export function caseItem(c) {
+  return el('li', { class: 'result case-item', 'data-case': c.id, 'data-code': c.code },
+    el('div', { class: 'result-line' }, el('a', { class: 'result-name', href: `/cases/${c.id}` }, c.title), el('span', { class: 'kind' }, label('kind', c.kind))),
+    el('div', { class: 'result-line' }, el('span', { class: 'muted' }, `${c.code} · ${c.received_on}`), statusBadge(c.status),
+      c.overdue ? el('span', { class: 'badge overdue', style: '--badge:#b91c1c' }, t('overdue')) : null));
 }
 
 export function progressBar(percent) {

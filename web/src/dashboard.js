@@ -1,13 +1,16 @@
-// The dashboard: KPI cards and charts of /api/stats (Chart.js, loaded as its UMD bundle), a
-// click on a chart opens the map filtered to what was clicked, CSV of the figures, report links.
+// The dashboard: KPI cards and charts of /api/stats and the case counts (Chart.js, loaded as its
+// UMD bundle), a click on a chart opens the map filtered to what was clicked, CSV of the
+// figures, report links.
 import { t, label, language } from '/i18n.js';
-import { api, el, notify, initChrome, downloadCsv, renderReportLinks, STATUS_COLOURS, CATEGORIES } from '/common.js';
+import { api, el, notify, initChrome, downloadCsv, renderReportLinks, reportFailure, STATUS_COLOURS, CATEGORIES } from '/common.js';
 
 const { Chart } = window;
 const charts = {};
 // a handle for the browser tests (and anyone curious in the console)
 window.dashboardCharts = charts;
 let stats = null;
+// the case counts (/api/cases/summary): petitions only as counts for the public
+let cases = null;
 // the monthly water-quality figures, once loaded
 let water = null;
 
@@ -36,7 +39,43 @@ function renderKpis() {
     kpi('kpi-zones', `${stats.key_zones.cleared}/${stats.key_zones.total}`, t('kpiZones'),
       el('div', { class: 'muted' }, t('zonesCleared', { c: stats.key_zones.cleared, n: stats.key_zones.total }))),
     kpi('kpi-black-odor', blackOdor, t('kpiBlackOdor')),
+    ...caseKpis(),
     ...targets);
+}
+
+function caseKpis() {
+  if (!cases) return [];
+  const petitions = cases.by_kind_and_status.petition ?? {};
+  const received = Object.values(petitions).reduce((n, c) => n + c, 0);
+  const resolved = (petitions.resolved ?? 0) + (petitions.closed ?? 0);
+  const d = cases.hidden_dangers;
+  const open = (d.major_open ? el('span', { class: 'error' }, ` (${t('cardMajor')} ${d.major_open})`) : '');
+  return [
+    kpi('kpi-petitions', received, t('cardPetitions'),
+      el('div', { class: 'muted' }, `${t('cardResolved')} ${resolved} · ${t('cardInProgress')} ${received - resolved}`)),
+    kpi('kpi-dangers', d.found, t('cardDangers'),
+      el('div', { class: 'muted' }, `${t('cardMajor')} ${d.major} · ${t('cardRectified')} ${d.rectified} · ${t('cardOpen')} ${d.open}`, open)),
+  ];
+}
+
+function renderCaseCharts() {
+  if (!cases) return;
+  const town = (c) => c.town_name ?? c.town_code ?? '—';
+  const overdue = cases.overdue_by_town;
+  chart('chart-overdue', {
+    type: 'bar',
+    data: { labels: overdue.map(town), datasets: [{ data: overdue.map((c) => c.count), backgroundColor: '#b91c1c' }] },
+    options: { indexAxis: 'y', scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
+  }, overdue.map((c) => c.town_code ?? ''), null);
+  const repeats = cases.open_repeats_by_town;
+  document.getElementById('repeats-card').hidden = repeats.length === 0;
+  if (repeats.length) {
+    chart('chart-repeats', {
+      type: 'bar',
+      data: { labels: repeats.map(town), datasets: [{ data: repeats.map((c) => c.count), backgroundColor: '#f59e0b' }] },
+      options: { indexAxis: 'y', scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
+    }, repeats.map((c) => c.town_code ?? ''), null);
+  }
 }
 
 /** A chart whose clicks open the map with `filter` set to the clicked item's key. */
@@ -154,14 +193,20 @@ function render() {
   if (!stats) return;
   renderKpis();
   renderCharts();
+  renderCaseCharts();
   renderWater();
 }
 
 document.getElementById('download-stats').addEventListener('click', downloadStats);
-await initChrome('dashboardTitle', render);
+async function loadCases() {
+  cases = (await api('/api/cases/summary')).data;
+}
+
+// a login or logout changes what the case counts may show
+await initChrome('dashboardTitle', () => reportFailure(loadCases().then(render)));
 renderReportLinks();
 try {
-  stats = (await api('/api/stats')).data;
+  [stats] = await Promise.all([api('/api/stats').then((r) => r.data), loadCases()]);
   water = await loadWater();
   render();
   document.body.dataset.ready = 'true';

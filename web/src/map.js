@@ -14,6 +14,7 @@ import { closeDetails, refreshDetails } from '/map/panel.js';
 import { wireSearch } from '/map/search.js';
 import { renderBell, wireBell } from '/map/alerts.js';
 import { renderSampleImport, wireSampleImport } from '/map/sample-import.js';
+import { renderCasesLayer, wireCasesLayer } from '/map/cases-layer.js';
 
 const initialView = readUrl();
 const map = createMap(initialView);
@@ -41,6 +42,7 @@ function renderAll() {
   refreshDetails();
   reportFailure(renderBell());
   renderSampleImport();
+  renderCasesLayer();
 }
 
 map.on('click', onMapClick);
@@ -52,6 +54,7 @@ wireResults();
 wireSearch();
 wireBell();
 wireSampleImport();
+wireCasesLayer();
 document.getElementById('details-close').addEventListener('click', closeDetails);
 document.getElementById('panel-toggle').addEventListener('click', (e) => {
   const panel = document.getElementById('panel');

@@ -1,10 +1,10 @@
 // The project page: details, a mini-map of the linked sites, the history timeline, and for
 // editors status transitions (only the allowed ones, each with a note), progress, field edits and
 // linking sites by picking them on the mini-map. A stale edit shows both versions side by side.
-import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { miniMap, maplibregl } from '/minimap.js';
 import { t, label } from '/i18n.js';
 import {
-  api, el, statusBadge, progressBar, timeline, notify, initChrome, canEdit, projectName, formatTime, extendBounds, siteSummary, factTable,
+  api, el, caseItem, statusBadge, progressBar, timeline, notify, initChrome, canEdit, projectName, formatTime, extendBounds, siteSummary, factTable,
   CLASS_COLOURS,
 } from '/common.js';
 
@@ -39,6 +39,9 @@ async function load() {
     ]);
     Object.assign(page, { project, etag, history, sites: sites.items });
     render();
+    const cases = (await api(`/api/cases?project=${projectId}&limit=100`)).data.items;
+    document.getElementById('cases-card').hidden = cases.length === 0;
+    document.getElementById('case-list').replaceChildren(...cases.map(caseItem));
     drawSites();
     page.effect = (await api(`/api/projects/${projectId}/effect`)).data;
     renderEffect();
@@ -230,23 +233,10 @@ function showConflict(change, current) {
 
 // ---- the mini-map ----
 
-const map = new maplibregl.Map({
-  container: 'mini-map',
-  style: { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#eef2f5' } }] },
-  center: [119.86, 31.795],
-  zoom: 11,
-  attributionControl: false,
-});
-map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-// a handle for the browser tests (and anyone curious in the console)
-window.remediationMap = map;
-const mapLoaded = new Promise((resolve) => { map.on('load', resolve); });
+let map = null;
 
 async function setUpMap() {
-  await mapLoaded;
-  const admin = (await api('/api/layers/admin_area')).data;
-  map.addSource('admin', { type: 'geojson', data: admin });
-  map.addLayer({ id: 'admin-line', type: 'line', source: 'admin', paint: { 'line-color': '#64748b', 'line-dasharray': [3, 2] } });
+  map = await miniMap('mini-map');
   // every site, from tiles, to pick from; the linked ones drawn over them
   map.addSource('all-sites', { type: 'vector', tiles: [`${location.origin}/tiles/sites/{z}/{x}/{y}.mvt`], maxzoom: 16 });
   map.addLayer({ id: 'all-sites-fill', type: 'fill', source: 'all-sites', 'source-layer': 'sites', paint: { 'fill-color': '#94a3b8', 'fill-opacity': 0.25 }, filter: ['all', ['==', ['geometry-type'], 'Polygon'], ['!=', ['get', 'kind'], 'key_zone']] });
@@ -271,7 +261,7 @@ async function setUpMap() {
 }
 
 function drawSites() {
-  const source = map.getSource('linked');
+  const source = map?.getSource('linked');
   if (!source) return;
   source.setData({ type: 'FeatureCollection', features: page.sites.map((s) => ({ type: 'Feature', id: s.id, properties: { name: s.name }, geometry: s.geometry })) });
   map.getSource('picked')?.setData({ type: 'FeatureCollection', features: [] });

@@ -156,7 +156,10 @@ function setBasemap(id) {
     map.addSource(`basemap-${i}`, { type: 'raster', tiles: [url], tileSize: 256, attribution: basemap.attribution, maxzoom: 18 });
     map.addLayer({ id: `basemap-${i}`, type: 'raster', source: `basemap-${i}` }, map.getLayer('admin_area-0') ? 'admin_area-0' : undefined);
   });
-  if (previousGcj !== gcjDisplay()) refreshSourcesForCrs();
+  if (previousGcj !== gcjDisplay()) {
+    refreshSourcesForCrs();
+    document.dispatchEvent(new Event('display-crs'));
+  }
   writeUrl();
 }
 
