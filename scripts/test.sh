@@ -27,14 +27,20 @@ PATH=$TOOLS_BIN:$PATH cargo sqlx prepare --check -- --all-targets
 say "running the Rust tests"
 cargo test --locked --all-targets
 
-say "starting the server with the sample data for the browser tests"
+say "starting the server with the sample data, in a database made afresh, for the clients and browser tests"
+# the browser tests write (they move projects on, import a sheet, enter cases): a database of
+# their own, dropped and seeded on every run, keeps the clients' exact figures true on a rerun
+test_base=${TEST_DATABASE_URL%%\?*}
+test_query=""
+[ "$test_base" != "$TEST_DATABASE_URL" ] && test_query="?${TEST_DATABASE_URL#*\?}"
+web_database=${test_base##*/}_web
+psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $web_database WITH (FORCE)"
+export DATABASE_URL="${test_base%/*}/$web_database$test_query"
+target/debug/remediation-tracker migrate
 target/debug/remediation-tracker seed --geodata geodata
-# the accounts the browser tests log in with (kept across runs)
-users=$(target/debug/remediation-tracker user list)
+# the accounts the browser tests log in with
 for account in web-editor:editor web-viewer:viewer; do
-    name=${account%%:*}
-    grep -q "^$name\b" <<<"$users" ||
-        printf '%s-pass-1\n' "$name" | target/debug/remediation-tracker user add --username "$name" --role "${account##*:}"
+    printf '%s-pass-1\n' "${account%%:*}" | target/debug/remediation-tracker user add --username "${account%%:*}" --role "${account##*:}"
 done
 port=${WEB_TEST_PORT:-18765}
 # a GCJ-02 basemap on a host the browser tests answer themselves (there is no internet in CI)
