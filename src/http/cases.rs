@@ -6,8 +6,9 @@
 use super::AppState;
 use super::access::{Caller, Editor, Viewer};
 use super::extract::{
-    ApiJson, ApiQuery, MAX_PAGE, expected_version, parse_crs, parse_list, parse_number, parse_page,
-    parse_sort, parse_spatial, to_wgs84, versioned_response, write_refusal,
+    ApiJson, ApiQuery, MAX_PAGE, expected_version, note_of, parse_crs, parse_list, parse_number,
+    parse_page, parse_sort, parse_spatial, sheet_refused, to_wgs84, versioned_response,
+    write_refusal,
 };
 use crate::db::cases::{
     self, Case, CaseFilter, Move, NewCase, RepeatCandidate, SORTS, TownCount, WriteRefusedOrDb,
@@ -353,17 +354,8 @@ async fn edit_case(
 ) -> Result<Response, AppError> {
     let version = expected_version(&headers, body.get("version").and_then(Value::as_i64))?;
     body.remove("version");
-    let note = match body.remove("note") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.chars().count() <= NOTE_MAX => {
-            Some(s.trim().to_string()).filter(|s| !s.is_empty())
-        }
-        Some(_) => {
-            return Err(AppError::BadRequest(
-                "note must be text of at most 2000 characters".into(),
-            ));
-        }
-    };
+    let note = note_of(&body)?;
+    body.remove("note");
     let crs = match body.remove("crs") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
@@ -661,11 +653,7 @@ async fn import_ledger(
             let LedgerImportError::Rejected(summary) = e else {
                 return Err(AppError::Unprocessable(message));
             };
-            let report = match serde_json::to_value(*summary) {
-                Ok(Value::Object(report)) => report,
-                _ => Map::new(),
-            };
-            Err(AppError::Refused { message, report })
+            Err(sheet_refused(message, *summary))
         }
         Err(LedgerImportError::Unreadable(e)) => Err(e.into()),
         Err(LedgerImportError::Database(e)) => Err(e.into()),

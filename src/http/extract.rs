@@ -378,3 +378,29 @@ pub fn parse_time(
         })
         .transpose()
 }
+
+/// The optional `note` of an edit body: text of at most 2,000 characters, blank meaning none.
+pub fn note_of(
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Option<String>, AppError> {
+    use serde_json::Value;
+    match body.get("note") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.chars().count() <= crate::domain::text::NOTE_MAX => {
+            Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty()))
+        }
+        Some(_) => Err(AppError::BadRequest(
+            "note must be text of at most 2000 characters".into(),
+        )),
+    }
+}
+
+/// A sheet refused as a whole (422): the problem carries the import's summary, every rejected
+/// row and cell among its members.
+pub fn sheet_refused(message: String, summary: impl serde::Serialize) -> AppError {
+    let report = match serde_json::to_value(summary) {
+        Ok(serde_json::Value::Object(report)) => report,
+        _ => serde_json::Map::new(),
+    };
+    AppError::Refused { message, report }
+}

@@ -4,7 +4,7 @@
 use super::AppState;
 use super::access::Editor;
 use super::extract::{
-    ApiJson, ApiQuery, MAX_PAGE, expected_version, parse_list, parse_page, parse_sort,
+    ApiJson, ApiQuery, MAX_PAGE, expected_version, note_of, parse_list, parse_page, parse_sort,
     parse_spatial, parse_time, versioned_response, write_refusal,
 };
 use crate::db::events::{self, Event};
@@ -285,18 +285,6 @@ async fn edit_project(
     .map_err(|e| refusal(id, e))?;
     tx.commit().await?;
     Ok(with_etag(StatusCode::OK, &project))
-}
-
-fn note_of(body: &Map<String, Value>) -> Result<Option<String>, AppError> {
-    match body.get("note") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.chars().count() <= 2000 => {
-            Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty()))
-        }
-        Some(_) => Err(AppError::BadRequest(
-            "note must be text of at most 2000 characters".into(),
-        )),
-    }
 }
 
 #[derive(Deserialize, ToSchema)]

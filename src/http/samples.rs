@@ -100,11 +100,7 @@ async fn import_samples(
             let SampleImportError::Rejected(summary) = e else {
                 return Err(AppError::Unprocessable(message));
             };
-            let report = match serde_json::to_value(*summary) {
-                Ok(serde_json::Value::Object(report)) => report,
-                _ => serde_json::Map::new(),
-            };
-            Err(AppError::Refused { message, report })
+            Err(crate::http::extract::sheet_refused(message, *summary))
         }
         Err(SampleImportError::Unreadable(e)) => Err(e.into()),
         Err(SampleImportError::Database(e)) => Err(e.into()),

@@ -74,6 +74,56 @@ async fn import_reports_rejections_and_exits_non_zero(pool: PgPool) {
     assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported crs \"EPSG:3857\""));
 }
 
+/// `cases import`: a ledger in GCJ-02 with a bad row is refused by its row; the good one imports.
+#[sqlx::test]
+async fn cases_import_names_bad_rows_and_imports_a_good_ledger(pool: PgPool) {
+    crate::common::insert_towns(&pool).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("信访台账.csv");
+    let (x, y) = remediation_tracker::domain::coords::wgs84_to_gcj02(119.87, 31.80);
+    let good = format!(
+        "编号,受理日期,来源,类别,内容,经度,纬度,办理状态\nXF-1,2025-02-03,来访,噪声,施工噪声,{x},{y},办理中\n"
+    );
+    let run = |path: &std::path::Path| {
+        Command::new(BIN)
+            .args(["cases", "import", "--kind", "petition", "--crs", "gcj02"])
+            .arg(path)
+            .env("DATABASE_URL", url_of(&pool))
+            .output()
+            .unwrap()
+    };
+    std::fs::write(
+        &file,
+        format!("{good}XF-2,2025-02-30,来访,噪声,日期不对,{x},{y},办理中\n"),
+    )
+    .unwrap();
+    let output = run(&file);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("row 3, column 受理日期: \"2025-02-30\" is not a date (write 2025-01-05 or 2025年1月5日)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 problem(s); nothing was imported"),
+        "{stderr}"
+    );
+    std::fs::write(&file, good).unwrap();
+    let output = run(&file);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (town, lon): (String, f64) =
+        sqlx::query_as("SELECT town_code, ST_X(geom) FROM casework WHERE code = 'XF-1'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(town, "320404007");
+    assert!((lon - 119.87).abs() < 1e-6, "{lon}");
+}
+
 #[sqlx::test]
 async fn export_writes_a_file(pool: PgPool) {
     sqlx::query("INSERT INTO site (kind, code, name, attrs, geom) VALUES ('outfall', 'OF-1', '新闸排口', '{\"outfall_type\": \"other\"}', ST_SetSRID(ST_MakePoint(119.885, 31.815), 4326))")
