@@ -88,10 +88,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             // a report build runs its statements on a pool of its own, with a longer bound; one
-            // build runs at a time and reads on two connections at once
+            // build runs at a time and reads on three connections at once (the projects' replay,
+            // the sites and inventory beside it, the cases' replay)
             let report_pool = db::connect_lazy(
                 &cli.database_url,
-                2,
+                3,
                 Duration::from_secs(cli.db_acquire_timeout_secs),
                 Some(Duration::from_secs(args.report_timeout_secs.max(1))),
             )

@@ -120,17 +120,27 @@ impl CaseAsOf {
     }
 }
 
-/// Every case known at the cut-off, its fields and status replayed from its events.
+/// Every case known at the cut-off, its fields and status replayed from its events. Only the
+/// fields the figures read are sent: a petition is counted, never listed, so of its fields only
+/// those the counts need.
 async fn replay(
     conn: &mut PgConnection,
     cut_off: DateTime<Utc>,
 ) -> sqlx::Result<BTreeMap<i64, CaseAsOf>> {
     let events = sqlx::query!(
-        r#"SELECT e.case_id, e.kind, e.to_status, e.changes AS "changes: Json<Value>", e.note
-           FROM case_event e WHERE e.at <= $1 ORDER BY e.case_id, e.at, e.id"#,
+        r#"SELECT e.case_id, e.kind, e.to_status, e.note,
+                  CASE WHEN e.changes IS NULL THEN NULL
+                       WHEN c.kind = 'petition' AND e.kind = 'created' THEN jsonb_build_object('snapshot',
+                           jsonb_strip_nulls(jsonb_build_object('kind', c.kind, 'received_on', e.changes #> '{snapshot,received_on}',
+                               'category', e.changes #> '{snapshot,category}', 'town_code', e.changes #> '{snapshot,town_code}')))
+                       WHEN e.kind = 'created' THEN jsonb_build_object('snapshot', (e.changes -> 'snapshot')
+                           - '{description,address,resolution,complainant_name,complainant_phone,geometry,repeat_of,project_id}'::text[])
+                       ELSE e.changes END AS "changes: Json<Value>"
+           FROM case_event e JOIN casework c ON c.id = e.case_id
+           WHERE e.at <= $1 ORDER BY e.case_id, e.at, e.id"#,
         cut_off
     )
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
     let mut cases: BTreeMap<i64, CaseAsOf> = BTreeMap::new();
     for e in events {
@@ -176,9 +186,15 @@ pub async fn casework(
     conn: &mut PgConnection,
     as_of: NaiveDate,
     cut_off: DateTime<Utc>,
-    town_names: &HashMap<String, String>,
     lang: Lang,
 ) -> sqlx::Result<CaseworkFigures> {
+    let town_names: HashMap<String, String> =
+        sqlx::query!("SELECT code, name FROM admin_area WHERE level = 'town'")
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.code, r.name))
+            .collect();
     let cases = replay(conn, cut_off).await?;
     let year_start = NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of);
     let this_year = |c: &CaseAsOf| c.day("received_on").is_some_and(|d| d >= year_start);

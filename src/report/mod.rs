@@ -49,7 +49,15 @@ pub async fn build(
         .iter()
         .flat_map(|s| s.inventory.0.clone())
         .collect();
-    let snapshot = load_snapshot(pool, end_of_day(as_of), since.map(end_of_day), &wanted).await?;
+    // the cases' replay is independent of the projects': it runs beside it
+    let casework_figures = async {
+        let mut conn = pool.acquire().await?;
+        casework::casework(&mut conn, as_of, end_of_day(as_of), lang).await
+    };
+    let (snapshot, casework) = tokio::try_join!(
+        load_snapshot(pool, end_of_day(as_of), since.map(end_of_day), &wanted),
+        casework_figures
+    )?;
 
     let env = templates::template_env();
     let mut out_sections = Vec::new();
@@ -65,10 +73,6 @@ pub async fn build(
         water::water_quality(&mut conn, as_of, end_of_day(as_of), &snapshot).await?
     };
     let water_quality = serde_json::to_value(&water_quality).unwrap_or_default();
-    let casework = {
-        let mut conn = pool.acquire().await?;
-        casework::casework(&mut conn, as_of, end_of_day(as_of), &snapshot.towns, lang).await?
-    };
     let casework_context = serde_json::to_value(&casework).unwrap_or_default();
     let project_names: HashMap<i64, &ProjectAsOf> =
         snapshot.projects.iter().map(|p| (p.id, p)).collect();
