@@ -239,20 +239,38 @@ pub async fn delete_session(conn: &mut PgConnection, digest: &[u8]) -> sqlx::Res
     Ok(())
 }
 
+/// The user of a token. Its last use is recorded to the minute: a write per request would make
+/// every read a write, and concurrent requests with one token wait for each other on its row.
 pub async fn token_user(
     conn: &mut PgConnection,
     digest: &[u8],
 ) -> sqlx::Result<Option<CurrentUser>> {
-    let row = sqlx::query_as!(
-        UserRow,
-        "UPDATE api_token t SET last_used_at = now() FROM app_user u
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND NOT u.disabled
-         RETURNING u.id, u.username, u.role",
+    let Some(row) = sqlx::query!(
+        r#"SELECT t.id AS token_id, u.id, u.username, u.role,
+                  (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS "stale!"
+           FROM api_token t JOIN app_user u ON u.id = t.user_id
+           WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled"#,
         digest
     )
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.and_then(UserRow::into_user))
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    if row.stale {
+        sqlx::query!(
+            "UPDATE api_token SET last_used_at = now() WHERE id = $1",
+            row.token_id
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(UserRow {
+        id: row.id,
+        username: row.username,
+        role: row.role,
+    }
+    .into_user())
 }
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -261,6 +279,7 @@ pub struct TokenListing {
     pub username: String,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// to the minute
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
