@@ -12,7 +12,7 @@ const CATEGORIES = ['air', 'water', 'noise', 'solid_waste', 'soil', 'other'];
 const SOURCES = ['hotline_12345', 'letter', 'visit', 'online', 'inspection', 'higher_authority'];
 const CRSS = [['EPSG:4326', 'crs_wgs84'], ['EPSG:4490', 'crs_cgcs2000'], ['EPSG:4549', 'crs_4549'], ['EPSG:4528', 'crs_4528'], ['gcj02', 'crs_gcj02']];
 const PAGE = 50;
-const state = { items: [], total: 0, place: null, repeats: null, repeatOf: null, map: null };
+const state = { items: [], total: 0, place: null, repeatOf: null, map: null };
 
 const select = (name, values, prefix, any = true) => el('select', { name, 'aria-label': t(name) },
   any ? el('option', { value: '' }, t('anyValue')) : null,
@@ -75,13 +75,11 @@ function placeOnMap(lon, lat) {
 async function checkRepeats() {
   const form = document.getElementById('new-case');
   const box = document.getElementById('repeat-warning');
-  state.repeats = null;
   state.repeatOf = null;
   if (form.elements.kind.value !== 'petition' || !state.place) { box.replaceChildren(); return; }
   const params = new URLSearchParams({ lon: String(state.place[0]), lat: String(state.place[1]), category: form.elements.category.value });
   if (form.elements.received_on.value) params.set('received_on', form.elements.received_on.value);
   const check = (await api(`/api/cases/repeats?${params}`)).data;
-  state.repeats = check;
   const vars = { n: check.candidates.length, r: check.radius_m, d: check.days };
   if (!check.candidates.length) {
     box.dataset.count = '0';
@@ -169,7 +167,6 @@ async function createCase() {
   notify(t('caseCreated', { code: created.code }), 'info');
   form.reset();
   state.place = null;
-  state.repeats = null;
   state.repeatOf = null;
   buildNewCase();
   state.map?.getSource('place')?.setData({ type: 'FeatureCollection', features: [] });
