@@ -641,13 +641,15 @@ async fn a_ledger_is_imported_all_or_nothing_with_its_chinese_headers(pool: PgPo
 }
 
 /// Every output of cases, both ways: anonymous readers never see a petition (nor its
-/// complainant or place), viewers see petitions without the complainant, editors see all.
-#[sqlx::test]
-async fn petitions_and_complainants_reach_only_those_who_may_see_them(pool: PgPool) {
-    fixtures(&pool).await;
-    let editor = user_with_token(&pool, "li", Role::Editor).await;
-    let viewer = user_with_token(&pool, "wang", Role::Viewer).await;
-    let api = Api::new(pool.clone());
+/// complainant or place), viewers see petitions without the complainant, editors see all. Run
+/// by the staff-only test of `security.rs` over the API's fixtures, with its editor and viewer.
+pub async fn case_outputs_reach_only_those_who_may_see_them(
+    pool: &PgPool,
+    api: &Api,
+    editor: &str,
+    viewer: &str,
+) {
+    let (pool, api, editor, viewer) = (pool.clone(), api, editor.to_string(), viewer.to_string());
     let case = create(
         &api,
         &editor,

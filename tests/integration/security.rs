@@ -551,6 +551,7 @@ async fn site_reads(api: &Api, id: i64, token: Option<&str>) -> Vec<(String, Str
 
 /// An enterprise's contact person and phone are staff-only: every interface leaves them out
 /// for anonymous readers (and refuses to filter on them) and shows them to any logged-in user.
+/// Petitions and their complainants are held to the same, by reader (cases.rs).
 #[sqlx::test]
 async fn staff_only_attributes_never_reach_anonymous_readers(pool: PgPool) {
     use crate::api::{fixtures, id_of, user_with_token};
@@ -655,6 +656,10 @@ async fn staff_only_attributes_never_reach_anonymous_readers(pool: PgPool) {
         put.body["detail"],
         "inventory: \"contact_person\" is not a public attribute of enterprise"
     );
+
+    // and every output of the casework ledgers
+    crate::cases::case_outputs_reach_only_those_who_may_see_them(&pool, &api, &editor, &viewer)
+        .await;
 }
 
 /// A transition whose history event cannot be stored (a trigger injected here refuses it) fails
