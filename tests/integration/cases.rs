@@ -649,9 +649,9 @@ pub async fn case_outputs_reach_only_those_who_may_see_them(
     editor: &str,
     viewer: &str,
 ) {
-    let (pool, api, editor, viewer) = (pool.clone(), api, editor.to_string(), viewer.to_string());
+    let (editor, viewer) = (editor.to_string(), viewer.to_string());
     let case = create(
-        &api,
+        api,
         &editor,
         petition("XF-SECRET", "noise", today(), 119.8712, 31.8034),
     )
@@ -659,11 +659,11 @@ pub async fn case_outputs_reach_only_those_who_may_see_them(
     let id = case["id"].as_i64().unwrap();
     let mut repeat = petition("XF-SECRET-2", "noise", today(), 119.8712, 31.8034);
     repeat["repeat_of"] = json!(id);
-    create(&api, &editor, repeat).await;
+    create(api, &editor, repeat).await;
     let danger = json!({"kind": "hidden_danger", "code": "YH-1", "received_on": today(),
         "source": "inspection", "category": "solid_waste", "title": "危废标识不规范",
-        "severity": "general", "site_id": id_of(&pool, "site", "EN-1").await});
-    create(&api, &editor, danger).await;
+        "severity": "general", "site_id": id_of(pool, "site", "EN-1").await});
+    create(api, &editor, danger).await;
 
     let reads = [
         "/api/cases".to_string(),
