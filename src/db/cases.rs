@@ -173,12 +173,6 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Case>>
         .await
 }
 
-pub async fn id_of_code(conn: &mut PgConnection, code: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar!("SELECT id FROM casework WHERE code = $1", code)
-        .fetch_optional(conn)
-        .await
-}
-
 /// Filters of the case list; all combine with AND.
 #[derive(Debug, Clone)]
 pub struct CaseFilter {
