@@ -424,28 +424,46 @@ pub async fn site_exists(conn: &mut PgConnection, id: i64) -> sqlx::Result<bool>
     Ok(exists)
 }
 
-/// A site's values of one parameter in [from, to), oldest first, at most `limit`.
+/// A site's values of one parameter in [from, to), oldest first, at most `limit`: read from the
+/// monthly arrays of `sample_month` (migration 0018), trimmed to the range here.
 pub async fn series(
     conn: &mut PgConnection,
     site_id: i64,
     parameter: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    limit: i64,
+    limit: usize,
 ) -> sqlx::Result<Vec<SeriesPoint>> {
-    sqlx::query_as!(
-        SeriesPoint,
-        "SELECT sampled_at, value, below_detection FROM sample
-         WHERE site_id = $1 AND parameter = $2 AND sampled_at >= $3 AND sampled_at < $4
-         ORDER BY sampled_at LIMIT $5",
+    let months = sqlx::query!(
+        r#"SELECT sampled_at, value AS "value: Vec<Option<f64>>", below_detection FROM sample_month
+         WHERE site_id = $1 AND parameter = $2
+           AND month >= sample_month_of($3) AND month <= sample_month_of($4)
+         ORDER BY month"#,
         site_id,
         parameter,
         from,
-        to,
-        limit
+        to
     )
     .fetch_all(conn)
-    .await
+    .await?;
+    let points = months
+        .into_iter()
+        .flat_map(|month| {
+            month
+                .sampled_at
+                .into_iter()
+                .zip(month.value)
+                .zip(month.below_detection)
+        })
+        .filter(|((sampled_at, _), _)| (from..to).contains(sampled_at))
+        .take(limit)
+        .map(|((sampled_at, value), below_detection)| SeriesPoint {
+            sampled_at,
+            value,
+            below_detection,
+        })
+        .collect();
+    Ok(points)
 }
 
 /// The vocabulary as the database holds it, for the test that compares it with the code's.

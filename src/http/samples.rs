@@ -29,7 +29,7 @@ use utoipa_axum::routes;
 const EARLIEST: DateTime<Utc> = DateTime::from_timestamp_nanos(-2_208_988_800_000_000_000);
 
 /// Points a series answers at most (five years of daily values fit).
-pub const MAX_SERIES_POINTS: i64 = 5000;
+pub const MAX_SERIES_POINTS: usize = 5000;
 
 pub fn routes(max_sheet_bytes: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -214,8 +214,8 @@ async fn site_series(
     if points.is_empty() && !samples::site_exists(&mut conn, id).await? {
         return Err(not_found(id));
     }
-    let truncated = points.len() as i64 > MAX_SERIES_POINTS;
-    points.truncate(MAX_SERIES_POINTS as usize);
+    let truncated = points.len() > MAX_SERIES_POINTS;
+    points.truncate(MAX_SERIES_POINTS);
     Ok(Json(Series {
         site_id: id,
         parameter: parameter.code(),

@@ -991,3 +991,129 @@ async fn a_dry_run_names_the_problems_with_a_200(pool: PgPool) {
     assert_eq!(body["rejected"][0]["column"], "氨氮");
     assert_eq!(count(&pool, "sample").await, 0);
 }
+
+/// What `sample_month` holds against what it would hold if it were built afresh from `sample`.
+async fn months_differ_from_a_fresh_build(pool: &PgPool) -> i64 {
+    sqlx::query_scalar(
+        "WITH fresh AS (
+             SELECT site_id, parameter, sample_month_of(sampled_at) AS month,
+                    array_agg(sampled_at ORDER BY sampled_at) AS sampled_at,
+                    array_agg(value ORDER BY sampled_at) AS value,
+                    array_agg(below_detection ORDER BY sampled_at) AS below_detection
+             FROM sample GROUP BY 1, 2, 3)
+         SELECT count(*) FROM (
+             (SELECT * FROM fresh EXCEPT SELECT * FROM sample_month)
+             UNION ALL (SELECT * FROM sample_month EXCEPT SELECT * FROM fresh)) d",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+async fn series_of(api: &Api, site: i64, range: &str) -> (Value, Value) {
+    let reply = api
+        .get(&format!("/api/sites/{site}/samples?parameter=nh3n{range}"))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    (reply.body["times"].clone(), reply.body["values"].clone())
+}
+
+#[sqlx::test]
+async fn the_monthly_series_follows_every_write_of_the_samples(pool: PgPool) {
+    monitored_sites(&pool).await;
+    let api = Api::new(pool.clone());
+    let editor = user_with_token(&pool, "lab", Role::Editor).await;
+    let sec1 = id_of(&pool, "SEC-1").await;
+    // 07:30 on 1 July in China is still June in UTC, the months' calendar
+    let sheet = "断面编码,采样时间,氨氮(mg/L)
+SEC-1,2025-06-03 09:30,1.20
+SEC-1,2025-07-01 07:30,1.40
+SEC-1,2025-07-01 08:30,1.50
+SEC-1,2025-08-15 09:30,<0.025
+SEC-2,2025-07-02 09:30,0.40
+";
+    let (status, body) = post_sheet(&api, &editor, "", sheet.into()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(count(&pool, "sample_month").await, 4);
+    assert_eq!(months_differ_from_a_fresh_build(&pool).await, 0);
+    assert_eq!(
+        series_of(&api, sec1, "").await,
+        (
+            json!([
+                "2025-06-03T01:30:00Z",
+                "2025-06-30T23:30:00Z",
+                "2025-07-01T00:30:00Z",
+                "2025-08-15T01:30:00Z"
+            ]),
+            json!([1.2, 1.4, 1.5, 0.025])
+        )
+    );
+    // from is inclusive, to exclusive, whatever months they fall in
+    assert_eq!(
+        series_of(
+            &api,
+            sec1,
+            "&from=2025-06-30T23:30:00Z&to=2025-08-15T01:30:00Z"
+        )
+        .await,
+        (
+            json!(["2025-06-30T23:30:00Z", "2025-07-01T00:30:00Z"]),
+            json!([1.4, 1.5])
+        )
+    );
+
+    // writers other than the import keep it too: an update, a delete, the site's deletion
+    sqlx::query("UPDATE sample SET value = 1.45 WHERE site_id = $1 AND value = 1.5")
+        .bind(sec1)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM sample WHERE site_id = $1 AND sampled_at < '2025-06-30'")
+        .bind(sec1)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(months_differ_from_a_fresh_build(&pool).await, 0);
+    assert_eq!(series_of(&api, sec1, "").await.1, json!([1.4, 1.45, 0.025]));
+    // SEC-1's June (the 23:30 UTC value stays), July and August, SEC-2's July
+    assert_eq!(count(&pool, "sample_month").await, 4);
+    sqlx::query("DELETE FROM site WHERE code = 'SEC-2'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count(&pool, "sample_month").await, 3);
+    assert_eq!(months_differ_from_a_fresh_build(&pool).await, 0);
+
+    // two writers of the same month at once: the later one waits and rebuilds with both
+    let mut first = pool.begin().await.unwrap();
+    sqlx::query("INSERT INTO sample (site_id, sampled_at, parameter, value) VALUES ($1, '2025-08-20 01:00Z', 'nh3n', 2.0)")
+        .bind(sec1)
+        .execute(&mut *first)
+        .await
+        .unwrap();
+    let second = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            sqlx::query("INSERT INTO sample (site_id, sampled_at, parameter, value) VALUES ($1, '2025-08-21 01:00Z', 'nh3n', 3.0)")
+                .bind(sec1)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        !second.is_finished(),
+        "the second writer waits for the first"
+    );
+    first.commit().await.unwrap();
+    second.await.unwrap();
+    assert_eq!(months_differ_from_a_fresh_build(&pool).await, 0);
+    assert_eq!(
+        series_of(&api, sec1, "&from=2025-08-01T00:00:00Z").await.1,
+        json!([0.025, 2.0, 3.0])
+    );
+
+    sqlx::query("TRUNCATE sample").execute(&pool).await.unwrap();
+    assert_eq!(count(&pool, "sample_month").await, 0);
+}
