@@ -88,11 +88,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             // a report build runs its statements on a pool of its own, with a longer bound; one
-            // build runs at a time and reads on three connections at once (the projects' replay,
-            // the sites and inventory beside it, the cases' replay)
+            // build runs at a time
             let report_pool = db::connect_lazy(
                 &cli.database_url,
-                3,
+                report::CONNECTIONS,
                 Duration::from_secs(cli.db_acquire_timeout_secs),
                 Some(Duration::from_secs(args.report_timeout_secs.max(1))),
             )

@@ -73,16 +73,20 @@ pub async fn current_projects(
     Ok(projects)
 }
 
-/// Calls `each` with every project's events in time order, one project at a time.
+/// Calls `each` with the events of every project whose id is in `ids`, in time order, one
+/// project at a time.
 pub async fn for_each_project_history(
     conn: &mut PgConnection,
+    ids: std::ops::RangeInclusive<i64>,
     mut each: impl FnMut(i64, &[ProjectEventRow]),
 ) -> sqlx::Result<()> {
     let mut rows = sqlx::query_as!(
         ProjectEventRow,
         r#"SELECT project_id, at, kind, from_status, to_status, site_id,
                 changes AS "changes: Json<Value>", note
-         FROM project_event ORDER BY project_id, at, id"#
+         FROM project_event WHERE project_id BETWEEN $1 AND $2 ORDER BY project_id, at, id"#,
+        ids.start(),
+        ids.end()
     )
     .fetch(conn);
     let mut batch: Vec<ProjectEventRow> = Vec::new();

@@ -1,9 +1,10 @@
-//! Loading what a report needs as of its cut-off: every project replayed from its history (on
-//! one connection) while the zones, later site events, inventory counts, town names and linked
-//! sites are read on a second; then sites and inventory counts put back as they stood.
+//! Loading what a report needs as of its cut-off: every project replayed from its history (in
+//! shares of the ids, each on a connection of its own) while the zones, later site events,
+//! inventory counts, town names and linked sites are read on another; then sites and inventory
+//! counts put back as they stood.
 
 use super::sql;
-use super::state::{self, PeriodEvent, ProjectAsOf, SiteFields};
+use super::state::{self, CurrentProject, PeriodEvent, ProjectAsOf, SiteFields};
 use crate::domain::zone::Campaign;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -49,26 +50,55 @@ async fn read_side_data(
     })
 }
 
-pub(super) async fn load_snapshot(
+/// The projects' histories are replayed in this many shares of their ids, each on a connection
+/// and a task of its own: decoding a million events' JSON then runs on every core.
+pub const REPLAY_SHARES: usize = 2;
+
+type ReplayShare = tokio::task::JoinHandle<sqlx::Result<(Vec<ProjectAsOf>, Vec<PeriodEvent>)>>;
+
+/// Splits the projects into shares of consecutive ids of about equal size and starts their
+/// replays.
+fn replay_shares(
     pool: &PgPool,
+    mut current: HashMap<i64, CurrentProject>,
     cut_off: DateTime<Utc>,
     period_start: Option<DateTime<Utc>>,
-    wanted: &[sql::InventoryWanted],
-) -> sqlx::Result<Snapshot> {
-    let started = std::time::Instant::now();
-    let kinds: Vec<String> = wanted.iter().map(|w| w.kind.clone()).collect();
-    let attrs: Vec<String> = wanted
-        .iter()
-        .map(|w| w.attr.clone().unwrap_or_default())
-        .collect();
-    let side = tokio::spawn(read_side_data(pool.clone(), cut_off, kinds, attrs));
+) -> Vec<ReplayShare> {
+    let mut ids: Vec<i64> = current.keys().copied().collect();
+    ids.sort_unstable();
+    let share_len = ids.len().div_ceil(REPLAY_SHARES).max(1);
+    ids.chunks(share_len)
+        .map(|chunk| {
+            let share: HashMap<i64, CurrentProject> = chunk
+                .iter()
+                .filter_map(|id| current.remove_entry(id))
+                .collect();
+            let range = chunk[0]..=chunk[chunk.len() - 1];
+            tokio::spawn(replay_share(
+                pool.clone(),
+                share,
+                range,
+                cut_off,
+                period_start,
+            ))
+        })
+        .collect()
+}
 
+/// Replays the projects of one share: each as it stood at the cut-off (None when it did not
+/// exist yet), and the events of the period.
+async fn replay_share(
+    pool: PgPool,
+    current: HashMap<i64, CurrentProject>,
+    ids: std::ops::RangeInclusive<i64>,
+    cut_off: DateTime<Utc>,
+    period_start: Option<DateTime<Utc>>,
+) -> sqlx::Result<(Vec<ProjectAsOf>, Vec<PeriodEvent>)> {
     let mut conn = pool.acquire().await?;
-    let current = sql::current_projects(&mut conn).await?;
     let mut projects = Vec::with_capacity(current.len());
     let mut period = Vec::new();
     let mut replayed: HashSet<i64> = HashSet::with_capacity(current.len());
-    sql::for_each_project_history(&mut conn, |id, events| {
+    sql::for_each_project_history(&mut conn, ids, |id, events| {
         replayed.insert(id);
         if let Some(now) = current.get(&id)
             && let Some(p) =
@@ -86,7 +116,34 @@ pub(super) async fn load_snapshot(
             projects.push(p);
         }
     }
-    drop(current);
+    Ok((projects, period))
+}
+
+pub(super) async fn load_snapshot(
+    pool: &PgPool,
+    cut_off: DateTime<Utc>,
+    period_start: Option<DateTime<Utc>>,
+    wanted: &[sql::InventoryWanted],
+) -> sqlx::Result<Snapshot> {
+    let started = std::time::Instant::now();
+    let kinds: Vec<String> = wanted.iter().map(|w| w.kind.clone()).collect();
+    let attrs: Vec<String> = wanted
+        .iter()
+        .map(|w| w.attr.clone().unwrap_or_default())
+        .collect();
+    let side = tokio::spawn(read_side_data(pool.clone(), cut_off, kinds, attrs));
+
+    let current = sql::current_projects(&mut *pool.acquire().await?).await?;
+    let shares = replay_shares(pool, current, cut_off, period_start);
+    let mut projects = Vec::new();
+    let mut period = Vec::new();
+    for share in shares {
+        let (share_projects, share_period) = share
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("report replay: {e}")))??;
+        projects.extend(share_projects);
+        period.extend(share_period);
+    }
     projects.sort_by(|a, b| a.code.cmp(&b.code));
     tracing::debug!(
         projects = projects.len(),
@@ -120,7 +177,7 @@ pub(super) async fn load_snapshot(
         .copied()
         .filter(|id| !current_sites.contains_key(id))
         .collect();
-    current_sites.extend(sql::current_sites(&mut conn, &missing).await?);
+    current_sites.extend(sql::current_sites(&mut *pool.acquire().await?, &missing).await?);
 
     // undo later site events; remember each touched site's current and as-of inventory keys
     let mut later: BTreeMap<i64, (Vec<&Value>, bool)> = BTreeMap::new();

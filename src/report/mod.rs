@@ -22,6 +22,10 @@ use sqlx::PgPool;
 use state::ProjectAsOf;
 use std::collections::HashMap;
 
+/// The connections one build reads on at once: the shares of the projects' replay, the sites
+/// and inventory beside them, the cases' replay.
+pub const CONNECTIONS: u32 = load::REPLAY_SHARES as u32 + 2;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// A stored template that cannot be rendered; the message names it and the line.
