@@ -345,7 +345,8 @@ pub type WriteRefused = versioned::WriteRefused<Case>;
 pub type WriteRefusedOrDb = versioned::WriteRefusedOrDb<Case>;
 type WriteResult<T> = versioned::WriteResult<T, Case>;
 
-async fn lock_at_version(conn: &mut PgConnection, id: i64, version: i32) -> WriteResult<Case> {
+/// The case locked until the transaction ends, if it is still at the caller's version.
+pub async fn lock_at_version(conn: &mut PgConnection, id: i64, version: i32) -> WriteResult<Case> {
     let locked = sqlx::query_scalar!("SELECT id FROM casework WHERE id = $1 FOR UPDATE", id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -529,17 +530,16 @@ pub async fn create(
     Ok(case)
 }
 
-/// Stores `after` where it differs from the case's fields; returns the case and whether
-/// anything changed. A write that changes nothing records nothing and keeps the version.
+/// Stores `after` where it differs from the fields of `current`, the case as
+/// [`lock_at_version`] locked it; returns the case and whether anything changed. A write that changes nothing records nothing and keeps the version.
 pub async fn edit(
     conn: &mut PgConnection,
     actor: &Actor,
-    id: i64,
-    version: i32,
+    current: Case,
     after: &CaseFields,
     note: Option<&str>,
 ) -> WriteResult<(Case, bool)> {
-    let current = lock_at_version(conn, id, version).await?;
+    let id = current.id;
     let before = current
         .fields()
         .map_err(|e| WriteRefusedOrDb::Db(sqlx::Error::Decode(Box::new(e))))?;

@@ -380,12 +380,12 @@ async fn edit_case(
                 .map_err(|e| AppError::BadRequest(format!("geometry: {e}")))?,
         ),
     };
-    let current = {
-        let mut conn = state.pool.acquire().await?;
-        cases::get(&mut conn, id)
-            .await?
-            .ok_or_else(|| not_found(id))?
-    };
+    let new_geometry = point_in_wgs84(&state, new_point, crs.as_deref()).await?;
+    // the merge reads the row locked at the caller's version, so nothing can change under it
+    let mut tx = state.pool.begin().await?;
+    let current = cases::lock_at_version(&mut tx, id, version)
+        .await
+        .map_err(|e| refusal(id, e))?;
     let kind = current
         .kind()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a stored case has an unknown kind")))?;
@@ -400,14 +400,12 @@ async fn edit_case(
     let mut after = fields_from(merged)?
         .checked(kind)
         .map_err(AppError::BadRequest)?;
-    if new_point.is_some() {
-        after.geometry = point_in_wgs84(&state, new_point, crs.as_deref()).await?;
+    if new_geometry.is_some() {
+        after.geometry = new_geometry;
     }
-    let mut tx = state.pool.begin().await?;
-    let (case, _changed) =
-        cases::edit(&mut tx, &user.actor(), id, version, &after, note.as_deref())
-            .await
-            .map_err(|e| refusal(id, e))?;
+    let (case, _changed) = cases::edit(&mut tx, &user.actor(), current, &after, note.as_deref())
+        .await
+        .map_err(|e| refusal(id, e))?;
     tx.commit().await?;
     Ok(case_response(StatusCode::OK, case, CaseReader::Editor))
 }
