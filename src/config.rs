@@ -112,6 +112,13 @@ pub enum Command {
         #[command(subcommand)]
         action: CasesCommand,
     },
+    /// The evidence files' store: verify every attachment's bytes, or collect orphans.
+    Attachments {
+        #[command(subcommand)]
+        action: AttachmentsCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -162,6 +169,71 @@ pub enum SamplesCommand {
         /// The sheet.
         file: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttachmentsCommand {
+    /// Read every attachment's bytes back and compare their size and SHA-256 with its row;
+    /// lists what is missing or corrupt and fails when anything is.
+    Check,
+    /// Delete stored bytes that no attachment claims (left by an upload whose row never
+    /// committed, or a purge that was cut short), once they are older than the grace period.
+    Gc {
+        /// Minutes an unclaimed object is left alone, so that an upload in flight keeps its bytes.
+        #[arg(long, default_value_t = 60)]
+        grace_minutes: u32,
+    },
+}
+
+/// Where attachments' bytes live: a directory by default, an S3-compatible bucket when
+/// ATTACHMENT_S3_URL is set.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// The directory of the local store.
+    #[arg(long, env = "ATTACHMENT_DIR", default_value = "data/attachments")]
+    pub attachment_dir: PathBuf,
+    /// The endpoint of an S3-compatible store (http://127.0.0.1:8333 for SeaweedFS, a cloud
+    /// endpoint); set, it replaces the directory.
+    #[arg(long, env = "ATTACHMENT_S3_URL")]
+    pub attachment_s3_url: Option<String>,
+    #[arg(
+        long,
+        env = "ATTACHMENT_S3_BUCKET",
+        default_value = "remediation-tracker"
+    )]
+    pub attachment_s3_bucket: String,
+    #[arg(
+        long,
+        env = "ATTACHMENT_S3_ACCESS_KEY",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub attachment_s3_access_key: String,
+    #[arg(
+        long,
+        env = "ATTACHMENT_S3_SECRET_KEY",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub attachment_s3_secret_key: String,
+    #[arg(long, env = "ATTACHMENT_S3_REGION", default_value = "us-east-1")]
+    pub attachment_s3_region: String,
+}
+
+impl StoreArgs {
+    pub fn store_config(&self) -> crate::attachments::store::StoreConfig {
+        use crate::attachments::store::StoreConfig;
+        match self.attachment_s3_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(endpoint) => StoreConfig::S3 {
+                endpoint: endpoint.trim_end_matches('/').to_string(),
+                bucket: self.attachment_s3_bucket.clone(),
+                access_key: self.attachment_s3_access_key.clone(),
+                secret_key: self.attachment_s3_secret_key.clone(),
+                region: self.attachment_s3_region.clone(),
+            },
+            None => StoreConfig::Directory(self.attachment_dir.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -277,6 +349,15 @@ pub struct ServeArgs {
     /// Megabytes of a lab sheet sent to POST /api/samples/import (413 past it).
     #[arg(long, env = "MAX_SHEET_MB", default_value_t = 64)]
     pub max_sheet_mb: usize,
+    /// Megabytes an uploaded attachment may have (413 past it).
+    #[arg(long, env = "MAX_UPLOAD_MB", default_value_t = 50)]
+    pub max_upload_mb: usize,
+    /// Metres between where a photo was taken (its EXIF) and what it is attached to beyond
+    /// which it is flagged.
+    #[arg(long, env = "PHOTO_DISTANCE_WARN_M", default_value_t = 500.0)]
+    pub photo_distance_warn_m: f64,
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// A webhook that gets every alert opened, acknowledged or closed as a JSON POST (the robots
     /// of WeCom and DingTalk take it as it is). Unset: alerts are only in the app.
     #[arg(long, env = "ALERT_WEBHOOK_URL")]

@@ -3,6 +3,8 @@
 
 /// Alert events delivered to a webhook after commit, retried with backoff.
 pub mod alert_delivery;
+/// Evidence files: staging, sniffing and EXIF of uploads, and the store their bytes live in.
+pub mod attachments;
 /// Command-line flags and configuration with environment fallbacks.
 pub mod config;
 /// The CSV writer of downloads, safe to open in a spreadsheet.

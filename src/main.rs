@@ -4,13 +4,13 @@
 use anyhow::Context;
 use clap::Parser;
 use remediation_tracker::config::{
-    CasesCommand, Cli, Command, SamplesCommand, ServeArgs, UserCommand,
+    AttachmentsCommand, CasesCommand, Cli, Command, SamplesCommand, ServeArgs, UserCommand,
 };
 use remediation_tracker::db::{audit, users};
 use remediation_tracker::domain::account;
 use remediation_tracker::import::{ImportError, ImportOptions, OnExisting, import_file};
 use remediation_tracker::samples::{self, SampleImportError, SampleImportOptions};
-use remediation_tracker::{alert_delivery, db, export, http, report, seed};
+use remediation_tracker::{alert_delivery, attachments, db, export, http, report, seed};
 use sqlx::{Connection, PgPool};
 use std::path::Path;
 use std::time::Duration;
@@ -37,6 +37,51 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+async fn attachments_command(
+    pool: &sqlx::PgPool,
+    store: &attachments::store::AttachmentStore,
+    action: AttachmentsCommand,
+) -> anyhow::Result<()> {
+    match action {
+        AttachmentsCommand::Check => {
+            let report = attachments::check(pool, store).await?;
+            for (id, key) in &report.missing {
+                println!("missing: attachment {id} ({key})");
+            }
+            for (id, key, what) in &report.corrupt {
+                println!("corrupt: attachment {id} ({key}): {what}");
+            }
+            eprintln!(
+                "{} attachment(s) checked in the {}: {} missing, {} corrupt",
+                report.checked,
+                store.description,
+                report.missing.len(),
+                report.corrupt.len()
+            );
+            if !report.missing.is_empty() || !report.corrupt.is_empty() {
+                anyhow::bail!("the attachment store does not hold every attachment intact");
+            }
+        }
+        AttachmentsCommand::Gc { grace_minutes } => {
+            let deleted = attachments::collect_orphans(
+                pool,
+                store,
+                chrono::Duration::minutes(i64::from(grace_minutes)),
+            )
+            .await?;
+            for key in &deleted {
+                println!("deleted: {key}");
+            }
+            eprintln!(
+                "{} unclaimed object(s) deleted from the {}",
+                deleted.len(),
+                store.description
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -151,6 +196,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     file,
                 },
         } => import_ledger(&pool, &file, kind, crs, dry_run).await?,
+        Command::Attachments { action, store } => {
+            let store = attachments::store::AttachmentStore::open(&store.store_config())
+                .context("opening the attachment store")?;
+            attachments_command(&pool, &store, action).await?
+        }
         Command::User { action } => user_command(&pool, action).await?,
         Command::Report {
             as_of,
@@ -266,6 +316,10 @@ async fn serve(
             .max(1),
         public_url,
         trusted_proxies,
+        max_upload_bytes: args.max_upload_mb.clamp(1, 4096) << 20,
+        upload_staging_dir: args.store.attachment_dir.join(".incoming"),
+        photo_distance_warn_m: args.photo_distance_warn_m.max(0.0),
+        attachment_store: args.store.store_config(),
     };
     let limits = http::ConnectionLimits {
         header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
@@ -273,6 +327,10 @@ async fn serve(
         max_connections: args.max_connections.max(1),
     };
     let state = http::AppState::new(pool, config).with_report_pool(report_pool);
+    state
+        .attachments
+        .ready()
+        .map_err(|e| anyhow::anyhow!("the attachment store: {e}"))?;
     if state.config.tile_cache_bytes > 0 {
         state.start_tile_cache();
     }

@@ -2,6 +2,7 @@
 //! values; table and column names come only from fixed lists.
 
 pub mod alerts;
+pub mod attachments;
 pub mod audit;
 pub mod cases;
 pub mod cql2_sql;

@@ -2,6 +2,7 @@
 //! input coordinate systems, grading by the standards. Nothing here touches the database or HTTP.
 
 pub mod account;
+pub mod attachment;
 pub mod casework;
 pub mod choice;
 pub mod coords;

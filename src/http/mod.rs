@@ -4,6 +4,7 @@
 
 mod access;
 mod alerts;
+mod attachments;
 mod audit;
 mod auth;
 mod cases;
@@ -79,6 +80,14 @@ pub struct HttpConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// when an earlier petition counts as a likely repeat (`REPEAT_RADIUS_M`, `REPEAT_DAYS`)
     pub repeat_window: crate::domain::casework::RepeatWindow,
+    /// largest attachment accepted (`MAX_UPLOAD_MB`, 413 past it)
+    pub max_upload_bytes: usize,
+    /// where uploads are staged while they arrive, before they go to the store
+    pub upload_staging_dir: PathBuf,
+    /// a photo taken further than this from what it is attached to is flagged
+    pub photo_distance_warn_m: f64,
+    /// where attachments' bytes live
+    pub attachment_store: crate::attachments::store::StoreConfig,
 }
 
 impl HttpConfig {
@@ -102,6 +111,12 @@ impl HttpConfig {
             public_url: "http://127.0.0.1:8080".into(),
             trusted_proxies: Vec::new(),
             repeat_window: crate::domain::casework::RepeatWindow::default(),
+            max_upload_bytes: 50 << 20,
+            upload_staging_dir: std::env::temp_dir().join("remediation-tracker-uploads"),
+            photo_distance_warn_m: 500.0,
+            attachment_store: crate::attachments::store::StoreConfig::Directory(
+                std::env::temp_dir().join("remediation-tracker-attachments"),
+            ),
         }
     }
 
@@ -125,6 +140,8 @@ pub struct AppState {
     pub tile_renders: Arc<tokio::sync::Semaphore>,
     /// turns at argon2 work (logins, new passwords)
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// where attachments' bytes live
+    pub attachments: crate::attachments::store::AttachmentStore,
 }
 
 impl AppState {
@@ -141,6 +158,9 @@ impl AppState {
             password_checks: Arc::new(tokio::sync::Semaphore::new(
                 config.password_check_concurrency.max(1),
             )),
+            attachments: crate::attachments::store::AttachmentStore::open_or_unavailable(
+                &config.attachment_store,
+            ),
             config: Arc::new(config),
         }
     }
@@ -177,7 +197,7 @@ async fn tiles_follow_writes(
     info(title = "remediation-tracker API", description = "Projects, sites, location queries and statistics of an environmental bureau's remediation work under /api; OGC API - Features under /ogc; vector tiles under /tiles. Errors are application/problem+json."),
     modifiers(&SecuritySchemes),
     components(schemas(crate::error::Problem)),
-    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"), (name = "projects", description = "projects, their lifecycle, links and history"), (name = "cases", description = "the casework ledgers: petitions, hidden dangers, inspection findings and prominent problems"), (name = "sites", description = "mapped sites of every kind"), (name = "location", description = "queries by point, radius, polygon and key zone"), (name = "stats", description = "figures for the dashboard and reports"), (name = "reports", description = "the half-year report for any date, and its editable templates"), (name = "samples", description = "measured water and soil quality, graded by the national standards"), (name = "ogc", description = "OGC API - Features (Parts 1 to 4) over every layer"), (name = "tiles", description = "Mapbox vector tiles and TileJSON"))
+    tags((name = "auth", description = "login, logout and API tokens"), (name = "layers", description = "whole layers as GeoJSON"), (name = "projects", description = "projects, their lifecycle, links and history"), (name = "cases", description = "the casework ledgers: petitions, hidden dangers, inspection findings and prominent problems"), (name = "sites", description = "mapped sites of every kind"), (name = "location", description = "queries by point, radius, polygon and key zone"), (name = "stats", description = "figures for the dashboard and reports"), (name = "reports", description = "the half-year report for any date, and its editable templates"), (name = "samples", description = "measured water and soil quality, graded by the national standards"), (name = "attachments", description = "evidence files: photos and documents on projects, sites and cases"), (name = "ogc", description = "OGC API - Features (Parts 1 to 4) over every layer"), (name = "tiles", description = "Mapbox vector tiles and TileJSON"))
 )]
 struct ApiDoc;
 
@@ -257,6 +277,7 @@ pub fn app(state: AppState) -> Router {
         .merge(stats::routes())
         .merge(reports::routes())
         .merge(samples::routes(state.config.max_sheet_bytes))
+        .merge(attachments::routes(state.config.max_upload_bytes))
         .merge(alerts::routes())
         .merge(audit::routes())
         .merge(settings::routes());

@@ -5,6 +5,7 @@
 
 mod access;
 mod api;
+mod attachments;
 mod cases;
 mod cli;
 mod common;
