@@ -2,6 +2,7 @@
 // on a mini-map, its history as a timeline and, for editors, the transitions its lifecycle allows
 // next, each with a note; resolving asks for the resolution.
 import { t, label } from '/i18n.js';
+import { attachmentsPanel } from '/attachments.js';
 import { api, el, statusBadge, timeline, notify, initChrome, canEdit, factTable, reportFailure } from '/common.js';
 import { miniMap } from '/minimap.js';
 
@@ -94,6 +95,7 @@ async function setUpMap() {
   drawPlace();
 }
 
-await initChrome('caseTitle', () => reportFailure(load()));
-await Promise.all([load(), setUpMap().catch((e) => notify(e.message, 'error'))]);
+const evidence = () => attachmentsPanel(document.getElementById('attachments'), `cases/${caseId}`).catch((e) => notify(e.message, 'error'));
+await initChrome('caseTitle', () => { reportFailure(load()); evidence(); });
+await Promise.all([load(), setUpMap().catch((e) => notify(e.message, 'error')), evidence()]);
 document.body.dataset.ready = 'true';

@@ -182,6 +182,7 @@ export function reportFailure(promise) {
 let currentUser = null;
 export function loggedIn() { return Boolean(currentUser); }
 export function canEdit() { return currentUser && (currentUser.role === 'editor' || currentUser.role === 'admin'); }
+export function isAdmin() { return currentUser?.role === 'admin'; }
 
 async function loadUser() {
   try {

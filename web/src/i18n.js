@@ -1,6 +1,10 @@
 // One string catalogue per language; zh-CN first. Every text the pages show comes from here.
 export const catalogue = {
   'zh-CN': {
+    attachments: '佐证材料', noAttachments: '暂无照片或文件。', stage: '阶段', stageNone: '未注明阶段', stage_before: '整治前', stage_during: '整治中', stage_after: '整治后',
+    stageBefore: '整治前', stageAfter: '整治后', compareTitle: '整治前后对比', staffOnly: '仅内部可见', dropHint: '将照片或文件拖到此处上传', chooseFiles: '选择文件',
+    uploaded: '已上传', farPhoto: '拍摄点距对象 {d}', farPhotoHint: '照片的拍摄位置（EXIF）离所附对象较远，请核实。', takenAt: '拍摄于 {time}',
+    deleteAttachment: '删除', deleteAttachmentConfirm: '删除“{title}”？文件会保留到管理员清除为止。',
     caseSearch: '搜索编号、事项、内容或地址', preview: '预览', navCases: '案件台账', casesTitle: '案件台账', caseTitle: '案件详情',
     kind_petition: '信访', kind_hidden_danger: '隐患', kind_inspection_finding: '检查发现问题', kind_prominent_problem: '突出问题',
     status_received: '已受理', status_assigned: '已交办', status_handling: '办理中', status_resolved: '已办结', status_closed: '已销号', status_reopened: '重新办理',
@@ -95,6 +99,10 @@ export const catalogue = {
     stage_rectifying: '整改中', stage_survey_and_plan: '排查及方案编制',
   },
   en: {
+    attachments: 'Evidence', noAttachments: 'No photos or files yet.', stage: 'Stage', stageNone: 'No stage', stage_before: 'Before', stage_during: 'During', stage_after: 'After',
+    stageBefore: 'Before', stageAfter: 'After', compareTitle: 'Before and after', staffOnly: 'Staff only', dropHint: 'Drop photos or files here to upload them', chooseFiles: 'Choose files',
+    uploaded: 'Uploaded', farPhoto: 'Taken {d} away', farPhotoHint: 'Where this photo was taken (EXIF) is far from what it is attached to: check it.', takenAt: 'Taken {time}',
+    deleteAttachment: 'Delete', deleteAttachmentConfirm: 'Delete "{title}"? The file is kept until an admin purges it.',
     caseSearch: 'Search code, subject, text or address', preview: 'Preview', navCases: 'Casework', casesTitle: 'Casework ledgers', caseTitle: 'Case',
     kind_petition: 'Petition', kind_hidden_danger: 'Hidden danger', kind_inspection_finding: 'Inspection finding', kind_prominent_problem: 'Prominent problem',
     status_received: 'Received', status_assigned: 'Assigned', status_handling: 'In hand', status_resolved: 'Resolved', status_closed: 'Closed', status_reopened: 'Reopened',

@@ -2,6 +2,7 @@
 // editors status transitions (only the allowed ones, each with a note), progress, field edits and
 // linking sites by picking them on the mini-map. A stale edit shows both versions side by side.
 import { miniMap, maplibregl } from '/minimap.js';
+import { attachmentsPanel } from '/attachments.js';
 import { t, label } from '/i18n.js';
 import {
   api, el, caseItem, statusBadge, progressBar, timeline, notify, initChrome, canEdit, projectName, formatTime, extendBounds, siteSummary, factTable,
@@ -270,5 +271,6 @@ function drawSites() {
   if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 40, maxZoom: 15, duration: 0 });
 }
 
-await initChrome('projectTitle', render);
-await Promise.all([load(), setUpMap().catch((e) => notify(e.message, 'error'))]);
+const evidence = () => attachmentsPanel(document.getElementById('attachments'), `projects/${projectId}`).catch((e) => notify(e.message, 'error'));
+await initChrome('projectTitle', () => { render(); evidence(); });
+await Promise.all([load(), setUpMap().catch((e) => notify(e.message, 'error')), evidence()]);
