@@ -331,6 +331,11 @@ async fn serve(
         .attachments
         .ready()
         .map_err(|e| anyhow::anyhow!("the attachment store: {e}"))?;
+    tokio::spawn(attachments::thumbnail::make_missing(
+        state.pool.clone(),
+        state.attachments.clone(),
+        state.thumbnail_turns.clone(),
+    ));
     if state.config.tile_cache_bytes > 0 {
         state.start_tile_cache();
     }

@@ -5,6 +5,7 @@
 //! ever points at missing bytes; `gc` removes the bytes whose row never committed.
 
 pub mod store;
+pub mod thumbnail;
 
 use crate::domain::attachment::{
     PhotoFacts, SNIFF_BYTES, Sniffed, accepted_names, photo_facts, sniff,

@@ -218,6 +218,35 @@ pub async fn purge(
     ))
 }
 
+/// Records a photo's thumbnail, unless the attachment was purged meanwhile.
+pub async fn set_thumbnail(conn: &mut PgConnection, id: i64, key: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE attachment SET thumbnail_key = $2 WHERE id = $1 AND purged_at IS NULL",
+        id,
+        key
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The photos still without a thumbnail (an upload cut short before it was made): (id, key,
+/// media type, orientation).
+pub async fn missing_thumbnails(
+    conn: &mut PgConnection,
+) -> sqlx::Result<Vec<(i64, String, String, Option<i16>)>> {
+    let rows = sqlx::query!(
+        "SELECT id, storage_key, media_type, orientation FROM attachment
+         WHERE thumbnail_key IS NULL AND deleted_at IS NULL AND kind = 'photo' ORDER BY id"
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.storage_key, r.media_type, r.orientation))
+        .collect())
+}
+
 /// The bytes every unpurged row claims: (id, key, size, sha256).
 pub async fn claimed(conn: &mut PgConnection) -> sqlx::Result<Vec<(i64, String, i64, String)>> {
     let rows = sqlx::query!(

@@ -5,7 +5,7 @@
 
 use super::AppState;
 use super::access::{Admin, Caller, Editor};
-use crate::attachments::{self, Staging, UploadRefused};
+use crate::attachments::{self, Staging, UploadRefused, thumbnail};
 use crate::db::attachments::{self as sql, AttachmentRow, NewAttachment};
 use crate::domain::Audience;
 use crate::domain::attachment::{AttachmentKind, ParentKind, Stage, content_disposition};
@@ -35,6 +35,7 @@ pub fn routes(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         // the file is bounded by MAX_UPLOAD_MB as it is staged; this bounds the rest of the form
         .layer(DefaultBodyLimit::max(max_upload_bytes + (1 << 20)))
         .routes(routes!(download, delete_attachment))
+        .routes(routes!(download_thumbnail))
         .routes(routes!(purge_attachment))
 }
 
@@ -69,6 +70,8 @@ pub struct Attachment {
     pub uploaded_at: DateTime<Utc>,
     /// where the bytes are downloaded
     pub url: String,
+    /// a 320 px JPEG of a photo, once it is made (after the upload)
+    pub thumbnail_url: Option<String>,
 }
 
 fn attachment_json(row: AttachmentRow, audience: Audience, warn_m: f64) -> Attachment {
@@ -85,6 +88,10 @@ fn attachment_json(row: AttachmentRow, audience: Audience, warn_m: f64) -> Attac
         .map(|d| (d * 10.0).round() / 10.0);
     Attachment {
         url: format!("/api/attachments/{}", row.id),
+        thumbnail_url: row
+            .thumbnail_key
+            .as_ref()
+            .map(|_| format!("/api/attachments/{}/thumbnail", row.id)),
         id: row.id,
         parent_kind: row.parent_kind,
         parent_id: row.parent_id,
@@ -233,6 +240,16 @@ async fn upload(
     let mut tx = state.pool.begin().await?;
     let id = sql::insert(&mut tx, &user.actor(), &new).await?;
     tx.commit().await?;
+    if kind == AttachmentKind::Photo && thumbnail::thumbnailable(inspected.media_type) {
+        tokio::spawn(thumbnail::make_and_record(
+            state.pool.clone(),
+            state.attachments.clone(),
+            state.thumbnail_turns.clone(),
+            id,
+            key.clone(),
+            inspected.photo.orientation,
+        ));
+    }
     let row = {
         let mut conn = state.pool.acquire().await?;
         sql::get(&mut conn, id)
@@ -498,6 +515,34 @@ async fn download(
         }
     }
     Ok(response)
+}
+
+/// A photo's thumbnail (a 320 px JPEG without EXIF), for whoever may see the photo; 404 until
+/// it is made.
+#[utoipa::path(get, path = "/attachments/{id}/thumbnail", tag = "attachments", params(("id" = i64, Path)),
+    responses((status = 200, description = "A JPEG", content_type = "image/jpeg"), NotFound))]
+async fn download_thumbnail(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let row = visible(&state, id, caller.audience()).await?;
+    let key = row
+        .thumbnail_key
+        .ok_or_else(|| AppError::NotFound(format!("attachment {id} has no thumbnail (yet)")))?;
+    let bytes = state
+        .attachments
+        .read_all(&key)
+        .await
+        .map_err(store_error)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 fn store_error(e: object_store::Error) -> AppError {

@@ -142,6 +142,8 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// where attachments' bytes live
     pub attachments: crate::attachments::store::AttachmentStore,
+    /// turns at making thumbnails, so that a burst of photo uploads never takes every core
+    pub thumbnail_turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -157,6 +159,11 @@ impl AppState {
             tile_renders: Arc::new(tokio::sync::Semaphore::new(config.tile_render_concurrency)),
             password_checks: Arc::new(tokio::sync::Semaphore::new(
                 config.password_check_concurrency.max(1),
+            )),
+            thumbnail_turns: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism()
+                    .map_or(2, |n| n.get())
+                    .div_ceil(2),
             )),
             attachments: crate::attachments::store::AttachmentStore::open_or_unavailable(
                 &config.attachment_store,

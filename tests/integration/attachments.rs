@@ -94,10 +94,16 @@ async fn list(api: &Api, token: Option<&str>, path: &str) -> (StatusCode, Value)
 /// A real 16 × 16 JPEG, with EXIF written here: taken at (lon, lat) on 2025-06-03 09:30 (no
 /// offset: China time), orientation 6.
 fn photo_at(lon: f64, lat: f64) -> Vec<u8> {
+    photo_sized(lon, lat, 16, 16)
+}
+
+/// The same, `width` × `height` pixels as stored (orientation 6: shown turned a quarter right).
+fn photo_sized(lon: f64, lat: f64, width: u32, height: u32) -> Vec<u8> {
     use exif::{Field, In, Rational, Tag, Value as ExifValue};
     use img_parts::ImageEXIF;
-    let pixels =
-        image::RgbImage::from_fn(16, 16, |x, y| image::Rgb([x as u8 * 16, y as u8 * 16, 90]));
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
         .encode_image(&pixels)
@@ -853,6 +859,12 @@ async fn the_s3_back_end_stores_serves_checks_and_collects(pool: PgPool) {
     );
 
     let store = AttachmentStore::open(&s3).unwrap();
+    with_thumbnails(&api, &path).await;
+    assert_eq!(
+        store.list("thumbnails").await.unwrap().len(),
+        1,
+        "the photo's thumbnail is in the bucket"
+    );
     let report = check(&pool, &store).await.unwrap();
     assert_eq!(
         (report.checked, report.missing.len(), report.corrupt.len()),
@@ -870,4 +882,78 @@ async fn the_s3_back_end_stores_serves_checks_and_collects(pool: PgPool) {
         .unwrap();
     assert_eq!(deleted, ["objects/2020/01/orphan"]);
     assert_eq!(store.list("objects").await.unwrap().len(), 2);
+}
+
+/// The list of `path` once every photo in it has its thumbnail (made after the upload).
+async fn with_thumbnails(api: &Api, path: &str) -> Value {
+    for _ in 0..200 {
+        let listed = list(api, None, path).await.1;
+        let waiting = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "photo" && a["thumbnail_url"].is_null());
+        if !waiting {
+            return listed;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the thumbnails of {path} were not made");
+}
+
+#[sqlx::test]
+async fn a_photo_gets_an_upright_thumbnail_after_its_upload(pool: PgPool) {
+    fixtures(&pool).await;
+    let (api, _dir) = api_with_dir(&pool, |_| {});
+    let editor = user_with_token(&pool, "li", Role::Editor).await;
+    let site = id_of(&pool, "site", "OF-1").await;
+    let path = format!("/api/sites/{site}/attachments");
+    // 800 × 600 as stored, orientation 6: upright it is 600 wide and 800 high
+    let photo = photo_sized(119.86, 31.80, 800, 600);
+    let (status, stored) = upload(
+        &api,
+        Some(&editor),
+        &path,
+        &[("file", Some("整治中.jpg"), &photo)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    let id = stored["id"].as_i64().unwrap();
+    let listed = with_thumbnails(&api, &path).await;
+    assert_eq!(
+        listed[0]["thumbnail_url"],
+        format!("/api/attachments/{id}/thumbnail"),
+        "{listed}"
+    );
+    let (status, headers, bytes) = api
+        .send_raw(
+            Request::builder()
+                .uri(format!("/api/attachments/{id}/thumbnail"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "image/jpeg");
+    let thumbnail = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((thumbnail.width(), thumbnail.height()), (240, 320));
+    assert!(exif_tags(&bytes).is_empty(), "a thumbnail carries no EXIF");
+    // a document has none
+    let (_, document) = upload(
+        &api,
+        Some(&editor),
+        &path,
+        &[("file", Some("a.pdf"), b"%PDF-1.7\n")],
+    )
+    .await;
+    let status = api
+        .send_raw(
+            Request::builder()
+                .uri(format!("/api/attachments/{}/thumbnail", document["id"]))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .0;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

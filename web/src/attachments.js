@@ -23,7 +23,7 @@ function farFlag(a) {
 function photoFigure(a, onDelete) {
   return el('figure', { class: 'evidence-photo', 'data-attachment': a.id, 'data-stage': a.stage ?? '' },
     el('a', { href: a.url, target: '_blank', rel: 'noopener' },
-      el('img', { src: a.url, alt: a.title, loading: 'lazy', class: 'evidence-thumb' })),
+      el('img', { src: a.thumbnail_url ?? a.url, alt: a.title, loading: 'lazy', class: 'evidence-thumb' })),
     el('figcaption', {},
       el('span', { class: 'evidence-title' }, a.title), stageBadge(a.stage), farFlag(a),
       el('span', { class: 'muted' }, a.taken_at ? t('takenAt', { time: formatTime(a.taken_at) }) : formatTime(a.uploaded_at)),
