@@ -87,16 +87,7 @@ DATABASE_URL=$DB_URL DB_MAX_CONNECTIONS=16 RUST_LOG=warn "$BIN" serve --bind "12
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
-token=$(python3 - "$PORT" <<'PY'
-import http.client, json, sys
-c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
-c.request("POST", "/api/auth/login", json.dumps({"username": "bench-viewer", "password": "bench password"}), {"Content-Type": "application/json"})
-r = c.getresponse(); r.read()
-cookie = r.getheader("Set-Cookie").split(";")[0]
-c.request("POST", "/api/auth/tokens", json.dumps({"name": "casework bench"}), {"Content-Type": "application/json", "Cookie": cookie})
-print(json.loads(c.getresponse().read())["token"])
-PY
-)
+token=$(python3 bench/api_token.py "$PORT" bench-viewer "bench password" "casework bench")
 
 # the repeat check at 2,000 stored petitions' places
 {

@@ -10,9 +10,10 @@ use std::ops::Range;
 use std::sync::Arc;
 use tokio::io::AsyncReadExt;
 
-/// Bytes sent to the store per part: the memory an upload holds at most, times the parts in
-/// flight.
-const PART_BYTES: usize = 8 * 1024 * 1024;
+/// Bytes sent to the store per part; an upload holds at most this times the parts in flight.
+/// S3 takes no part under 5 MiB but the last; a directory needs no large parts at all.
+const S3_PART_BYTES: usize = 5 * 1024 * 1024;
+const DIRECTORY_PART_BYTES: usize = 1024 * 1024;
 const PARTS_IN_FLIGHT: usize = 2;
 
 /// Where the store is, from the configuration.
@@ -50,6 +51,7 @@ impl std::fmt::Debug for StoreConfig {
 pub struct AttachmentStore {
     /// the store, or why it could not be opened (every use then fails with that reason)
     inner: Result<Arc<dyn ObjectStore>, String>,
+    part_bytes: usize,
     /// for messages: the directory or the bucket
     pub description: String,
 }
@@ -74,6 +76,7 @@ impl AttachmentStore {
     pub fn open_or_unavailable(config: &StoreConfig) -> Self {
         Self::open(config).unwrap_or_else(|e| Self {
             inner: Err(format!("{e:#}")),
+            part_bytes: DIRECTORY_PART_BYTES,
             description: config.describe(),
         })
     }
@@ -99,6 +102,7 @@ impl AttachmentStore {
                     .with_automatic_cleanup(true);
                 Ok(Self {
                     inner: Ok(Arc::new(store)),
+                    part_bytes: DIRECTORY_PART_BYTES,
                     description: config.describe(),
                 })
             }
@@ -120,6 +124,7 @@ impl AttachmentStore {
                     .build()?;
                 Ok(Self {
                     inner: Ok(Arc::new(store)),
+                    part_bytes: S3_PART_BYTES,
                     description: config.describe(),
                 })
             }
@@ -129,7 +134,7 @@ impl AttachmentStore {
     /// Copies a local file to `key`, a part at a time.
     pub async fn put_file(&self, key: &str, file: &std::path::Path) -> object_store::Result<()> {
         let upload = self.store()?.put_multipart(&Key::from(key)).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_bytes);
         let mut source = tokio::fs::File::open(file)
             .await
             .map_err(|e| generic(format!("reading the staged upload: {e}")))?;

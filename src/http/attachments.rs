@@ -218,38 +218,49 @@ async fn upload(
     let key = attachments::store_staged(&state.attachments, &staged)
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("storing an upload: {e}")))?;
-    let new = NewAttachment {
-        parent_kind: parent.name(),
-        parent_id,
-        title: &title,
-        file_name: &file_name,
-        kind: kind.name(),
-        stage: stage.map(|s| s.name()),
-        media_type: inspected.media_type,
-        size_bytes: i64::try_from(staged.size).unwrap_or(i64::MAX),
-        sha256: &staged.sha256,
-        storage_key: &key,
-        staff_only,
-        location: inspected.photo.location,
-        taken_at: inspected.photo.taken_at,
-        orientation: inspected
-            .photo
-            .orientation
-            .and_then(|o| i16::try_from(o).ok()),
-    };
-    let mut tx = state.pool.begin().await?;
-    let id = sql::insert(&mut tx, &user.actor(), &new).await?;
-    tx.commit().await?;
-    if kind == AttachmentKind::Photo && thumbnail::thumbnailable(inspected.media_type) {
-        tokio::spawn(thumbnail::make_and_record(
-            state.pool.clone(),
-            state.attachments.clone(),
-            state.thumbnail_turns.clone(),
-            id,
-            key.clone(),
-            inspected.photo.orientation,
-        ));
-    }
+    // the row, its commit and the thumbnail's job run to their end even when the client goes
+    // away meanwhile: a dropped request must not leave a committed photo without its job
+    let sha256 = staged.sha256.clone();
+    let size_bytes = i64::try_from(staged.size).unwrap_or(i64::MAX);
+    let actor = user.actor();
+    let recording = state.clone();
+    let id = tokio::spawn(async move {
+        let new = NewAttachment {
+            parent_kind: parent.name(),
+            parent_id,
+            title: &title,
+            file_name: &file_name,
+            kind: kind.name(),
+            stage: stage.map(|s| s.name()),
+            media_type: inspected.media_type,
+            size_bytes,
+            sha256: &sha256,
+            storage_key: &key,
+            staff_only,
+            location: inspected.photo.location,
+            taken_at: inspected.photo.taken_at,
+            orientation: inspected
+                .photo
+                .orientation
+                .and_then(|o| i16::try_from(o).ok()),
+        };
+        let mut tx = recording.pool.begin().await?;
+        let id = sql::insert(&mut tx, &actor, &new).await?;
+        tx.commit().await?;
+        if kind == AttachmentKind::Photo && thumbnail::thumbnailable(inspected.media_type) {
+            tokio::spawn(thumbnail::make_and_record(
+                recording.pool.clone(),
+                recording.attachments.clone(),
+                recording.thumbnail_turns.clone(),
+                id,
+                key,
+                inspected.photo.orientation,
+            ));
+        }
+        Ok::<i64, sqlx::Error>(id)
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("recording an upload: {e}")))??;
     let row = {
         let mut conn = state.pool.acquire().await?;
         sql::get(&mut conn, id)
