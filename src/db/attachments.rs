@@ -218,6 +218,49 @@ pub async fn purge(
     ))
 }
 
+/// A photo with its place, for the map's photos layer.
+#[derive(Debug, Clone)]
+pub struct PlacedPhoto {
+    pub id: i64,
+    pub title: String,
+    pub stage: Option<String>,
+    pub parent_kind: String,
+    pub parent_id: i64,
+    pub taken_at: Option<DateTime<Utc>>,
+    pub lon: f64,
+    pub lat: f64,
+    pub has_thumbnail: bool,
+    pub distance_m: Option<f64>,
+}
+
+/// The photos taken in a lon/lat box (every one that is not deleted, staff-only ones too: the
+/// layer is for staff), newest first, at most `limit`.
+pub async fn photos_in(
+    conn: &mut PgConnection,
+    (min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64),
+    limit: i64,
+) -> sqlx::Result<Vec<PlacedPhoto>> {
+    sqlx::query_as!(
+        PlacedPhoto,
+        r#"SELECT a.id, a.title, a.stage, a.parent_kind, a.parent_id, a.taken_at,
+                  ST_X(a.location) AS "lon!", ST_Y(a.location) AS "lat!",
+                  a.thumbnail_key IS NOT NULL AS "has_thumbnail!",
+                  attachment_distance_m(a.parent_kind, a.parent_id, a.location) AS distance_m
+           FROM attachment a
+           WHERE a.deleted_at IS NULL AND a.kind = 'photo'
+             AND a.location && ST_MakeEnvelope($1, $2, $3, $4, 4326)
+           ORDER BY a.taken_at DESC NULLS LAST, a.id DESC
+           LIMIT $5"#,
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// Records a photo's thumbnail, unless the attachment was purged meanwhile.
 pub async fn set_thumbnail(conn: &mut PgConnection, id: i64, key: &str) -> sqlx::Result<()> {
     sqlx::query!(

@@ -4,7 +4,8 @@
 //! admin's soft delete and purge, both audited.
 
 use super::AppState;
-use super::access::{Admin, Caller, Editor};
+use super::access::{Admin, Caller, Editor, Viewer};
+use super::extract::{ApiQuery, parse_spatial};
 use crate::attachments::{self, Staging, UploadRefused, thumbnail};
 use crate::db::attachments::{self as sql, AttachmentRow, NewAttachment};
 use crate::domain::Audience;
@@ -36,6 +37,7 @@ pub fn routes(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::max(max_upload_bytes + (1 << 20)))
         .routes(routes!(download, delete_attachment))
         .routes(routes!(download_thumbnail))
+        .routes(routes!(photos_layer))
         .routes(routes!(purge_attachment))
 }
 
@@ -554,6 +556,68 @@ async fn download_thumbnail(
         bytes,
     )
         .into_response())
+}
+
+/// Photos the layer answers at most; the newest first.
+const MAX_LAYER_PHOTOS: i64 = 2000;
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PhotosQuery {
+    /// minx,miny,maxx,maxy in `crs`
+    bbox: String,
+    /// the CRS of the bbox: EPSG:4326 (default), EPSG:4490, EPSG:4549, EPSG:4528 or gcj02
+    crs: Option<String>,
+}
+
+/// The photos taken in a box, as GeoJSON points where their EXIF places them (staff only):
+/// each links to what it is attached to, with its stage, time, distance and thumbnail.
+#[utoipa::path(get, path = "/attachments/photos", tag = "attachments", params(PhotosQuery),
+    responses((status = 200, description = "A FeatureCollection", body = Object), BadInput, NotLoggedIn),
+    security(("session" = []), ("bearer" = [])))]
+async fn photos_layer(
+    Viewer(_user): Viewer,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<PhotosQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let Some(crate::db::spatial::SpatialFilter::BBox {
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+    }) = parse_spatial(&state, None, None, Some(&query.bbox), query.crs.as_deref()).await?
+    else {
+        return Err(AppError::BadRequest("bbox is required".into()));
+    };
+    let mut conn = state.pool.acquire().await?;
+    let photos = sql::photos_in(
+        &mut conn,
+        (min_lon, min_lat, max_lon, max_lat),
+        MAX_LAYER_PHOTOS,
+    )
+    .await?;
+    let warn = state.config.photo_distance_warn_m;
+    let features: Vec<serde_json::Value> = photos
+        .into_iter()
+        .map(|p| {
+            serde_json::json!({
+                "type": "Feature",
+                "id": p.id,
+                "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+                "properties": {
+                    "title": p.title, "stage": p.stage, "parent_kind": p.parent_kind,
+                    "parent_id": p.parent_id, "taken_at": p.taken_at,
+                    "distance_m": p.distance_m.map(|d| (d * 10.0).round() / 10.0),
+                    "far_from_parent": p.distance_m.is_some_and(|d| d > warn),
+                    "url": format!("/api/attachments/{}", p.id),
+                    "thumbnail_url": p.has_thumbnail.then(|| format!("/api/attachments/{}/thumbnail", p.id)),
+                }
+            })
+        })
+        .collect();
+    Ok(Json(
+        serde_json::json!({"type": "FeatureCollection", "features": features}),
+    ))
 }
 
 fn store_error(e: object_store::Error) -> AppError {

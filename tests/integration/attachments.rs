@@ -957,3 +957,61 @@ async fn a_photo_gets_an_upright_thumbnail_after_its_upload(pool: PgPool) {
         .0;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[sqlx::test]
+async fn the_photos_layer_shows_staff_where_photos_were_taken(pool: PgPool) {
+    fixtures(&pool).await;
+    let (api, _dir) = api_with_dir(&pool, |_| {});
+    let editor = user_with_token(&pool, "li", Role::Editor).await;
+    let viewer = user_with_token(&pool, "wang", Role::Viewer).await;
+    let site = id_of(&pool, "site", "OF-1").await;
+    let path = format!("/api/sites/{site}/attachments");
+    let far = photo_at(119.86, 31.827);
+    let (_, stored) = upload(
+        &api,
+        Some(&editor),
+        &path,
+        &[("file", Some("远处.jpg"), &far), ("stage", None, b"before")],
+    )
+    .await;
+    upload(
+        &api,
+        Some(&editor),
+        &path,
+        &[("file", Some("a.pdf"), b"%PDF-1.7\n")],
+    )
+    .await;
+    let layer = "/api/attachments/photos?bbox=119.8,31.7,119.9,31.9";
+    assert_eq!(list(&api, None, layer).await.0, StatusCode::UNAUTHORIZED);
+    let (status, photos) = list(&api, Some(&viewer), layer).await;
+    assert_eq!(status, StatusCode::OK, "{photos}");
+    let features = photos["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1, "the document has no place: {photos}");
+    let photo = &features[0];
+    assert_eq!(photo["id"], stored["id"]);
+    let coordinates = photo["geometry"]["coordinates"].as_array().unwrap();
+    assert!((coordinates[1].as_f64().unwrap() - 31.827).abs() < 1e-6);
+    assert_eq!(
+        (
+            photo["properties"]["parent_kind"].clone(),
+            photo["properties"]["parent_id"].clone(),
+            photo["properties"]["stage"].clone(),
+            photo["properties"]["far_from_parent"].clone()
+        ),
+        (json!("site"), json!(site), json!("before"), json!(true))
+    );
+    let (_, elsewhere) = list(
+        &api,
+        Some(&viewer),
+        "/api/attachments/photos?bbox=119.0,31.0,119.5,31.5",
+    )
+    .await;
+    assert_eq!(elsewhere["features"], json!([]));
+    let (status, problem) = list(
+        &api,
+        Some(&viewer),
+        "/api/attachments/photos?bbox=100,20,130,40",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+}

@@ -15,6 +15,7 @@ import { wireSearch } from '/map/search.js';
 import { renderBell, wireBell } from '/map/alerts.js';
 import { renderSampleImport, wireSampleImport } from '/map/sample-import.js';
 import { renderCasesLayer, wireCasesLayer } from '/map/cases-layer.js';
+import { renderPhotosLayer, wirePhotosLayer } from '/map/photos-layer.js';
 
 const initialView = readUrl();
 const map = createMap(initialView);
@@ -43,6 +44,7 @@ function renderAll() {
   reportFailure(renderBell());
   renderSampleImport();
   renderCasesLayer();
+  renderPhotosLayer();
 }
 
 map.on('click', onMapClick);
@@ -55,6 +57,7 @@ wireSearch();
 wireBell();
 wireSampleImport();
 wireCasesLayer();
+wirePhotosLayer();
 document.getElementById('details-close').addEventListener('click', closeDetails);
 document.getElementById('panel-toggle').addEventListener('click', (e) => {
   const panel = document.getElementById('panel');
