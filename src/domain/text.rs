@@ -24,6 +24,16 @@ pub const FILTER_MAX: usize = 16_384;
 /// A text attribute of a site.
 pub const ATTRIBUTE_TEXT_MAX: usize = 2000;
 
+/// A record's code as given: trimmed, 1 to [`CODE_MAX`] characters; the message says so.
+pub fn checked_code(code: &str) -> Result<String, String> {
+    let code = code.trim();
+    if code.is_empty() || code.chars().count() > CODE_MAX {
+        Err(format!("code must have 1 to {CODE_MAX} characters"))
+    } else {
+        Ok(code.to_string())
+    }
+}
+
 /// A value longer than its field allows; the message names the field and the limit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field} must be at most {max} characters (got {got})")]

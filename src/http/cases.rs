@@ -18,7 +18,7 @@ use crate::domain::casework::{
     CaseCategory, CaseFields, CaseKind, CaseReader, CaseStatus, PointGeometry, PointType,
 };
 use crate::domain::choice::Choice;
-use crate::domain::text::{Bounded, NOTE_MAX};
+use crate::domain::text::{Bounded, NOTE_MAX, checked_code};
 use crate::error::{AppError, Problem};
 use crate::http::problems::{
     BadInput, Conflict, Forbidden, NotFound, NotLoggedIn, Stale, VersionRequired,
@@ -295,15 +295,12 @@ async fn create_case(
 ) -> Result<Response, AppError> {
     let kind: CaseKind = body.kind.parse()?;
     let status: CaseStatus = body.status.as_deref().unwrap_or("received").parse()?;
-    let code = body.code.map(|c| c.trim().to_string());
-    if code
-        .as_ref()
-        .is_some_and(|c| c.is_empty() || c.chars().count() > 64)
-    {
-        return Err(AppError::BadRequest(
-            "code must have 1 to 64 characters".into(),
-        ));
-    }
+    let code = body
+        .code
+        .as_deref()
+        .map(checked_code)
+        .transpose()
+        .map_err(AppError::BadRequest)?;
     let mut fields = fields_from(body.fields)?
         .checked(kind)
         .map_err(AppError::BadRequest)?;

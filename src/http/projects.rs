@@ -12,7 +12,7 @@ use crate::db::projects::{self, NewProject, Project, ProjectFilter, SORTS, Write
 use crate::domain::ProjectStatus;
 use crate::domain::project::{self as fields, CATEGORIES, FieldValue};
 use crate::domain::status::STATUS_NAMES;
-use crate::domain::text::{Bounded, NOTE_MAX};
+use crate::domain::text::{Bounded, NOTE_MAX, checked_code};
 use crate::error::AppError;
 use crate::http::problems::{
     BadInput, Conflict, Forbidden, NotFound, NotLoggedIn, Stale, VersionRequired,
@@ -207,12 +207,7 @@ async fn create_project(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateProject>,
 ) -> Result<Response, AppError> {
-    let code = body.code.trim().to_string();
-    if code.is_empty() || code.chars().count() > 64 {
-        return Err(AppError::BadRequest(
-            "code must have 1 to 64 characters".into(),
-        ));
-    }
+    let code = checked_code(&body.code).map_err(AppError::BadRequest)?;
     let status: ProjectStatus = body.status.as_deref().unwrap_or("planned").parse()?;
     let status_reason = body
         .status_reason
