@@ -112,6 +112,21 @@ pub enum Command {
         #[command(subcommand)]
         action: CasesCommand,
     },
+    /// Write a consistent copy of the database (pg_dump) and of every attachment's bytes, each
+    /// checked against its SHA-256, to a new folder.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Bring a backup back into an empty database, and its files into the attachment store.
+    Restore {
+        /// The backup's folder.
+        from: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// The evidence files' store: verify every attachment's bytes, or collect orphans.
     Attachments {
         #[command(subcommand)]

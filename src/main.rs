@@ -196,6 +196,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     file,
                 },
         } => import_ledger(&pool, &file, kind, crs, dry_run).await?,
+        Command::Backup { out, store } => {
+            let store = attachments::store::AttachmentStore::open(&store.store_config())
+                .context("opening the attachment store")?;
+            let carried =
+                attachments::backup::backup(&cli.database_url, &pool, &store, &out).await?;
+            eprintln!(
+                "backup written to {}: the database and {} file(s), {} bytes",
+                out.display(),
+                carried.objects,
+                carried.bytes
+            );
+        }
+        Command::Restore { from, store } => {
+            let store = attachments::store::AttachmentStore::open(&store.store_config())
+                .context("opening the attachment store")?;
+            let carried =
+                attachments::backup::restore(&cli.database_url, &pool, &store, &from).await?;
+            eprintln!(
+                "restored from {}: the database and {} file(s), {} bytes",
+                from.display(),
+                carried.objects,
+                carried.bytes
+            );
+        }
         Command::Attachments { action, store } => {
             let store = attachments::store::AttachmentStore::open(&store.store_config())
                 .context("opening the attachment store")?;

@@ -4,6 +4,7 @@
 //! bytes copied to the store under a fresh random key. The row is written after that, so no row
 //! ever points at missing bytes; `gc` removes the bytes whose row never committed.
 
+pub mod backup;
 pub mod store;
 pub mod thumbnail;
 

@@ -1015,3 +1015,156 @@ async fn the_photos_layer_shows_staff_where_photos_were_taken(pool: PgPool) {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
 }
+
+/// Every row of the tables a deployment's data lives in, as one text per table.
+async fn table_contents(pool: &PgPool) -> Vec<(String, String)> {
+    let mut contents = Vec::new();
+    for table in [
+        "site",
+        "project",
+        "project_site",
+        "project_event",
+        "casework",
+        "attachment",
+        "audit_event",
+        "app_user",
+        "_sqlx_migrations",
+    ] {
+        let text: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT string_agg(t::text, E'\\n' ORDER BY t::text) FROM {table} t"
+        ))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        contents.push((table.to_string(), text.unwrap_or_default()));
+    }
+    contents
+}
+
+#[sqlx::test]
+async fn a_backup_restores_every_row_and_every_byte(pool: PgPool) {
+    fixtures(&pool).await;
+    let (api, dir) = api_with_dir(&pool, |_| {});
+    let editor = user_with_token(&pool, "li", Role::Editor).await;
+    let site = id_of(&pool, "site", "OF-1").await;
+    let path = format!("/api/sites/{site}/attachments");
+    let photo = photo_sized(119.86, 31.80, 640, 480);
+    upload(
+        &api,
+        Some(&editor),
+        &path,
+        &[("file", Some("整治后.jpg"), &photo)],
+    )
+    .await;
+    upload(
+        &api,
+        Some(&editor),
+        &path,
+        &[("file", Some("方案.pdf"), b"%PDF-1.7\nplan\n")],
+    )
+    .await;
+    with_thumbnails(&api, &path).await;
+    let backup = dir.path().join("backup");
+    let run = |args: Vec<String>, url: String, store: std::path::PathBuf| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_remediation-tracker"))
+            .args(args)
+            .env("DATABASE_URL", url)
+            .env("ATTACHMENT_DIR", store)
+            .env_remove("ATTACHMENT_S3_URL")
+            .output()
+            .unwrap()
+    };
+    let url = crate::cli::url_of(&pool);
+    let out = run(
+        vec![
+            "backup".into(),
+            "--out".into(),
+            backup.display().to_string(),
+        ],
+        url.clone(),
+        dir.path().join("store"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the database and 3 file(s)"),
+        "two files and a thumbnail: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // into a database made empty, and a store of its own
+    // a short name: test databases' names are already as long as PostgreSQL allows
+    let restored_name = "rt_restore_round_trip";
+    sqlx::query(&format!(
+        "DROP DATABASE IF EXISTS {restored_name} WITH (FORCE)"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {restored_name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let restored_url = url.replace(
+        pool.connect_options().get_database().unwrap(),
+        restored_name,
+    );
+    let out = run(
+        vec!["restore".into(), backup.display().to_string()],
+        restored_url.clone(),
+        dir.path().join("store-2"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let restored = PgPool::connect(&restored_url).await.unwrap();
+    assert_eq!(table_contents(&restored).await, table_contents(&pool).await);
+    let original =
+        AttachmentStore::open(&StoreConfig::Directory(dir.path().join("store"))).unwrap();
+    let copy = AttachmentStore::open(&StoreConfig::Directory(dir.path().join("store-2"))).unwrap();
+    let mut keys: Vec<String> = original
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    keys.sort();
+    assert_eq!(keys.len(), 3);
+    for key in &keys {
+        assert_eq!(
+            original.read_all(key).await.unwrap(),
+            copy.read_all(key).await.unwrap(),
+            "{key}"
+        );
+    }
+    let report = check(&restored, &copy).await.unwrap();
+    assert_eq!(
+        (report.checked, report.missing.len(), report.corrupt.len()),
+        (2, 0, 0)
+    );
+
+    // a second restore into the same database is refused, and leaves it as it is
+    let out = run(
+        vec!["restore".into(), backup.display().to_string()],
+        restored_url,
+        dir.path().join("store-3"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("a backup is restored into an empty database"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    restored.close().await;
+    sqlx::query(&format!("DROP DATABASE {restored_name} WITH (FORCE)"))
+        .execute(&pool)
+        .await
+        .unwrap();
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_remediation-tracker");
 
 /// The URL of this test's own database (same server and credentials as DATABASE_URL).
-fn url_of(pool: &PgPool) -> String {
+pub fn url_of(pool: &PgPool) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
     let database = pool
         .connect_options()
