@@ -39,6 +39,13 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+fn open_store(
+    args: &remediation_tracker::config::StoreArgs,
+) -> anyhow::Result<attachments::store::AttachmentStore> {
+    attachments::store::AttachmentStore::open(&args.store_config())
+        .context("opening the attachment store")
+}
+
 async fn attachments_command(
     pool: &sqlx::PgPool,
     store: &attachments::store::AttachmentStore,
@@ -197,8 +204,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => import_ledger(&pool, &file, kind, crs, dry_run).await?,
         Command::Backup { out, store } => {
-            let store = attachments::store::AttachmentStore::open(&store.store_config())
-                .context("opening the attachment store")?;
+            let store = open_store(&store)?;
             let carried =
                 attachments::backup::backup(&cli.database_url, &pool, &store, &out).await?;
             eprintln!(
@@ -209,8 +215,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Restore { from, store } => {
-            let store = attachments::store::AttachmentStore::open(&store.store_config())
-                .context("opening the attachment store")?;
+            let store = open_store(&store)?;
             let carried =
                 attachments::backup::restore(&cli.database_url, &pool, &store, &from).await?;
             eprintln!(
@@ -221,8 +226,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Attachments { action, store } => {
-            let store = attachments::store::AttachmentStore::open(&store.store_config())
-                .context("opening the attachment store")?;
+            let store = open_store(&store)?;
             attachments_command(&pool, &store, action).await?
         }
         Command::User { action } => user_command(&pool, action).await?,

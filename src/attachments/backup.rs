@@ -57,6 +57,13 @@ pub async fn backup(
         .fetch_one(&mut *tx)
         .await?;
     let claimed = crate::db::attachments::claimed_keys(&mut tx).await?;
+    // the rows' own hashes: a file that does not match its row is not backed up as if it did
+    let recorded: std::collections::HashMap<String, (i64, String)> =
+        crate::db::attachments::claimed(&mut tx)
+            .await?
+            .into_iter()
+            .map(|(id, key, _, sha256)| (key, (id, sha256)))
+            .collect();
     let dumped = tokio::process::Command::new("pg_dump")
         .args([
             "--format=custom",
@@ -95,22 +102,15 @@ pub async fn backup(
             file.write_all(&chunk).await?;
         }
         file.flush().await?;
-        objects.push(ObjectEntry {
-            key,
-            size,
-            sha256: hex(&hasher.finalize()),
-        });
-    }
-    // the rows' own hashes: a file that does not match its row is not backed up as if it did
-    let rows = crate::db::attachments::claimed(&mut *pool.acquire().await?).await?;
-    for (id, key, _, sha256) in rows {
-        if let Some(object) = objects.iter().find(|o| o.key == key)
-            && object.sha256 != sha256
+        let sha256 = hex(&hasher.finalize());
+        if let Some((id, recorded)) = recorded.get(&key)
+            && *recorded != sha256
         {
             anyhow::bail!(
                 "attachment {id}'s bytes ({key}) do not match its SHA-256: run `attachments check`"
             );
         }
+        objects.push(ObjectEntry { key, size, sha256 });
     }
     let carried = Carried {
         objects: objects.len(),
