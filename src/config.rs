@@ -156,6 +156,12 @@ pub enum Command {
         /// Output file; standard output when absent (xlsx needs a file).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Show the public before/after photos of each programme's completed items as
+        /// thumbnails (html and json only).
+        #[arg(long)]
+        with_photos: bool,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Export the features of one kind as GeoJSON or CSV.
     Export {

@@ -236,10 +236,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             lang,
             out,
+            with_photos,
+            store,
         } => {
             let as_of = as_of.unwrap_or_else(report::today);
             report::check_dates(as_of, since)?;
-            let built = report::build(&pool, as_of, since, lang).await?;
+            if with_photos && !report::photos::takes_photos(format) {
+                anyhow::bail!(
+                    "--with-photos needs --format html or json: {format} has no place for images"
+                );
+            }
+            let mut built = report::build(&pool, as_of, since, lang).await?;
+            if with_photos {
+                report::photos::add_photos(&pool, &open_store(&store)?, &mut built).await?;
+            }
             let bytes = report::render::render(&built, format)?;
             match out {
                 Some(path) => std::fs::write(&path, &bytes)

@@ -262,6 +262,50 @@ pub async fn photos_in(
 }
 
 /// Records a photo's thumbnail, unless the attachment was purged meanwhile.
+/// A public before/after photo of a project, as the report shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportPhoto {
+    pub id: i64,
+    pub project_id: i64,
+    pub stage: String,
+    pub title: String,
+    pub media_type: String,
+    pub storage_key: String,
+    pub thumbnail_key: Option<String>,
+    pub orientation: Option<i16>,
+    pub taken_at: Option<DateTime<Utc>>,
+}
+
+/// The newest `per_stage` public `before` and `after` photos of each project, uploaded by
+/// `until` and not deleted, before ones first, each stage in the order they were taken. Staff-only
+/// photos never reach a report: reports are read by anyone.
+pub async fn report_photos(
+    conn: &mut PgConnection,
+    project_ids: &[i64],
+    until: DateTime<Utc>,
+    per_stage: i64,
+) -> sqlx::Result<Vec<ReportPhoto>> {
+    sqlx::query_as!(
+        ReportPhoto,
+        r#"SELECT id AS "id!", parent_id AS "project_id!", stage AS "stage!", title AS "title!",
+                  media_type AS "media_type!", storage_key AS "storage_key!", thumbnail_key,
+                  orientation, taken_at
+           FROM (SELECT a.*, row_number() OVER (PARTITION BY a.parent_id, a.stage
+                            ORDER BY coalesce(a.taken_at, a.uploaded_at) DESC, a.id DESC) AS turn
+                 FROM attachment a
+                 WHERE a.parent_kind = 'project' AND a.parent_id = ANY($1) AND a.kind = 'photo'
+                   AND a.stage IN ('before', 'after') AND NOT a.staff_only
+                   AND a.deleted_at IS NULL AND a.uploaded_at <= $2) newest
+           WHERE turn <= $3
+           ORDER BY parent_id, stage = 'after', coalesce(taken_at, uploaded_at), id"#,
+        project_ids,
+        until,
+        per_stage
+    )
+    .fetch_all(conn)
+    .await
+}
+
 pub async fn set_thumbnail(conn: &mut PgConnection, id: i64, key: &str) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE attachment SET thumbnail_key = $2 WHERE id = $1 AND purged_at IS NULL",

@@ -78,7 +78,7 @@ pub async fn current_projects(
 pub async fn for_each_project_history(
     conn: &mut PgConnection,
     ids: std::ops::RangeInclusive<i64>,
-    mut each: impl FnMut(i64, &[ProjectEventRow]),
+    mut each: impl FnMut(i64, &mut [ProjectEventRow]),
 ) -> sqlx::Result<()> {
     let mut rows = sqlx::query_as!(
         ProjectEventRow,
@@ -95,13 +95,13 @@ pub async fn for_each_project_history(
             .first()
             .is_some_and(|first| first.project_id != row.project_id)
         {
-            each(batch[0].project_id, &batch);
+            each(batch[0].project_id, &mut batch);
             batch.clear();
         }
         batch.push(row);
     }
     if let Some(first) = batch.first() {
-        each(first.project_id, &batch);
+        each(first.project_id, &mut batch);
     }
     Ok(())
 }

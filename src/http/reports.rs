@@ -48,6 +48,9 @@ struct ReportQuery {
     /// add what changed after this date, YYYY-MM-DD
     #[param(schema_with = crate::http::schemas::date)]
     since: Option<String>,
+    /// show the public before/after photos of each programme's completed items as thumbnails
+    /// (html and json only)
+    with_photos: Option<bool>,
 }
 
 fn parse_date(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
@@ -84,18 +87,27 @@ async fn get_report(
     let format = parse_choice(query.format.as_deref(), Format::Md)?;
     let lang = parse_choice(query.lang.as_deref(), Lang::Zh)?;
     report::check_dates(as_of, since)?;
+    let with_photos = query.with_photos.unwrap_or(false);
+    if with_photos && !report::photos::takes_photos(format) {
+        return Err(AppError::BadRequest(format!(
+            "with_photos needs format html or json: {format} has no place for images"
+        )));
+    }
     let busy =
         || AppError::Busy("another report is being built; try again in a few seconds".into());
     let _turn = tokio::time::timeout(REPORT_QUEUE_WAIT, state.report_builds.acquire())
         .await
         .map_err(|_| busy())?
         .map_err(|_| busy())?;
-    let built = report::build(&state.report_pool, as_of, since, lang)
+    let mut built = report::build(&state.report_pool, as_of, since, lang)
         .await
         .map_err(|e| match e {
             report::ReportError::Template(message) => AppError::Unprocessable(message),
             report::ReportError::Db(e) => e.into(),
         })?;
+    if with_photos {
+        report::photos::add_photos(&state.report_pool, &state.attachments, &mut built).await?;
+    }
     let bytes = report::render::render(&built, format).map_err(AppError::Internal)?;
     let file = format!("report-{as_of}.{}", format.extension());
     let disposition = if format == Format::Json {

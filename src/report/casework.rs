@@ -7,6 +7,7 @@
 use crate::domain::casework::{CaseKind, CaseStatus};
 use crate::domain::choice::Lang;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use futures_util::TryStreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::PgConnection;
@@ -127,7 +128,7 @@ async fn replay(
     conn: &mut PgConnection,
     cut_off: DateTime<Utc>,
 ) -> sqlx::Result<BTreeMap<i64, CaseAsOf>> {
-    let events = sqlx::query!(
+    let mut events = sqlx::query!(
         r#"SELECT e.case_id, e.kind, e.to_status, e.note,
                   CASE WHEN e.changes IS NULL THEN NULL
                        WHEN c.kind = 'petition' AND e.kind = 'created' THEN jsonb_build_object('snapshot',
@@ -140,16 +141,15 @@ async fn replay(
            WHERE e.at <= $1 ORDER BY e.case_id, e.at, e.id"#,
         cut_off
     )
-    .fetch_all(&mut *conn)
-    .await?;
+    .fetch(&mut *conn);
     let mut cases: BTreeMap<i64, CaseAsOf> = BTreeMap::new();
-    for e in events {
+    while let Some(e) = events.try_next().await? {
         let case = cases.entry(e.case_id).or_default();
         let changes = e.changes.map(|c| c.0);
         match e.kind.as_str() {
             "created" => {
-                if let Some(Value::Object(snapshot)) =
-                    changes.as_ref().and_then(|c| c.get("snapshot")).cloned()
+                if let Some(Value::Object(mut changes)) = changes
+                    && let Some(Value::Object(snapshot)) = changes.remove("snapshot")
                 {
                     case.kind = snapshot
                         .get("kind")
@@ -163,8 +163,10 @@ async fn replay(
             kind => {
                 if let Some(Value::Object(changes)) = changes {
                     for (field, change) in changes {
-                        if let Some(after) = change.get("after") {
-                            case.fields.insert(field, after.clone());
+                        if let Value::Object(mut change) = change
+                            && let Some(after) = change.remove("after")
+                        {
+                            case.fields.insert(field, after);
                         }
                     }
                 }

@@ -47,6 +47,7 @@ pub(super) fn item(
             .to_string()
     });
     Item {
+        project_id: p.id,
         code: p.code.clone(),
         name: p.text("name").unwrap_or(&p.code).to_string(),
         place: format!("{town}{site_name}"),
@@ -65,6 +66,7 @@ pub(super) fn item(
             .unwrap_or(0),
         planned_end: p.date("planned_end"),
         responsible_unit: p.text("responsible_unit").map(str::to_string),
+        photos: Vec::new(),
     }
 }
 

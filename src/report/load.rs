@@ -89,7 +89,7 @@ fn replay_shares(
 /// exist yet), and the events of the period.
 async fn replay_share(
     pool: PgPool,
-    current: HashMap<i64, CurrentProject>,
+    mut current: HashMap<i64, CurrentProject>,
     ids: std::ops::RangeInclusive<i64>,
     cut_off: DateTime<Utc>,
     period_start: Option<DateTime<Utc>>,
@@ -97,10 +97,8 @@ async fn replay_share(
     let mut conn = pool.acquire().await?;
     let mut projects = Vec::with_capacity(current.len());
     let mut period = Vec::new();
-    let mut replayed: HashSet<i64> = HashSet::with_capacity(current.len());
     sql::for_each_project_history(&mut conn, ids, |id, events| {
-        replayed.insert(id);
-        if let Some(now) = current.get(&id)
+        if let Some(now) = current.remove(&id)
             && let Some(p) =
                 state::replay_project(id, now, events, cut_off, period_start, &mut period)
         {
@@ -108,10 +106,9 @@ async fn replay_share(
         }
     })
     .await?;
-    for (id, now) in &current {
-        if !replayed.contains(id)
-            && let Some(p) =
-                state::replay_project(*id, now, &[], cut_off, period_start, &mut period)
+    // what is left has no history
+    for (id, now) in current {
+        if let Some(p) = state::replay_project(id, now, &mut [], cut_off, period_start, &mut period)
         {
             projects.push(p);
         }

@@ -7,6 +7,7 @@ mod changes;
 mod context;
 mod load;
 pub mod model;
+pub mod photos;
 pub mod render;
 pub mod state;
 pub mod templates;
@@ -149,5 +150,6 @@ pub async fn build(
         sections: out_sections,
         changes,
         casework,
+        photos: None,
     })
 }

@@ -60,6 +60,9 @@ pub struct Report {
     pub changes: Option<Changes>,
     /// the casework figures, and the rows of each kind's sheet
     pub casework: super::casework::CaseworkFigures,
+    /// with photos asked for: how many the items show, and how many were left out
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photos: Option<super::photos::PhotoSummary>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -106,6 +109,8 @@ pub struct Target {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Item {
+    #[serde(skip)]
+    pub project_id: i64,
     pub code: String,
     pub name: String,
     /// town (short name) and the linked sites' names, e.g. 新闸大周村中河
@@ -122,6 +127,9 @@ pub struct Item {
     pub progress: i64,
     pub planned_end: Option<NaiveDate>,
     pub responsible_unit: Option<String>,
+    /// a completed item's public before/after photos, when the report was asked for them
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<super::photos::EvidencePhoto>,
 }
 
 #[derive(Debug, Clone, Serialize)]

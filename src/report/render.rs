@@ -29,7 +29,7 @@ fn markdown_cell(text: String) -> String {
 fn labels(lang: Lang) -> Value {
     let zh = lang == Lang::Zh;
     let pick = |a: &str, b: &str| Value::String(if zh { a } else { b }.to_string());
-    serde_json::json!({
+    let mut labels = serde_json::json!({
         "figure": pick("指标", "Figure"), "value": pick("数值", "Value"),
         "target": pick("目标", "Target"), "met": pick("达标", "met"), "not_met": pick("未达标", "not met"),
         "deadline": pick("截止", "deadline"), "by_status": pick("按状态", "By status"),
@@ -47,7 +47,19 @@ fn labels(lang: Lang) -> Value {
         "received": pick("受理", "Received"), "resolved": pick("已解决", "Resolved"),
         "received_on": pick("受理/发现日期", "Received or found"), "title": pick("事项", "Case"),
         "latest_note": pick("最新进展", "Latest progress"),
-    })
+    });
+    // a second object: one json! of every label exceeds the macro's recursion limit
+    let photos = serde_json::json!({
+        "photos": pick("完成事项整治前后照片", "Completed items before and after"),
+        "photos_shown": pick("附完成事项整治前后照片", "Before and after photos of completed items:"),
+        "photos_left_out": pick("另有照片因篇幅未列出", "further photos left out for length:"),
+        "photos_unreadable": pick("张照片无法读取", "photo(s) could not be read"),
+        "photo_unit": pick("张", ""),
+    });
+    if let (Value::Object(all), Value::Object(photos)) = (&mut labels, photos) {
+        all.extend(photos);
+    }
+    labels
 }
 
 /// The report in a text format, or the xlsx bytes.

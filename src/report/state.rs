@@ -46,10 +46,12 @@ pub struct PeriodEvent {
 
 /// Replays one project's events (in time order) into its state at `cut_off`; None when the project
 /// did not exist yet. Events after `period_start` and up to the cut-off are pushed to `period`.
+/// The current row and the events' changes are taken, not copied: their values become the
+/// state's.
 pub fn replay_project(
     id: i64,
-    current: &CurrentProject,
-    events: &[ProjectEventRow],
+    current: CurrentProject,
+    events: &mut [ProjectEventRow],
     cut_off: DateTime<Utc>,
     period_start: Option<DateTime<Utc>>,
     period: &mut Vec<PeriodEvent>,
@@ -63,8 +65,8 @@ pub fn replay_project(
     let mut created = false;
     let mut recorded_creation = false;
 
-    for event in events {
-        let changes = event.changes.as_ref().map(|c| &c.0);
+    for event in events.iter_mut() {
+        let changes = event.changes.take().map(|c| c.0);
         if event.kind == "created" {
             recorded_creation = true;
         }
@@ -82,7 +84,9 @@ pub fn replay_project(
             match event.kind.as_str() {
                 "created" => {
                     created = true;
-                    if let Some(Value::Object(snapshot)) = changes.and_then(|c| c.get("snapshot")) {
+                    if let Some(Value::Object(mut changes)) = changes
+                        && let Some(Value::Object(snapshot)) = changes.remove("snapshot")
+                    {
                         for (field, value) in snapshot {
                             if field == "site_ids" {
                                 for site in value.as_array().into_iter().flatten() {
@@ -91,7 +95,7 @@ pub fn replay_project(
                                     }
                                 }
                             } else {
-                                known.insert(field.clone(), value.clone());
+                                known.insert(field, value);
                             }
                         }
                     }
@@ -102,11 +106,8 @@ pub fn replay_project(
                     }
                 }
                 _ => {
-                    for (field, change) in field_changes(changes) {
-                        known.insert(
-                            field.clone(),
-                            change.get("after").cloned().unwrap_or(Value::Null),
-                        );
+                    for (field, mut change) in field_changes(changes) {
+                        known.insert(field, change.remove("after").unwrap_or(Value::Null));
                     }
                 }
             }
@@ -122,12 +123,10 @@ pub fn replay_project(
                     }
                 }
                 _ => {
-                    for (field, change) in field_changes(changes) {
-                        if !later_before.contains_key(field) {
-                            later_before.insert(
-                                field.clone(),
-                                change.get("before").cloned().unwrap_or(Value::Null),
-                            );
+                    for (field, mut change) in field_changes(changes) {
+                        if !later_before.contains_key(&field) {
+                            later_before
+                                .insert(field, change.remove("before").unwrap_or(Value::Null));
                         }
                     }
                 }
@@ -144,7 +143,7 @@ pub fn replay_project(
         return None;
     }
 
-    let mut fields = current.fields.clone();
+    let mut fields = current.fields;
     fields.extend(later_before);
     fields.extend(known);
     let status = fields
@@ -169,7 +168,7 @@ pub fn replay_project(
     );
     Some(ProjectAsOf {
         id,
-        code: current.code.clone(),
+        code: current.code,
         status,
         fields,
         site_ids,
@@ -177,12 +176,17 @@ pub fn replay_project(
 }
 
 /// The {field: {before, after}} entries of an event, snapshots excluded.
-fn field_changes(changes: Option<&Value>) -> impl Iterator<Item = (&String, &Value)> {
+fn field_changes(changes: Option<Value>) -> impl Iterator<Item = (String, Map<String, Value>)> {
+    let changes = match changes {
+        Some(Value::Object(changes)) => changes,
+        _ => Map::new(),
+    };
     changes
-        .and_then(Value::as_object)
         .into_iter()
-        .flatten()
-        .filter(|(field, change)| *field != "snapshot" && change.is_object())
+        .filter_map(|(field, change)| match change {
+            Value::Object(change) if field != "snapshot" => Some((field, change)),
+            _ => None,
+        })
 }
 
 /// Whether a recorded site field is one of the kind's attributes (not a core column or the
@@ -317,7 +321,7 @@ mod tests {
             json!({"status": "completed", "progress": 100, "name": "河道整治", "stage": "done"}),
             &[7, 8],
         );
-        let events = vec![
+        let mut events = vec![
             ProjectEventRow {
                 to_status: Some("planned".into()),
                 ..event(
@@ -344,7 +348,14 @@ mod tests {
             link(22, "link", 8),
         ];
         let mut period = Vec::new();
-        let state = replay_project(1, &now, &events, at(10), Some(at(5)), &mut period);
+        let state = replay_project(
+            1,
+            now.clone(),
+            &mut events.clone(),
+            at(10),
+            Some(at(5)),
+            &mut period,
+        );
         let state = state.unwrap_or_else(|| unreachable!());
         assert_eq!(state.status, ProjectStatus::InProgress);
         assert_eq!(state.fields["progress"], json!(40));
@@ -362,7 +373,7 @@ mod tests {
         );
         assert_eq!(period[0].kind, "progress");
 
-        let today = replay_project(1, &now, &events, at(30), None, &mut period);
+        let today = replay_project(1, now, &mut events, at(30), None, &mut period);
         let today = today.unwrap_or_else(|| unreachable!());
         assert_eq!(today.status, ProjectStatus::Completed);
         assert_eq!(today.site_ids.len(), 2);
@@ -371,13 +382,13 @@ mod tests {
     #[test]
     fn a_project_created_after_the_cut_off_did_not_exist() {
         let now = current(json!({"status": "planned"}), &[]);
-        let events = vec![event(
+        let mut events = vec![event(
             20,
             "created",
             Some(json!({"snapshot": {"status": "planned"}})),
         )];
         assert_eq!(
-            replay_project(1, &now, &events, at(10), None, &mut Vec::new()),
+            replay_project(1, now, &mut events, at(10), None, &mut Vec::new()),
             None
         );
     }
@@ -385,7 +396,7 @@ mod tests {
     #[test]
     fn an_unlinked_site_was_linked_before_its_unlink() {
         let now = current(json!({"status": "planned"}), &[]);
-        let events = vec![
+        let mut events = vec![
             event(
                 2,
                 "created",
@@ -393,9 +404,16 @@ mod tests {
             ),
             link(15, "unlink", 3),
         ];
-        let before = replay_project(1, &now, &events, at(10), None, &mut Vec::new());
+        let before = replay_project(
+            1,
+            now.clone(),
+            &mut events.clone(),
+            at(10),
+            None,
+            &mut Vec::new(),
+        );
         assert_eq!(before.map(|p| p.site_ids.len()), Some(1));
-        let after = replay_project(1, &now, &events, at(16), None, &mut Vec::new());
+        let after = replay_project(1, now, &mut events, at(16), None, &mut Vec::new());
         assert_eq!(after.map(|p| p.site_ids.len()), Some(0));
     }
 

@@ -1168,3 +1168,188 @@ async fn a_backup_restores_every_row_and_every_byte(pool: PgPool) {
         .await
         .unwrap();
 }
+
+/// The `<img>` sources of the report's figure of one item.
+fn report_thumbnails(html: &str, code: &str) -> Vec<(String, Vec<u8>)> {
+    use base64::Engine;
+    let start = html
+        .find(&format!("<figure data-code=\"{code}\">"))
+        .unwrap_or_else(|| panic!("no photos of {code} in the report"));
+    let figure = &html[start..];
+    let figure = &figure[..figure.find("</div></figure>").unwrap()];
+    figure
+        .split("<figure class=\"photo ")
+        .skip(1)
+        .map(|photo| {
+            let stage = photo[..photo.find('"').unwrap()].to_string();
+            let data = photo.split(";base64,").nth(1).unwrap();
+            let data = data[..data.find('"').unwrap()].replace("&#x2f;", "/");
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .unwrap();
+            (stage, bytes)
+        })
+        .collect()
+}
+
+#[sqlx::test]
+async fn the_report_shows_completed_items_before_and_after_when_asked(pool: PgPool) {
+    use remediation_tracker::report::{self, Lang, photos};
+    remediation_tracker::seed::seed(&pool, &crate::common::geodata_dir())
+        .await
+        .unwrap();
+    let (api, dir) = api_with_dir(&pool, |_| {});
+    let editor = user_with_token(&pool, "li", Role::Editor).await;
+    let (project, code): (i64, String) = sqlx::query_as(
+        "SELECT p.id, p.code FROM project p JOIN programme g ON g.id = p.programme_id
+         WHERE g.code = 'BLACKODOR-2025' AND p.status IN ('completed', 'accepted')
+         ORDER BY p.code LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let path = format!("/api/projects/{project}/attachments");
+    let photo = photo_sized(119.88, 31.81, 800, 600);
+    for (name, stage, staff_only) in [
+        ("整治后.jpg", "after", "false"),
+        ("整治前.jpg", "before", "false"),
+        ("整治中.jpg", "during", "false"),
+        ("内部.jpg", "after", "true"),
+    ] {
+        let (status, stored) = upload(
+            &api,
+            Some(&editor),
+            &path,
+            &[
+                ("file", Some(name), &photo),
+                ("stage", None, stage.as_bytes()),
+                ("staff_only", None, staff_only.as_bytes()),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{stored}");
+    }
+    // a photo of an item not done yet stays out
+    let (open,): (i64,) = sqlx::query_as(
+        "SELECT p.id FROM project p JOIN programme g ON g.id = p.programme_id
+         WHERE g.code = 'BLACKODOR-2025' AND p.status NOT IN ('completed', 'accepted', 'cancelled')
+         ORDER BY p.code LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    upload(
+        &api,
+        Some(&editor),
+        &format!("/api/projects/{open}/attachments"),
+        &[("file", Some("前.jpg"), &photo), ("stage", None, b"before")],
+    )
+    .await;
+    let listed = with_thumbnails(&api, &path).await;
+    let today = report::today();
+
+    let (status, _, html) = api
+        .send_raw(
+            Request::builder()
+                .uri(format!(
+                    "/api/reports?as_of={today}&format=html&with_photos=true"
+                ))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(html).unwrap();
+    assert_eq!(html.matches("src=\"data:image").count(), 2, "{html}");
+    assert!(html.contains("附完成事项整治前后照片 2 张"), "{html}");
+    let shown = report_thumbnails(&html, &code);
+    assert_eq!(
+        shown.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(),
+        ["before", "after"]
+    );
+    for (_, bytes) in &shown {
+        let thumbnail = image::load_from_memory(bytes).unwrap();
+        assert_eq!((thumbnail.width(), thumbnail.height()), (240, 320));
+        assert!(exif_tags(bytes).is_empty(), "a report's photo has no EXIF");
+    }
+    // without asking, and as of a day before the uploads, there are none
+    for query in [
+        format!("as_of={today}&format=html"),
+        "as_of=2025-06-30&format=html&with_photos=true".to_string(),
+    ] {
+        let (status, _, html) = api
+            .send_raw(
+                Request::builder()
+                    .uri(format!("/api/reports?{query}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!String::from_utf8(html).unwrap().contains("data:image"));
+    }
+    let (status, _, problem) = api
+        .send(
+            Request::builder()
+                .uri("/api/reports?format=md&with_photos=true")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        problem["detail"],
+        "with_photos needs format html or json: md has no place for images"
+    );
+
+    // a thumbnail lost is made again from the photo; a photo lost is counted, not fatal
+    let store = AttachmentStore::open(&StoreConfig::Directory(dir.path().join("store"))).unwrap();
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, stage, storage_key FROM attachment
+         WHERE parent_id = $1 AND NOT staff_only AND stage IN ('before', 'after') ORDER BY stage DESC",
+    )
+    .bind(project)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let thumbnail_of_before: String =
+        sqlx::query_scalar("SELECT thumbnail_key FROM attachment WHERE id = $1")
+            .bind(rows[0].0)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    store.delete(&thumbnail_of_before).await.unwrap();
+    store.delete(&rows[1].2).await.unwrap();
+    sqlx::query("UPDATE attachment SET thumbnail_key = NULL WHERE id = $1")
+        .bind(rows[1].0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut built = report::build(&pool, today, None, Lang::En).await.unwrap();
+    photos::add_photos(&pool, &store, &mut built).await.unwrap();
+    let summary = built.photos.as_ref().unwrap();
+    assert_eq!(
+        (summary.shown, summary.left_out, summary.unreadable),
+        (1, 0, 1)
+    );
+    let item = built
+        .sections
+        .iter()
+        .flat_map(|s| &s.programmes)
+        .flat_map(|p| &p.items)
+        .find(|i| i.code == code)
+        .unwrap();
+    assert_eq!(item.photos.len(), 1);
+    assert_eq!(
+        (
+            item.photos[0].attachment_id,
+            item.photos[0].stage_label.as_str()
+        ),
+        (rows[0].0, "before")
+    );
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        3,
+        "the staff-only one is not public"
+    );
+}

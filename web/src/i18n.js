@@ -1,7 +1,7 @@
 // One string catalogue per language; zh-CN first. Every text the pages show comes from here.
 export const catalogue = {
   'zh-CN': {
-    photosLayer: '现场照片（内部）', openCase: '打开案件页', attachments: '佐证材料', noAttachments: '暂无照片或文件。', stage: '阶段', stageNone: '未注明阶段', stage_before: '整治前', stage_during: '整治中', stage_after: '整治后',
+    photosLayer: '现场照片（内部）', openCase: '打开案件页', openSite: '查看点位详情', attachments: '佐证材料', noAttachments: '暂无照片或文件。', stage: '阶段', stageNone: '未注明阶段', stage_before: '整治前', stage_during: '整治中', stage_after: '整治后',
     stageBefore: '整治前', stageAfter: '整治后', compareTitle: '整治前后对比', staffOnly: '仅内部可见', dropHint: '将照片或文件拖到此处上传', chooseFiles: '选择文件',
     uploaded: '已上传', farPhoto: '拍摄点距对象 {d}', farPhotoHint: '照片的拍摄位置（EXIF）离所附对象较远，请核实。', takenAt: '拍摄于 {time}',
     deleteAttachment: '删除', deleteAttachmentConfirm: '删除“{title}”？文件会保留到管理员清除为止。',
@@ -99,7 +99,7 @@ export const catalogue = {
     stage_rectifying: '整改中', stage_survey_and_plan: '排查及方案编制',
   },
   en: {
-    photosLayer: 'Site photos (staff)', openCase: 'Open case page', attachments: 'Evidence', noAttachments: 'No photos or files yet.', stage: 'Stage', stageNone: 'No stage', stage_before: 'Before', stage_during: 'During', stage_after: 'After',
+    photosLayer: 'Site photos (staff)', openCase: 'Open case page', openSite: 'Show the site', attachments: 'Evidence', noAttachments: 'No photos or files yet.', stage: 'Stage', stageNone: 'No stage', stage_before: 'Before', stage_during: 'During', stage_after: 'After',
     stageBefore: 'Before', stageAfter: 'After', compareTitle: 'Before and after', staffOnly: 'Staff only', dropHint: 'Drop photos or files here to upload them', chooseFiles: 'Choose files',
     uploaded: 'Uploaded', farPhoto: 'Taken {d} away', farPhotoHint: 'Where this photo was taken (EXIF) is far from what it is attached to: check it.', takenAt: 'Taken {time}',
     deleteAttachment: 'Delete', deleteAttachmentConfirm: 'Delete "{title}"? The file is kept until an admin purges it.',

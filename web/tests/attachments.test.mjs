@@ -1,10 +1,13 @@
 // Browser tests of the evidence panel: an editor drops a photo on a project's page, sees its
 // upload's progress bar reach the end and the photo in the gallery with its stage; a
-// before/after pair shows the comparison; anonymous readers see the photo but no drop zone.
+// before/after pair shows the comparison; anonymous readers see the photo but no drop zone. On
+// the map, a photo dropped on a site's panel shows on the staff's photos layer where its EXIF
+// says it was taken (gps-photo.jpg: 64 × 48 pixels made with Pillow for this test, EXIF GPS
+// 119.8752°E 31.8275°N, about 130 m north of 大周村中河).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { launch, open, logIn, api, BASE_URL, EDITOR } from './browser.mjs';
+import { launch, open, logIn, api, screenPoint, BASE_URL, EDITOR } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -55,4 +58,37 @@ test('an editor drops photos on a project and sees them in the gallery, before b
   const bytes = Buffer.from(await (await fetch(`${BASE_URL}${stored.at(-1).url}`)).arrayBuffer());
   assert.ok(bytes.equals(photo), 'the download is the dropped file, byte for byte');
   assert.deepEqual(problems, []);
+});
+
+test('a photo dropped on a site shows on the photos layer where it was taken, and leads back to the site', async () => {
+  const photo = await readFile(new URL('./gps-photo.jpg', import.meta.url));
+  const body = [119.875, 31.82625];
+  const taken = [119.8752, 31.8275];
+  const { page, problems } = await open(browser, `/#map=17/${body[1]}/${body[0]}`);
+  await logIn(page, EDITOR);
+  let { x, y } = await screenPoint(page, body);
+  await page.mouse.click(x, y);
+  await page.waitForSelector('#details .site-evidence .drop-zone');
+  assert.equal(await page.textContent('#details-title'), '大周村中河');
+  const already = await page.locator('#details .site-evidence .evidence-photo').count();
+  await page.selectOption('#details .site-evidence select[name=stage]', 'after');
+  await dropFiles(page, '#details .site-evidence .drop-zone', [['河岸整治后.jpg', photo, 'image/jpeg']]);
+  await page.waitForFunction((n) => document.querySelectorAll('#details .site-evidence .evidence-photo').length === n + 1, already);
+  assert.equal(await page.locator('#details .site-evidence .evidence-photo').last().getAttribute('data-stage'), 'after');
+
+  await page.click('#details-close');
+  await page.click('#photos-toggle');
+  await page.waitForFunction(() => Number(document.getElementById('map').dataset.photos) >= 1);
+  await page.evaluate(() => new Promise((resolve) => { window.remediationMap.once('idle', resolve); window.remediationMap.triggerRepaint(); }));
+  ({ x, y } = await screenPoint(page, taken));
+  await page.mouse.click(x, y);
+  await page.waitForSelector('.photo-popup .open-site');
+  assert.match(await page.textContent('.photo-popup p'), /河岸整治后\.jpg · 整治后/);
+  assert.doesNotMatch(await page.textContent('.photo-popup p'), /拍摄点距对象|away/, 'taken within 500 m: not flagged');
+  await page.click('.photo-popup .open-site');
+  await page.waitForSelector('#details .site-evidence .evidence-photo');
+  assert.equal(await page.textContent('#details-title'), '大周村中河');
+  assert.equal(await page.locator('.photo-popup').count(), 0);
+  assert.deepEqual(problems, []);
+  await page.close();
 });

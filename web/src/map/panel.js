@@ -8,6 +8,7 @@ import {
 import { page, map, tickets } from '/map/state.js';
 import { toDisplay, setHighlight } from '/map/display.js';
 import { qualitySection } from '/map/quality.js';
+import { attachmentsPanel } from '/attachments.js';
 
 // panels of other modules (the alert list), shown again the same way
 const otherDetails = new Map();
@@ -116,7 +117,9 @@ export async function showSite(id, fly = false) {
     setHighlight([site.geometry]);
     if (fly) flyToGeometries([site.geometry]);
     const projects = (await api(`/api/projects?site=${id}&limit=100`)).data.items;
-    const [cards, quality] = await Promise.all([Promise.all(projects.map(projectCard)), qualitySection(site)]);
+    const evidence = el('div', { class: 'evidence site-evidence' });
+    const [cards, quality] = await Promise.all([Promise.all(projects.map(projectCard)), qualitySection(site),
+      attachmentsPanel(evidence, `sites/${id}`)]);
     if (ticket !== tickets.details) return;
     // replaceChildren would write a null as the text "null"
     body.replaceChildren(...[
@@ -125,7 +128,8 @@ export async function showSite(id, fly = false) {
       site.placeholder ? el('p', { class: 'note' }, t('placeholder')) : null,
       quality,
       el('h3', {}, `${t('linkedProjects')} (${projects.length})`),
-      projects.length ? el('div', { class: 'cards' }, cards) : el('p', { class: 'empty' }, t('noProjects'))].filter(Boolean));
+      projects.length ? el('div', { class: 'cards' }, cards) : el('p', { class: 'empty' }, t('noProjects')),
+      el('h3', {}, t('attachments')), evidence].filter(Boolean));
     body.querySelector('.project-card details')?.setAttribute('open', '');
   } catch (e) {
     body.replaceChildren(el('p', { class: 'error' }, e.message));

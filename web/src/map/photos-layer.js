@@ -7,6 +7,7 @@ import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { map } from '/map/state.js';
 import { gcjDisplay, displayCrs } from '/map/display.js';
 import { toGcj02, mapFeatures } from '/gcj02.js';
+import { showSite } from '/map/panel.js';
 
 const empty = { type: 'FeatureCollection', features: [] };
 const STAGE_COLOURS = { before: '#6b7280', during: '#d97706', after: '#16a34a' };
@@ -34,13 +35,22 @@ function ensureLayer() {
     caption.textContent = [p.title, p.stage && p.stage !== 'null' ? label('stage', p.stage) : null,
       p.far_from_parent ? t('farPhoto', { d: formatDistance(Number(p.distance_m)) }) : null].filter(Boolean).join(' · ');
     box.append(img, caption);
+    const popup = new maplibregl.Popup({ maxWidth: '260px' });
     if (parentLink) {
       const link = document.createElement('a');
       link.href = parentLink;
       link.textContent = t(p.parent_kind === 'project' ? 'openProject' : 'openCase');
       box.append(link);
+    } else {
+      // a site has no page of its own: its panel beside the map is where its evidence is
+      const open = document.createElement('button');
+      open.type = 'button';
+      open.className = 'link-button open-site';
+      open.textContent = t('openSite');
+      open.addEventListener('click', () => { popup.remove(); showSite(Number(p.parent_id), true); });
+      box.append(open);
     }
-    new maplibregl.Popup({ maxWidth: '260px' }).setLngLat(photo.geometry.coordinates).setDOMContent(box).addTo(map);
+    popup.setLngLat(photo.geometry.coordinates).setDOMContent(box).addTo(map);
   });
 }
 
