@@ -241,10 +241,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let as_of = as_of.unwrap_or_else(report::today);
             report::check_dates(as_of, since)?;
-            if with_photos && !report::photos::takes_photos(format) {
-                anyhow::bail!(
-                    "--with-photos needs --format html or json: {format} has no place for images"
-                );
+            if with_photos {
+                report::photos::check_format(format, "--with-photos")
+                    .map_err(anyhow::Error::msg)?;
             }
             let mut built = report::build(&pool, as_of, since, lang).await?;
             if with_photos {

@@ -88,10 +88,8 @@ async fn get_report(
     let lang = parse_choice(query.lang.as_deref(), Lang::Zh)?;
     report::check_dates(as_of, since)?;
     let with_photos = query.with_photos.unwrap_or(false);
-    if with_photos && !report::photos::takes_photos(format) {
-        return Err(AppError::BadRequest(format!(
-            "with_photos needs format html or json: {format} has no place for images"
-        )));
+    if with_photos {
+        report::photos::check_format(format, "with_photos").map_err(AppError::BadRequest)?;
     }
     let busy =
         || AppError::Busy("another report is being built; try again in a few seconds".into());

@@ -23,9 +23,16 @@ pub const MAX_PHOTOS: usize = 400;
 /// Thumbnails read from the store at once.
 const READS_AT_ONCE: usize = 8;
 
-/// The formats photos can go into: the others have no place for an image.
-pub fn takes_photos(format: Format) -> bool {
-    matches!(format, Format::Html | Format::Json)
+/// Refuses photos in a format without a place for an image, naming it (`option` is how the
+/// caller spelt the option).
+pub fn check_format(format: Format, option: &str) -> Result<(), String> {
+    if matches!(format, Format::Html | Format::Json) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{option} needs format html or json: {format} has no place for images"
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -86,7 +93,7 @@ pub async fn add_photos(
     for part in report.sections.iter().flat_map(|s| &s.programmes) {
         project_ids.extend(part.items.iter().filter(|i| i.done).map(|i| i.project_id));
     }
-    let found = {
+    let mut found = {
         let mut conn = pool.acquire().await?;
         sql::report_photos(&mut conn, &project_ids, end_of_day(report.as_of), PER_STAGE).await?
     };
@@ -97,7 +104,6 @@ pub async fn add_photos(
         .rev()
         .map(|(turn, id)| (*id, turn))
         .collect();
-    let mut found = found;
     found.sort_by_key(|p| order.get(&p.project_id).copied().unwrap_or(usize::MAX));
     let mut summary = PhotoSummary {
         left_out: found.len().saturating_sub(MAX_PHOTOS),
