@@ -5,7 +5,7 @@
 
 use super::AppState;
 use super::access::{Admin, Caller, Editor, Viewer};
-use super::extract::{ApiQuery, parse_spatial};
+use super::extract::{ApiQuery, parse_number, parse_spatial};
 use crate::attachments::{self, Staging, UploadRefused, thumbnail};
 use crate::db::attachments::{self as sql, AttachmentRow, NewAttachment};
 use crate::domain::Audience;
@@ -145,6 +145,8 @@ async fn upload(
     let mut kind = None;
     let mut stage = None;
     let mut staff_only = false;
+    let mut lon = None;
+    let mut lat = None;
     while let Some(mut field) = form.next_field().await.map_err(form_error)? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
@@ -189,13 +191,16 @@ async fn upload(
                     }
                 }
             }
+            "lon" => lon = Some(parse_number("lon", &text)?),
+            "lat" => lat = Some(parse_number("lat", &text)?),
             other => {
                 return Err(AppError::BadRequest(format!(
-                    "unknown field {other:?} (known: file, title, kind, stage, staff_only)"
+                    "unknown field {other:?} (known: file, title, kind, stage, staff_only, lon, lat)"
                 )));
             }
         }
     }
+    let given_place = given_place(lon, lat)?;
     let staged = staged.ok_or_else(|| {
         AppError::BadRequest("the form has no field named file with the upload".into())
     })?;
@@ -239,7 +244,8 @@ async fn upload(
             sha256: &sha256,
             storage_key: &key,
             staff_only,
-            location: inspected.photo.location,
+            // the camera's own record of the place wins over where the uploader stands
+            location: inspected.photo.location.or(given_place),
             taken_at: inspected.photo.taken_at,
             orientation: inspected
                 .photo
@@ -275,6 +281,24 @@ async fn upload(
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
+}
+
+/// Where the uploader says the file was made, as WGS84 `lon` and `lat` fields: both or neither.
+fn given_place(lon: Option<f64>, lat: Option<f64>) -> Result<Option<(f64, f64)>, AppError> {
+    match (lon, lat) {
+        (None, None) => Ok(None),
+        (Some(lon), Some(lat))
+            if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) =>
+        {
+            Ok(Some((lon, lat)))
+        }
+        (Some(_), Some(_)) => Err(AppError::BadRequest(
+            "lon must be from -180 to 180 and lat from -90 to 90 (WGS84 degrees)".into(),
+        )),
+        _ => Err(AppError::BadRequest(
+            "give the place as both lon and lat, or neither".into(),
+        )),
+    }
 }
 
 fn refusal(e: UploadRefused) -> AppError {
@@ -341,7 +365,9 @@ async fn list(
 macro_rules! parent_routes {
     ($upload:ident, $list:ident, $kind:expr, $path:literal, $tag:literal) => {
         /// Upload a file (editor): multipart with `file`, and optionally `title`, `kind`
-        /// (photo, document, drawing, other), `stage` (before, during, after) and `staff_only`.
+        /// (photo, document, drawing, other), `stage` (before, during, after), `staff_only`,
+        /// and `lon` and `lat` (WGS84): where the uploader stands, the photo's place when its
+        /// EXIF has none.
         #[utoipa::path(post, path = $path, tag = $tag, params(("id" = i64, Path)),
             request_body(content_type = "multipart/form-data", description = "the form with the field file"),
             responses((status = 201, description = "Stored", body = Attachment), BadInput, NotLoggedIn,

@@ -442,6 +442,87 @@ async fn photos_carry_their_place_and_time_and_the_public_gets_no_gps(pool: PgPo
 }
 
 #[sqlx::test]
+async fn a_photo_without_gps_takes_the_place_its_uploader_gives(pool: PgPool) {
+    fixtures(&pool).await;
+    let (api, _dir) = api_with_dir(&pool, |_| {});
+    let editor = user_with_token(&pool, "li", Role::Editor).await;
+    let outfall = id_of(&pool, "site", "OF-1").await;
+    let path = format!("/api/sites/{outfall}/attachments");
+    let mut plain = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 90)
+        .encode_image(&image::RgbImage::from_pixel(
+            8,
+            8,
+            image::Rgb([20, 120, 200]),
+        ))
+        .unwrap();
+    let place = |json: &Value| json["location"]["coordinates"].clone();
+
+    let (status, given) = upload(
+        &api,
+        Some(&editor),
+        &path,
+        &[
+            ("file", Some("现场.jpg"), &plain),
+            ("lon", None, b"119.8602"),
+            ("lat", None, b"31.8003"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{given}");
+    assert_eq!(place(&given), json!([119.8602, 31.8003]));
+
+    // the camera's record wins over where the uploader stands
+    let (status, exif) = upload(
+        &api,
+        Some(&editor),
+        &path,
+        &[
+            ("file", Some("带位置.jpg"), &photo_at(119.8601, 31.8001)),
+            ("lon", None, b"119.9"),
+            ("lat", None, b"31.9"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{exif}");
+    let coordinates = place(&exif);
+    assert!(
+        (coordinates[0].as_f64().unwrap() - 119.8601).abs() < 1e-6
+            && (coordinates[1].as_f64().unwrap() - 31.8001).abs() < 1e-6,
+        "{coordinates}"
+    );
+
+    let stored_before = list(&api, Some(&editor), &path).await.1;
+    for (fields, message) in [
+        (
+            vec![("lon", b"119.86".as_slice())],
+            "give the place as both lon and lat, or neither",
+        ),
+        (
+            vec![("lon", b"219.86".as_slice()), ("lat", b"31.8".as_slice())],
+            "lon must be from -180 to 180 and lat from -90 to 90 (WGS84 degrees)",
+        ),
+        (
+            vec![("lon", b"east".as_slice()), ("lat", b"31.8".as_slice())],
+            "lon must be a number, got \"east\"",
+        ),
+    ] {
+        let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![("file", Some("x.jpg"), &plain)];
+        parts.extend(fields.iter().map(|(name, value)| (*name, None, *value)));
+        let (status, body) = upload(&api, Some(&editor), &path, &parts).await;
+        assert_eq!(
+            (status, body["detail"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(message))
+        );
+    }
+    assert_eq!(
+        list(&api, Some(&editor), &path).await.1,
+        stored_before,
+        "a refused upload stores nothing"
+    );
+}
+
+#[sqlx::test]
 async fn downloads_answer_ranges_and_revalidation(pool: PgPool) {
     fixtures(&pool).await;
     let (api, _dir) = api_with_dir(&pool, |_| {});

@@ -50,7 +50,7 @@ function comparison(photos) {
 }
 
 /** Sends one file with its own progress bar; resolves when the server has stored it. */
-function uploadOne(path, file, fields, bar) {
+export function uploadOne(path, file, fields, bar) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     for (const [key, value] of Object.entries(fields)) if (value) form.append(key, value);
@@ -75,7 +75,7 @@ function uploadOne(path, file, fields, bar) {
   });
 }
 
-function progressRow(file) {
+export function progressRow(file) {
   const fill = el('span', { class: 'progress-fill', style: 'width:0%' });
   const text = el('span', { class: 'progress-text' }, '0%');
   const node = el('span', { class: 'progress', role: 'progressbar', 'aria-valuenow': 0, 'aria-valuemin': 0, 'aria-valuemax': 100 }, fill, text);

@@ -233,6 +233,16 @@ async function setUpMap() {
   await new Promise((resolve) => { map.once('idle', resolve); map.triggerRepaint(); });
 }
 
+/** A case started from the map's "new case here" comes with its place in the URL (WGS84). */
+function placeFromUrl() {
+  const query = new URLSearchParams(location.search);
+  const [lon, lat] = ['lon', 'lat'].map((k) => Number(query.get(k)));
+  if (!query.has('lon') || !Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) return;
+  placeOnMap(lon, lat);
+  state.map?.jumpTo({ center: [lon, lat], zoom: 16 });
+  document.getElementById('new-case-card').scrollIntoView({ block: 'start' });
+}
+
 let mapStarted = null;
 async function render() {
   buildFilters();
@@ -245,7 +255,10 @@ async function render() {
     mapStarted ??= setUpMap();
   }
   await loadCases();
-  if (editor) await mapStarted;
+  if (editor) {
+    await mapStarted;
+    placeFromUrl();
+  }
 }
 
 document.getElementById('more-cases').addEventListener('click', () => reportFailure(loadCases(state.items.length)));

@@ -2,6 +2,7 @@
 // safe element building (text only, never HTML), status colours and badges, progress bars,
 // the project history timeline, and the header with language switch and user menu.
 import { t, label, language, setLanguage } from '/i18n.js';
+import { offline, noteStoredAnswer, forgetPrivateData, registerOffline } from '/offline.js';
 
 export const STATUS_COLOURS = {
   planned: '#94a3b8', preparing: '#0ea5e9', in_progress: '#f59e0b', completed: '#22c55e',
@@ -40,9 +41,12 @@ function busy(delta) {
 
 /**
  * Calls the API. `body` is sent as JSON; `etag` as If-Match. Resolves to { data, etag };
- * rejects with an ApiError that carries the server's message.
+ * rejects with an ApiError that carries the server's message. A write is refused while the
+ * browser is offline: it is never queued, so nothing is sent later behind the user's back.
  */
 export async function api(path, { method = 'GET', body, etag } = {}) {
+  const write = method !== 'GET';
+  if (write && offline()) throw new ApiError(0, { detail: t('offlineWrite') });
   const headers = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (etag) headers['if-match'] = etag;
@@ -52,8 +56,13 @@ export async function api(path, { method = 'GET', body, etag } = {}) {
     try {
       response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
     } catch {
-      throw new ApiError(0, { detail: t('networkError') });
+      if (write) throw new ApiError(0, { detail: t('writeNotSent') });
+      const error = new ApiError(0, { detail: t(offline() ? 'offlineNotStored' : 'networkError') });
+      // offline, an answer that was never stored is expected, not an error
+      error.offline = offline();
+      throw error;
     }
+    noteStoredAnswer(response);
     const text = await response.text();
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch { data = text; }
@@ -176,7 +185,7 @@ export function notify(text, kind = 'info') {
 
 /** For work started by an event: its failure becomes the notice rather than an unhandled rejection. */
 export function reportFailure(promise) {
-  return promise.catch((e) => notify(e.message, 'error'));
+  return promise.catch((e) => notify(e.message, e.offline ? 'info' : 'error'));
 }
 
 let currentUser = null;
@@ -202,7 +211,9 @@ function renderUserMenu(onChange) {
   menu.replaceChildren(
     el('span', { class: 'user-name', id: 'user-name' }, `${currentUser.username} · ${t(`role_${currentUser.role}`)}`),
     el('button', { type: 'button', id: 'logout', onclick: async () => {
-      try { await api('/api/auth/logout', { method: 'POST' }); } catch (e) { notify(e.message, 'error'); }
+      // a logout that did not reach the server leaves the session valid: say so and stay logged in
+      try { await api('/api/auth/logout', { method: 'POST' }); } catch (e) { notify(e.message, 'error'); return; }
+      await forgetPrivateData();
       currentUser = null;
       renderUserMenu(onChange);
       onChange();
@@ -240,6 +251,7 @@ function openLogin(onChange) {
       await api('/api/auth/login', { method: 'POST', body: { username: data.get('username'), password: data.get('password') } });
       form.reset();
       dialog.close();
+      await forgetPrivateData();
       await loadUser();
       renderUserMenu(onChange);
       onChange();
@@ -265,6 +277,7 @@ export function renderTexts() {
  * parts after a language switch, a login or a logout.
  */
 export async function initChrome(pageTitleKey, onChange) {
+  registerOffline();
   setLanguage(language());
   const rerender = () => {
     renderTexts();

@@ -1,6 +1,12 @@
 // One string catalogue per language; zh-CN first. Every text the pages show comes from here.
 export const catalogue = {
   'zh-CN': {
+    myLocation: '我的位置', locating: '正在定位…', whatIsHere: '这里有什么', hereAccuracy: '我的位置（精度约 {m} 米）',
+    geoDenied: '无法定位：浏览器未获准使用位置。请在浏览器设置中允许本网站定位后重试。', geoUnavailable: '无法定位：暂时得不到位置，请到开阔处重试。',
+    geoTimeout: '定位超时，请重试。', geoUnsupported: '此浏览器不支持定位。', geoInsecure: '定位需要 HTTPS 访问（本机 localhost 除外）。',
+    fromHere: '从这里', newCaseHere: '在此新建案件', photoNearest: '拍照上传到最近点位：{name}', photoUploaded: '照片已上传到 {name}',
+    offlineData: '离线，显示 {time} 的数据', storedData: '网络较慢，显示 {time} 保存的数据',
+    offlineNotStored: '离线：这部分数据此前没有保存，联网后再看。', offlineWrite: '当前离线，未保存。请联网后再提交。', writeNotSent: '网络不可用，未保存。请联网后再提交。',
     photosLayer: '现场照片（内部）', openCase: '打开案件页', openSite: '查看点位详情', attachments: '佐证材料', noAttachments: '暂无照片或文件。', stage: '阶段', stageNone: '未注明阶段', stage_before: '整治前', stage_during: '整治中', stage_after: '整治后',
     stageBefore: '整治前', stageAfter: '整治后', compareTitle: '整治前后对比', staffOnly: '仅内部可见', dropHint: '将照片或文件拖到此处上传', chooseFiles: '选择文件',
     uploaded: '已上传', farPhoto: '拍摄点距对象 {d}', farPhotoHint: '照片的拍摄位置（EXIF）离所附对象较远，请核实。', takenAt: '拍摄于 {time}',
@@ -99,6 +105,13 @@ export const catalogue = {
     stage_rectifying: '整改中', stage_survey_and_plan: '排查及方案编制',
   },
   en: {
+    myLocation: 'My location', locating: 'Finding your position…', whatIsHere: 'What is here', hereAccuracy: 'My location (accurate to about {m} m)',
+    geoDenied: 'No position: the browser may not use your location. Allow this site to use it in the browser settings and retry.',
+    geoUnavailable: 'No position is available right now; try again in the open.', geoTimeout: 'Finding your position took too long; retry.',
+    geoUnsupported: 'This browser cannot give a position.', geoInsecure: 'The position needs the site over HTTPS (localhost aside).',
+    fromHere: 'From here', newCaseHere: 'New case here', photoNearest: 'Photo for the nearest site: {name}', photoUploaded: 'The photo is stored with {name}',
+    offlineData: 'Offline, showing data from {time}', storedData: 'The network is slow: showing data stored {time}',
+    offlineNotStored: 'Offline: this part was not stored before; look again once online.', offlineWrite: 'You are offline: nothing was saved. Submit again once online.', writeNotSent: 'The network is unavailable: nothing was saved. Submit again once online.',
     photosLayer: 'Site photos (staff)', openCase: 'Open case page', openSite: 'Show the site', attachments: 'Evidence', noAttachments: 'No photos or files yet.', stage: 'Stage', stageNone: 'No stage', stage_before: 'Before', stage_during: 'During', stage_after: 'After',
     stageBefore: 'Before', stageAfter: 'After', compareTitle: 'Before and after', staffOnly: 'Staff only', dropHint: 'Drop photos or files here to upload them', chooseFiles: 'Choose files',
     uploaded: 'Uploaded', farPhoto: 'Taken {d} away', farPhotoHint: 'Where this photo was taken (EXIF) is far from what it is attached to: check it.', takenAt: 'Taken {time}',

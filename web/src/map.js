@@ -16,15 +16,20 @@ import { renderBell, wireBell } from '/map/alerts.js';
 import { renderSampleImport, wireSampleImport } from '/map/sample-import.js';
 import { renderCasesLayer, wireCasesLayer } from '/map/cases-layer.js';
 import { renderPhotosLayer, wirePhotosLayer } from '/map/photos-layer.js';
+import { wireLocation } from '/map/location.js';
+import { offline } from '/offline.js';
 
 const initialView = readUrl();
 const map = createMap(initialView);
 map.addControl(new maplibregl.NavigationControl(), 'top-right');
+wireLocation();
 map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
 map.addControl(new maplibregl.AttributionControl({ compact: true }), 'bottom-right');
 // a basemap host that cannot be reached (an offline network) leaves the data map working: say
 // so once, in words, instead of an error per tile
 map.on('error', (e) => {
+  // offline, a tile never stored is simply not drawn: the offline note already says why
+  if (offline()) return;
   if (String(e.sourceId ?? '').startsWith('basemap-')) notify(t('basemapFailed'), 'info');
   else notify(t('failed', { e: e.error?.message ?? '' }), 'error');
 });

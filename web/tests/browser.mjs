@@ -20,9 +20,13 @@ export function launch() {
   });
 }
 
-/** Opens a page of the app, collecting console errors; waits for its first complete render. */
-export async function open(browser, path = '/', viewport = { width: 1366, height: 768 }) {
-  const page = await browser.newPage({ viewport, acceptDownloads: true });
+/**
+ * Opens a page of the app, collecting console errors; waits for its first complete render.
+ * The service worker is blocked unless `context` allows it: only the tests of working offline
+ * want it, and Playwright's routing does not see what a service worker answers.
+ */
+export async function open(browser, path = '/', viewport = { width: 1366, height: 768 }, context = {}) {
+  const page = await browser.newPage({ viewport, acceptDownloads: true, serviceWorkers: 'block', ...context });
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error' && !/GPU stall/.test(m.text())) problems.push(m.text()); });
   page.on('pageerror', (e) => problems.push(e.message));

@@ -196,7 +196,7 @@ test('on a GCJ-02 basemap every layer is shifted to line up, also when the URL r
   const shifted = toGcj02(BODY.point);
 
   // reopened from its URL, the page draws the body at its GCJ-02 position
-  const again = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const again = await browser.newPage({ viewport: { width: 1366, height: 768 }, serviceWorkers: 'block' });
   again.on('console', (m) => { if (m.type() === 'error' && !/GPU stall/.test(m.text())) problems.push(m.text()); });
   again.on('pageerror', (e) => problems.push(e.message));
   await serveTiles(again);
@@ -291,7 +291,7 @@ test('controls are reachable with the keyboard and show their focus', async () =
 });
 
 test('a hostile site name shows as text, never as markup', async () => {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, serviceWorkers: 'block' });
   const dialogs = [];
   page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
   const name = '<img src=x onerror=alert(1)>';

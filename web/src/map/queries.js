@@ -10,7 +10,7 @@ import { refreshResults, renderResults, foldResults } from '/map/results.js';
 import { showSite } from '/map/panel.js';
 
 /** A circle of `radius` metres around [lon, lat] as a 64-sided polygon (WGS84). */
-function circlePolygon([lon, lat], radius) {
+export function circlePolygon([lon, lat], radius) {
   const ring = [];
   for (let i = 0; i <= 64; i += 1) {
     const angle = (i / 64) * 2 * Math.PI;
@@ -21,7 +21,15 @@ function circlePolygon([lon, lat], radius) {
   return { type: 'Polygon', coordinates: [ring] };
 }
 
-async function runLocate(params) {
+/**
+ * What is within `radius` metres of a WGS84 position, as the results list; `extra` is kept with
+ * the query (`here` marks the user's own position). Resolves to the answer.
+ */
+export function locateWgs84([lon, lat], radiusMetres, extra = {}) {
+  return runLocate(new URLSearchParams({ lon: lon.toFixed(7), lat: lat.toFixed(7), crs: 'EPSG:4326', radius: String(radiusMetres) }), extra);
+}
+
+async function runLocate(params, extra = {}) {
   const ticket = ++tickets.query;
   const { data } = await api(`/api/locate?${params}`);
   if (ticket !== tickets.query) return data;
@@ -34,6 +42,8 @@ async function runLocate(params) {
     projects: data.projects,
     town: data.town?.name,
     zones: data.key_zones.map((z) => z.name),
+    wgs84: point,
+    ...extra,
   };
   drawQueryShape();
   foldResults(false);

@@ -1,7 +1,8 @@
 // The results list under the map: the projects in view (following the map and the filters), or
 // the answer of the last location query, and its CSV export.
 import { t } from '/i18n.js';
-import { api, el, downloadCsv, reportFailure } from '/common.js';
+import { api, el, downloadCsv, reportFailure, canEdit, notify } from '/common.js';
+import { uploadOne, progressRow } from '/attachments.js';
 import { page, map, tickets } from '/map/state.js';
 import { filterParams } from '/map/url-state.js';
 import { displayCrs } from '/map/display.js';
@@ -31,6 +32,38 @@ async function loadProjectsInView() {
   renderResults();
 }
 
+/**
+ * For editors, what to do from where they stand: start a case at the position, or photograph
+ * for the nearest site (the camera on a phone; the photo's EXIF place, else the position).
+ */
+function fromHere({ here, wgs84, sites }) {
+  if (!here || !canEdit()) return null;
+  const [lon, lat] = wgs84;
+  const caseLink = el('a', { class: 'button-like', id: 'new-case-here', href: `/cases?${new URLSearchParams({ lon: lon.toFixed(7), lat: lat.toFixed(7) })}` }, t('newCaseHere'));
+  const nearest = sites[0];
+  if (!nearest) return el('section', { class: 'from-here', 'aria-label': t('fromHere') }, caseLink);
+  const input = el('input', { type: 'file', accept: 'image/*', capture: 'environment', id: 'photo-here', class: 'visually-hidden' });
+  const uploads = el('ul', { class: 'uploads' });
+  input.addEventListener('change', async () => {
+    const [file] = input.files;
+    if (!file) return;
+    const bar = progressRow(file);
+    uploads.replaceChildren(bar.row);
+    try {
+      await uploadOne(`/api/sites/${nearest.id}/attachments`, file, { lon: lon.toFixed(7), lat: lat.toFixed(7) }, bar);
+      bar.row.dataset.state = 'done';
+      bar.status.textContent = t('photoUploaded', { name: nearest.name });
+    } catch (e) {
+      bar.row.dataset.state = 'failed';
+      bar.status.textContent = e.message;
+      notify(e.message, 'error');
+    }
+    input.value = '';
+  });
+  return el('section', { class: 'from-here', 'aria-label': t('fromHere') }, caseLink,
+    el('label', { for: 'photo-here', class: 'button-like', id: 'photo-here-label' }, t('photoNearest', { name: nearest.name })), input, uploads);
+}
+
 export function renderResults() {
   const body = document.getElementById('results-body');
   body.removeAttribute('aria-busy');
@@ -39,13 +72,13 @@ export function renderResults() {
   if (page.query) {
     const { sites, projects, town, zones } = page.query;
     title.textContent = `${t('resultsQuery')} · ${t('sites')} ${sites.length} · ${t('projects')} ${projects.length}`;
-    const info = [town ? t('inTown', { t: town }) : null, zones?.length ? t('zonesHere', { z: zones.join('、') }) : null].filter(Boolean);
+    const info = [page.query.here ? t('hereAccuracy', { m: page.query.accuracy }) : null, town ? t('inTown', { t: town }) : null, zones?.length ? t('zonesHere', { z: zones.join('、') }) : null].filter(Boolean);
     if (!sites.length && !projects.length) {
-      body.replaceChildren(...info.map((i) => el('p', { class: 'muted' }, i)), el('p', { class: 'empty' }, t('queryEmpty')));
+      body.replaceChildren(...info.map((i) => el('p', { class: 'muted' }, i)), el('p', { class: 'empty' }, t('queryEmpty')), fromHere(page.query) ?? '');
       return;
     }
     body.replaceChildren(
-      ...info.map((i) => el('p', { class: 'muted' }, i)),
+      ...info.map((i) => el('p', { class: 'muted' }, i)), fromHere(page.query) ?? '',
       el('h3', {}, t('projects')), el('ul', { class: 'result-list', id: 'query-projects' }, projects.map((p) => projectRow(p, p.distance_m))),
       el('h3', {}, t('sites')), el('ul', { class: 'result-list', id: 'query-sites' }, sites.map(siteRow)));
     return;
