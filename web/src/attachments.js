@@ -70,7 +70,7 @@ export function uploadOne(path, file, fields, bar) {
       if (request.status === 201) resolve(body);
       else reject(new Error(body?.detail ?? `HTTP ${request.status}`));
     });
-    request.addEventListener('error', () => reject(new Error(t('networkError'))));
+    request.addEventListener('error', () => reject(new Error(t('writeNotSent'))));
     request.send(form);
   });
 }

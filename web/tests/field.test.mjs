@@ -6,7 +6,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { launch, open, api, logIn, idle, sessionCookie, EDITOR, ARTIFACTS } from './browser.mjs';
+import { toGcj02 } from '../src/gcj02.js';
 
 // a point on 新闸大周村中河, a black-odor body of the sample data, as a phone would report it
 const BODY = { code: 'BO-DZCZH', project: 'BO-DZCZH-ZZ' };
@@ -55,6 +57,16 @@ test('my location, then what is here, lists the body the phone stands on, as /ap
   assert.match(await page.textContent('#results-body'), /我的位置（精度约 35 米）/);
   // anonymous readers get no "from here" actions
   assert.equal(await page.$('#new-case-here'), null);
+
+  // on a GCJ-02 basemap the position is drawn shifted like every layer
+  const tile = readFileSync(fileURLToPath(new URL('./basemap-tile.png', import.meta.url)));
+  await page.route('http://gcj02-basemap.test/**', (route) => route.fulfill({ body: tile, contentType: 'image/png' }));
+  await page.selectOption('#basemap', 'gcj02');
+  const drawnAt = await page.evaluate(async () => (await window.remediationMap.getSource('my-location').getData()).features
+    .find((f) => f.properties.part === 'position').geometry.coordinates);
+  const shifted = toGcj02([POSITION.longitude, POSITION.latitude]);
+  assert.ok(Math.abs(drawnAt[0] - shifted[0]) < 1e-9 && Math.abs(drawnAt[1] - shifted[1]) < 1e-9, `${drawnAt} vs ${shifted}`);
+  assert.ok(Math.abs(shifted[0] - POSITION.longitude) > 0.003, 'the shift is visible at this place');
 
   assert.deepEqual(problems, []);
   await page.close();

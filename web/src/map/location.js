@@ -11,6 +11,9 @@ import { circlePolygon, locateWgs84 } from '/map/queries.js';
 const DEFAULT_RADIUS_M = 200;
 
 export const here = { watch: null, position: null, accuracy: 0, follow: false };
+// set once the map's style has loaded; isStyleLoaded() also waits for every source's tiles, which
+// a basemap just switched on has not yet
+let styleReady = false;
 
 const GEO_ERRORS = { 1: 'geoDenied', 2: 'geoUnavailable', 3: 'geoTimeout' };
 
@@ -22,7 +25,7 @@ function setButtonState(state) {
 }
 
 function draw() {
-  if (!here.position || !map.isStyleLoaded()) return;
+  if (!here.position || !styleReady) return;
   const features = [
     { type: 'Feature', properties: { part: 'accuracy' }, geometry: toDisplay(circlePolygon(here.position, Math.max(here.accuracy, 1))) },
     { type: 'Feature', properties: { part: 'position' }, geometry: { type: 'Point', coordinates: toDisplayPoint(here.position) } },
@@ -106,6 +109,7 @@ class MyLocationControl {
 
 export function wireLocation() {
   map.addControl(new MyLocationControl(), 'top-right');
+  map.once('load', () => { styleReady = true; draw(); });
   // panning by hand stops the map following the walk; the position keeps being drawn
   map.on('dragstart', () => { here.follow = false; });
   document.addEventListener('display-crs', draw);
