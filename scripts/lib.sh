@@ -44,6 +44,8 @@ ensure_toolchain() {
         exit 1
     fi
     command -v cc >/dev/null || apt_install gcc libc6-dev
+    # the import and export of Shapefile, GeoPackage, KML, DXF and FlatGeobuf link GDAL
+    apt_install libgdal-dev pkg-config
 }
 
 # Sets OWNER_DATABASE_URL (migrations), APP_DATABASE_URL (the server) and TEST_DATABASE_URL.

@@ -93,13 +93,24 @@ pub enum Command {
         /// outfall, enterprise, facility) or admin_area.
         #[arg(long, value_parser = parse_target)]
         kind: ImportTarget,
-        /// CRS of the file's coordinates: EPSG:4326, EPSG:4490, EPSG:4549, EPSG:4528 or gcj02.
-        #[arg(long, default_value = "EPSG:4326", value_parser = parse_crs)]
-        crs: InputCrs,
+        /// CRS of the file's coordinates. GeoJSON: EPSG:4326 (the default), EPSG:4490,
+        /// EPSG:4549, EPSG:4528 or gcj02. Other formats take the CRS they name, and need this only
+        /// when they name none (DXF, a Shapefile without .prj): EPSG:4326, 4490, or a Gauss-Krüger
+        /// code of CGCS2000 (4491-4554), Xi'an 1980 (2327-2390) or Beijing 1954.
+        #[arg(long)]
+        crs: Option<String>,
+        /// The layer of a file with several (a GeoPackage, a KML with folders).
+        #[arg(long)]
+        layer: Option<String>,
+        /// The text encoding of a Shapefile without .cpg (e.g. GB18030, UTF-8), instead of the
+        /// one detected from its bytes.
+        #[arg(long)]
+        encoding: Option<String>,
         /// Repair invalid geometries with ST_MakeValid instead of rejecting them.
         #[arg(long)]
         repair: bool,
-        /// The GeoJSON file (FeatureCollection).
+        /// The file: GeoJSON (.geojson, .json), Shapefile (.zip, or .shp with its siblings),
+        /// GeoPackage (.gpkg), KML (.kml, .kmz), DXF (.dxf) or FlatGeobuf (.fgb).
         file: PathBuf,
     },
     /// Measured water and soil quality.

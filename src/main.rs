@@ -7,8 +7,12 @@ use remediation_tracker::config::{
     AttachmentsCommand, CasesCommand, Cli, Command, SamplesCommand, ServeArgs, UserCommand,
 };
 use remediation_tracker::db::{audit, users};
+use remediation_tracker::domain::InputCrs;
 use remediation_tracker::domain::account;
-use remediation_tracker::import::{ImportError, ImportOptions, OnExisting, import_file};
+use remediation_tracker::domain::import::ImportTarget;
+use remediation_tracker::import::{
+    ImportError, ImportOptions, OnExisting, VectorFileOptions, import_file, import_vector_file,
+};
 use remediation_tracker::samples::{self, SampleImportError, SampleImportOptions};
 use remediation_tracker::{alert_delivery, attachments, db, export, http, report, seed};
 use sqlx::{Connection, PgPool};
@@ -91,6 +95,94 @@ async fn attachments_command(
     Ok(())
 }
 
+/// `import`: a GeoJSON through its streaming reader, any other vector file through GDAL; all or
+/// nothing, with the audit of what was imported.
+async fn import_sites(
+    pool: &sqlx::PgPool,
+    kind: ImportTarget,
+    crs: Option<String>,
+    layer: Option<String>,
+    encoding: Option<String>,
+    repair: bool,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let geojson = matches!(
+        file.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("geojson" | "json")
+    );
+    let input_crs: InputCrs = match (&crs, geojson) {
+        (Some(name), true) => name.parse()?,
+        _ => InputCrs::Wgs84,
+    };
+    let options = ImportOptions {
+        target: kind,
+        crs: input_crs,
+        repair,
+        on_existing: OnExisting::Reject,
+    };
+    let mut tx = pool.begin().await.context("connecting to the database")?;
+    let result = if geojson {
+        import_file(&mut tx, file, options)
+            .await
+            .map(|summary| (summary, serde_json::json!({"crs": input_crs.to_string()})))
+    } else {
+        let file_options = VectorFileOptions {
+            layer,
+            crs: crs
+                .as_deref()
+                .map(remediation_tracker::domain::file_crs::parse_file_crs)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!(e))?,
+            encoding,
+        };
+        import_vector_file(&mut tx, file, options, file_options)
+            .await
+            .map(|(summary, facts)| {
+                let encoding = facts
+                    .encoding
+                    .as_ref()
+                    .map(|(name, from)| format!(", encoding {name} ({from})"))
+                    .unwrap_or_default();
+                eprintln!(
+                    "read {} layer {:?} ({} feature(s)), CRS {} (from the {}){encoding}",
+                    facts.driver, facts.layer, facts.features, facts.crs, facts.crs_from
+                );
+                (summary, serde_json::to_value(&facts).unwrap_or_default())
+            })
+    };
+    match result {
+        Ok((summary, read)) => {
+            let details = serde_json::json!({
+                "file": file.display().to_string(), "read": read,
+                "inserted": summary.inserted, "repair": repair,
+            });
+            audit::record(
+                &mut tx,
+                &cli_actor(),
+                "import",
+                &format!("kind {kind}"),
+                details,
+            )
+            .await?;
+            tx.commit().await?;
+            eprintln!(
+                "imported {} {kind} feature(s) from {}",
+                summary.inserted,
+                file.display()
+            );
+            Ok(())
+        }
+        Err(e @ (ImportError::Rejected { .. } | ImportError::Unreadable(_))) => {
+            tx.rollback().await?;
+            anyhow::bail!("{e}")
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let pool = db::connect_lazy(
         &cli.database_url,
@@ -153,44 +245,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import {
             kind,
             crs,
+            layer,
+            encoding,
             repair,
             file,
-        } => {
-            let mut tx = pool.begin().await.context("connecting to the database")?;
-            let options = ImportOptions {
-                target: kind,
-                crs,
-                repair,
-                on_existing: OnExisting::Reject,
-            };
-            match import_file(&mut tx, &file, options).await {
-                Ok(summary) => {
-                    let details = serde_json::json!({
-                        "file": file.display().to_string(), "crs": crs.to_string(),
-                        "inserted": summary.inserted, "repair": repair,
-                    });
-                    audit::record(
-                        &mut tx,
-                        &cli_actor(),
-                        "import",
-                        &format!("kind {kind}"),
-                        details,
-                    )
-                    .await?;
-                    tx.commit().await?;
-                    eprintln!(
-                        "imported {} {kind} feature(s) from {}",
-                        summary.inserted,
-                        file.display()
-                    );
-                }
-                Err(e @ (ImportError::Rejected { .. } | ImportError::Unreadable(_))) => {
-                    tx.rollback().await?;
-                    anyhow::bail!("{e}");
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+        } => import_sites(&pool, kind, crs, layer, encoding, repair, &file).await?,
         Command::Samples {
             action: SamplesCommand::Import { lab, dry_run, file },
         } => import_samples(&pool, &file, lab, dry_run).await?,

@@ -8,6 +8,7 @@ pub mod choice;
 pub mod coords;
 pub mod cql2;
 pub mod crs;
+pub mod file_crs;
 pub mod geometry;
 pub mod import;
 pub mod monitoring;

@@ -1,14 +1,17 @@
-//! GeoJSON import, all or nothing: features are parsed and checked on a blocking thread while the
-//! async side stages them in batches into a temporary table; PostGIS then checks validity, codes
-//! and towns for the whole file, and only a file without a single rejection is written.
+//! Import of sites and areas, all or nothing: features are read and checked on a blocking thread
+//! (GeoJSON by its own streaming reader, every other vector format through GDAL) while the async
+//! side stages them in batches into a temporary table; PostGIS then checks validity, codes and
+//! towns for the whole file, and only a file without a single rejection is written.
 
 mod parse;
+pub mod vector_file;
 
 pub use crate::domain::geometry::{geometry_to_wkb, search_area_wkb};
 pub use crate::domain::import::{
     ImportOptions, ImportTarget, OnExisting, Rejection, StagedRow, to_row,
 };
 pub use parse::{Parsed, read_features};
+pub use vector_file::{FileFacts, VectorFileOptions};
 
 use crate::db::import_stage;
 use crate::domain::InputCrs;
@@ -109,14 +112,54 @@ pub async fn import_reader<R: std::io::Read + Send + 'static>(
     reader: R,
     options: ImportOptions,
 ) -> Result<ImportSummary, ImportError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<parse::Parsed>(BATCH_ROWS * 2);
     let crs = options.crs;
     let target = options.target;
-    let reader_task = tokio::task::spawn_blocking(move || {
-        parse::read_features(reader, target, crs, &mut |item| {
-            tx.blocking_send(item).is_ok()
-        })
-    });
+    let (summary, ()) = import_with(conn, options, move |sink| {
+        let crs_member =
+            parse::read_features(reader, target, crs, sink).map_err(|e| e.to_string())?;
+        match crs_member.as_ref().and_then(declared_crs) {
+            Some(declared) if declared != crs => Err(format!(
+                "the file declares crs {declared} but the import was asked for {crs}: pass --crs {declared}"
+            )),
+            _ => Ok(()),
+        }
+    })
+    .await?;
+    Ok(summary)
+}
+
+/// Imports a Shapefile, GeoPackage, KML/KMZ, DXF or FlatGeobuf (see [`vector_file`]) inside the
+/// caller's transaction, all or nothing like [`import_file`]. The features arrive in WGS84
+/// whatever the file's CRS, so `options.crs` is not read.
+pub async fn import_vector_file(
+    conn: &mut PgConnection,
+    path: &Path,
+    options: ImportOptions,
+    file: VectorFileOptions,
+) -> Result<(ImportSummary, FileFacts), ImportError> {
+    let path = path.to_path_buf();
+    let target = options.target;
+    let options = ImportOptions {
+        crs: InputCrs::Wgs84,
+        ..options
+    };
+    import_with(conn, options, move |sink| {
+        vector_file::read_vector_file(&path, &file, target, sink)
+    })
+    .await
+}
+
+/// Runs `read` on a blocking thread, staging what it hands on, then checks and commits the whole
+/// file; resolves to the summary and what `read` returned.
+async fn import_with<T: Send + 'static>(
+    conn: &mut PgConnection,
+    options: ImportOptions,
+    read: impl FnOnce(&mut dyn FnMut(parse::Parsed) -> bool) -> Result<T, String> + Send + 'static,
+) -> Result<(ImportSummary, T), ImportError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<parse::Parsed>(BATCH_ROWS * 2);
+    let crs = options.crs;
+    let reader_task =
+        tokio::task::spawn_blocking(move || read(&mut |item| tx.blocking_send(item).is_ok()));
 
     import_stage::create(&mut *conn).await?;
     let mut rejections = Rejections::default();
@@ -138,17 +181,10 @@ pub async fn import_reader<R: std::io::Read + Send + 'static>(
     import_stage::insert_batch(&mut *conn, &batch, crs).await?;
     drop(batch);
 
-    let crs_member = reader_task
+    let read_out = reader_task
         .await
         .map_err(|e| ImportError::Unreadable(format!("the reader stopped unexpectedly: {e}")))?
-        .map_err(|e| ImportError::Unreadable(e.to_string()))?;
-    if let Some(declared) = crs_member.as_ref().and_then(declared_crs)
-        && declared != crs
-    {
-        return Err(ImportError::Unreadable(format!(
-            "the file declares crs {declared} but the import was asked for {crs}: pass --crs {declared}"
-        )));
-    }
+        .map_err(ImportError::Unreadable)?;
 
     for r in import_stage::check(&mut *conn, options).await? {
         rejections.add(r);
@@ -159,11 +195,14 @@ pub async fn import_reader<R: std::io::Read + Send + 'static>(
     }
     let (inserted, skipped) = import_stage::commit_into_target(&mut *conn, options).await?;
     import_stage::drop(&mut *conn).await?;
-    Ok(ImportSummary {
-        read,
-        inserted,
-        skipped,
-    })
+    Ok((
+        ImportSummary {
+            read,
+            inserted,
+            skipped,
+        },
+        read_out,
+    ))
 }
 
 /// Reads the legacy GeoJSON `crs` member (`{"type":"name","properties":{"name":"EPSG:4549"}}`

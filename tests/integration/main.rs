@@ -25,3 +25,4 @@ mod security;
 mod seed;
 mod tile_cache;
 mod tiles;
+mod vector_files;

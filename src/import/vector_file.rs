@@ -1,0 +1,491 @@
+//! Reading the vector files a bureau receives through GDAL: Shapefile (a `.zip`, or the `.shp`
+//! beside its siblings), GeoPackage, KML/KMZ, DXF, FlatGeobuf and GeoJSON. The layer's CRS is
+//! recognised (see `domain::file_crs`) and its features are reprojected to WGS84 by GDAL; a
+//! Shapefile's text is decoded by its `.cpg`, else by `--encoding`, else by what its bytes look
+//! like. Each feature then goes through the GeoJSON import's own checks (`to_row`).
+
+use super::parse::Parsed;
+use crate::domain::InputCrs;
+use crate::domain::file_crs::{Datum, FileCrs};
+use crate::domain::import::{ImportTarget, Rejection, to_row};
+use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use gdal::vector::{FieldValue, LayerAccess};
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The drivers an import may use: files only, never one that fetches from a network.
+const DRIVERS: [&str; 7] = [
+    "ESRI Shapefile",
+    "GPKG",
+    "KML",
+    "LIBKML",
+    "DXF",
+    "FlatGeobuf",
+    "GeoJSON",
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct VectorFileOptions {
+    /// The layer of a file with several (a GeoPackage, a KML with folders).
+    pub layer: Option<String>,
+    /// The CRS of a file that names none (a DXF, a Shapefile without `.prj`).
+    pub crs: Option<FileCrs>,
+    /// The text encoding of a Shapefile without `.cpg`, instead of guessing it.
+    pub encoding: Option<String>,
+}
+
+/// What was found in the file, for the preview and the audit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileFacts {
+    pub driver: String,
+    pub layer: String,
+    pub layers: Vec<String>,
+    pub crs: String,
+    pub crs_epsg: u32,
+    /// "file" or "--crs"
+    pub crs_from: &'static str,
+    /// a Shapefile's text encoding and where it came from ("cpg", "--encoding", "detected")
+    pub encoding: Option<(String, &'static str)>,
+    pub features: u64,
+}
+
+/// Where GDAL reads the file from, and the DBF bytes and `.cpg` text of a Shapefile.
+struct Located {
+    gdal_path: PathBuf,
+    dbf: Option<Vec<u8>>,
+    cpg: Option<String>,
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+fn read_sibling(path: &Path, ext: &str) -> Option<Vec<u8>> {
+    [ext.to_string(), ext.to_ascii_uppercase()]
+        .iter()
+        .find_map(|e| std::fs::read(path.with_extension(e)).ok())
+}
+
+/// A ZIP's Shapefile: GDAL reads it in place through `/vsizip/`. (A KMZ is LIBKML's own.)
+fn locate_zipped_shapefile(path: &Path) -> Result<Located, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| format!("{} is not a readable ZIP: {e}", path.display()))?;
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(Result::ok)
+        .map(|n| n.into_owned())
+        .collect();
+    let ends = |name: &str, ext: &str| name.to_ascii_lowercase().ends_with(&format!(".{ext}"));
+    let shapes: Vec<&String> = names.iter().filter(|n| ends(n, "shp")).collect();
+    let shp = match shapes.as_slice() {
+        [one] => (*one).clone(),
+        [] => return Err(format!("{} holds no .shp file", path.display())),
+        many => {
+            return Err(format!(
+                "{} holds {} Shapefiles ({}): send one per import",
+                path.display(),
+                many.len(),
+                many.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    };
+    let stem = &shp[..shp.len() - ".shp".len()];
+    let mut sibling = |ext: &str| -> Option<Vec<u8>> {
+        let name = names.iter().find(|n| {
+            n.len() == stem.len() + ext.len() + 1 && n.starts_with(stem) && ends(n, ext)
+        })?;
+        let mut bytes = Vec::new();
+        archive.by_name(name).ok()?.read_to_end(&mut bytes).ok()?;
+        Some(bytes)
+    };
+    let dbf = sibling("dbf");
+    let cpg = sibling("cpg").map(|b| String::from_utf8_lossy(&b).trim().to_string());
+    let absolute =
+        std::fs::canonicalize(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    Ok(Located {
+        gdal_path: PathBuf::from(format!("/vsizip/{}/{shp}", absolute.display())),
+        dbf,
+        cpg,
+    })
+}
+
+fn locate(path: &Path) -> Result<Located, String> {
+    match extension(path).as_str() {
+        "zip" => locate_zipped_shapefile(path),
+        "shp" => Ok(Located {
+            gdal_path: path.to_path_buf(),
+            dbf: read_sibling(path, "dbf"),
+            cpg: read_sibling(path, "cpg").map(|b| String::from_utf8_lossy(&b).trim().to_string()),
+        }),
+        _ => Ok(Located {
+            gdal_path: path.to_path_buf(),
+            dbf: None,
+            cpg: None,
+        }),
+    }
+}
+
+/// The encoding of a DBF's records: UTF-8 when they read as UTF-8, else what chardetng finds
+/// (for Chinese text, GBK, which GDAL reads as its superset GB18030).
+fn detect_encoding(dbf: &[u8]) -> String {
+    let header = dbf
+        .get(8..10)
+        .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+        .unwrap_or(0);
+    let records = dbf.get(header..).unwrap_or_default();
+    if std::str::from_utf8(records).is_ok() {
+        return "UTF-8".into();
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(records, true);
+    let guess = detector.guess(Some(b"cn"), chardetng::Utf8Detection::Allow);
+    if guess == encoding_rs::GBK || guess == encoding_rs::GB18030 {
+        "GB18030".into()
+    } else {
+        guess.name().into()
+    }
+}
+
+/// The recognised CRS of a layer's spatial reference: by its EPSG code, else by its datum and
+/// Transverse Mercator parameters.
+fn recognise(srs: &SpatialRef) -> Option<FileCrs> {
+    let code = |srs: &SpatialRef| {
+        srs.auth_name()
+            .filter(|n| n.eq_ignore_ascii_case("EPSG"))
+            .and_then(|_| srs.auth_code().ok())
+            .and_then(|c| u32::try_from(c).ok())
+            .and_then(FileCrs::from_epsg)
+    };
+    if let Some(found) = code(srs) {
+        return Some(found);
+    }
+    if let Ok(mut identified) = srs.clone_srs()
+        && identified.auto_identify_epsg().is_ok()
+        && let Some(found) = code(&identified)
+    {
+        return Some(found);
+    }
+    let datum = srs
+        .get_attr_value("DATUM", 0)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if srs.is_geographic() {
+        let lower = datum.to_ascii_lowercase();
+        return if Datum::from_name(&datum) == Some(Datum::Cgcs2000) {
+            Some(FileCrs::Cgcs2000Geographic)
+        } else if lower.contains("wgs") && lower.contains("84") {
+            Some(FileCrs::Wgs84)
+        } else {
+            None
+        };
+    }
+    let projection = srs
+        .get_attr_value("PROJECTION", 0)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let param = |name| srs.get_proj_param(name).ok().flatten();
+    let transverse_mercator =
+        projection.contains("transverse_mercator") || projection.contains("gauss_kruger");
+    let scale_one = param("scale_factor").is_none_or(|k| (k - 1.0).abs() < 1e-9);
+    let no_false_northing = param("false_northing").is_none_or(|n| n.abs() < 1e-6);
+    if !(transverse_mercator && scale_one && no_false_northing) {
+        return None;
+    }
+    FileCrs::from_projection(
+        Datum::from_name(&datum)?,
+        param("central_meridian")?,
+        param("false_easting")?,
+    )
+}
+
+trait CloneSrs {
+    fn clone_srs(&self) -> gdal::errors::Result<SpatialRef>;
+}
+
+impl CloneSrs for SpatialRef {
+    fn clone_srs(&self) -> gdal::errors::Result<SpatialRef> {
+        SpatialRef::from_wkt(&self.to_wkt()?)
+    }
+}
+
+fn lon_lat_order(code: u32) -> Result<SpatialRef, String> {
+    let mut srs =
+        SpatialRef::from_epsg(code).map_err(|e| format!("GDAL does not know EPSG:{code}: {e}"))?;
+    srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    Ok(srs)
+}
+
+/// Fields the KML and DXF drivers add of their own, which are not the bureau's data.
+const FORMAT_FIELDS: [&str; 17] = [
+    "timestamp",
+    "begin",
+    "end",
+    "altitudeMode",
+    "tessellate",
+    "extrude",
+    "visibility",
+    "drawOrder",
+    "icon",
+    "snippet",
+    "Layer",
+    "SubClasses",
+    "Linetype",
+    "EntityHandle",
+    "ExtendedEntity",
+    "RawCodeValues",
+    "PaperSpace",
+];
+
+/// The usual names of the core properties in the bureau's files, Chinese ones included.
+const ALIASES: [(&str, &str); 10] = [
+    ("Name", "name"),
+    ("编号", "code"),
+    ("编码", "code"),
+    ("代码", "code"),
+    ("名称", "name"),
+    ("名字", "name"),
+    ("英文名", "name_en"),
+    ("英文名称", "name_en"),
+    ("镇街代码", "town_code"),
+    ("所属镇街代码", "town_code"),
+];
+
+/// A file's fields as the import's properties: the formats' own fields dropped (an empty KML
+/// description too), the usual names mapped to the core properties, and a Shapefile's field
+/// names, cut to 10 characters by the DBF, given back the attribute of the kind they start.
+fn normalise_fields(
+    mut fields: Map<String, Value>,
+    driver: &str,
+    target: ImportTarget,
+) -> Map<String, Value> {
+    if matches!(driver, "KML" | "LIBKML" | "DXF") {
+        for name in FORMAT_FIELDS {
+            fields.remove(name);
+        }
+        if fields
+            .get("description")
+            .is_some_and(|d| d.as_str().is_some_and(|d| d.trim().is_empty()))
+        {
+            fields.remove("description");
+        }
+    }
+    for (alias, property) in ALIASES {
+        if !fields.contains_key(property)
+            && let Some(value) = fields.remove(alias)
+        {
+            fields.insert(property.to_string(), value);
+        }
+    }
+    if driver == "ESRI Shapefile"
+        && let ImportTarget::Site(kind) = target
+    {
+        let specs = kind.attributes();
+        let cut: Vec<String> = fields
+            .keys()
+            .filter(|k| k.chars().count() == 10 && !specs.iter().any(|s| s.name == k.as_str()))
+            .cloned()
+            .collect();
+        for short in cut {
+            let mut longer = specs.iter().filter(|s| s.name.starts_with(short.as_str()));
+            if let (Some(spec), None) = (longer.next(), longer.next())
+                && !fields.contains_key(spec.name)
+                && let Some(value) = fields.remove(&short)
+            {
+                fields.insert(spec.name.to_string(), value);
+            }
+        }
+    }
+    fields
+}
+
+fn field_json(value: FieldValue) -> Value {
+    match value {
+        FieldValue::IntegerValue(v) => json!(v),
+        FieldValue::Integer64Value(v) => json!(v),
+        FieldValue::RealValue(v) => json!(v),
+        FieldValue::StringValue(v) => Value::String(v),
+        FieldValue::IntegerListValue(v) => json!(v),
+        FieldValue::Integer64ListValue(v) => json!(v),
+        FieldValue::RealListValue(v) => json!(v),
+        FieldValue::StringListValue(v) => json!(v),
+        FieldValue::DateValue(v) => Value::String(v.to_string()),
+        FieldValue::DateTimeValue(v) => Value::String(v.to_rfc3339()),
+    }
+}
+
+/// Reads the file's chosen layer and hands each feature to `sink` as a staged row (in WGS84) or a
+/// rejection, in file order. Stops early when `sink` returns false.
+pub fn read_vector_file(
+    path: &Path,
+    options: &VectorFileOptions,
+    target: ImportTarget,
+    sink: &mut dyn FnMut(Parsed) -> bool,
+) -> Result<FileFacts, String> {
+    let located = locate(path)?;
+    let encoding = match (&located.dbf, &located.cpg, &options.encoding) {
+        (None, _, _) => None,
+        (Some(_), Some(cpg), _) => Some((cpg.clone(), "cpg")),
+        (Some(_), None, Some(given)) => Some((given.clone(), "--encoding")),
+        (Some(dbf), None, None) => Some((detect_encoding(dbf), "detected")),
+    };
+    let open_option = encoding
+        .as_ref()
+        .filter(|(_, from)| *from != "cpg")
+        .map(|(name, _)| format!("ENCODING={name}"));
+    let open_options: Vec<&str> = open_option.iter().map(String::as_str).collect();
+    let dataset = Dataset::open_ex(
+        &located.gdal_path,
+        DatasetOptions {
+            open_flags: GdalOpenFlags::GDAL_OF_VECTOR | GdalOpenFlags::GDAL_OF_READONLY,
+            allowed_drivers: Some(&DRIVERS),
+            open_options: (!open_options.is_empty()).then_some(open_options.as_slice()),
+            sibling_files: None,
+        },
+    )
+    .map_err(|_| {
+        format!(
+            "{} is not a vector file GDAL can read as {}",
+            path.display(),
+            DRIVERS.join(", ")
+        )
+    })?;
+    let driver = dataset.driver().short_name();
+    let layers: Vec<String> = dataset.layers().map(|l| l.name()).collect();
+    let mut layer = match (&options.layer, layers.as_slice()) {
+        (Some(name), _) => dataset.layer_by_name(name).map_err(|_| {
+            format!(
+                "the file has no layer {name:?} (its layers: {})",
+                layers.join(", ")
+            )
+        })?,
+        (None, [_]) => dataset
+            .layer(0)
+            .map_err(|e| format!("reading the layer: {e}"))?,
+        (None, []) => return Err(format!("{} holds no layer", path.display())),
+        (None, many) => {
+            return Err(format!(
+                "the file has {} layers ({}): choose one with --layer",
+                many.len(),
+                many.join(", ")
+            ));
+        }
+    };
+    let declared = layer.spatial_ref();
+    let crs = match (&declared, options.crs) {
+        (None, Some(given)) => (given, "--crs"),
+        (None, None) => {
+            return Err(format!(
+                "the file names no CRS (a DXF never does): pass --crs with its EPSG code, one of {}",
+                FileCrs::RECOGNISED
+            ));
+        }
+        (Some(srs), given) => {
+            let found = recognise(srs).ok_or_else(|| {
+                format!(
+                    "the file's CRS ({}) is not one the import recognises ({}); if you know its EPSG code, reproject the file or pass --crs for a file without .prj",
+                    srs.name().unwrap_or_else(|| "unnamed".into()),
+                    FileCrs::RECOGNISED
+                )
+            })?;
+            if let Some(given) = given
+                && given != found
+            {
+                return Err(format!(
+                    "the file declares {found} but the import was asked for {given}: pass --crs EPSG:{} or leave it out",
+                    found.epsg()
+                ));
+            }
+            (found, "file")
+        }
+    };
+    let transform = if crs.0.epsg() == 4326 {
+        None
+    } else {
+        let source = lon_lat_order(crs.0.epsg())?;
+        let target = lon_lat_order(4326)?;
+        Some(
+            CoordTransform::new(&source, &target)
+                .map_err(|e| format!("no transformation from {} to WGS84: {e}", crs.0))?,
+        )
+    };
+    let features = layer.feature_count();
+    let layer_name = layer.name();
+    for (index, feature) in layer.features().enumerate() {
+        let mut fields = Map::new();
+        for (name, value) in feature.fields() {
+            if let Some(value) = value {
+                fields.insert(name, field_json(value));
+            }
+        }
+        let properties = normalise_fields(fields, &driver, target);
+        let geometry = match feature.geometry() {
+            None => Ok(Value::Null),
+            Some(geometry) => {
+                let mut geometry = geometry.clone();
+                geometry.flatten_to_2d();
+                let moved = match &transform {
+                    Some(t) => geometry
+                        .transform_inplace(t)
+                        .map_err(|e| format!("cannot reproject the geometry: {e}")),
+                    None => Ok(()),
+                };
+                moved.and_then(|()| {
+                    geometry
+                        .json()
+                        .map_err(|e| e.to_string())
+                        .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
+                })
+            }
+        };
+        let parsed = match geometry {
+            Err(reason) => Parsed::Rejected(Rejection {
+                index,
+                code: None,
+                reason,
+            }),
+            Ok(geometry) => {
+                let code = properties
+                    .get("code")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let feature =
+                    json!({"type": "Feature", "properties": properties, "geometry": geometry});
+                match to_row(index, feature, target, InputCrs::Wgs84) {
+                    Ok(row) => Parsed::Row(Box::new(row)),
+                    Err(rejected) => Parsed::Rejected(Rejection {
+                        index,
+                        code,
+                        reason: rejected.0.join("; "),
+                    }),
+                }
+            }
+        };
+        if !sink(parsed) {
+            break;
+        }
+    }
+    Ok(FileFacts {
+        driver,
+        layer: layer_name,
+        layers,
+        crs: crs.0.to_string(),
+        crs_epsg: crs.0.epsg(),
+        crs_from: crs.1,
+        encoding,
+        features,
+    })
+}
