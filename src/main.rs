@@ -9,9 +9,10 @@ use remediation_tracker::config::{
 use remediation_tracker::db::{audit, users};
 use remediation_tracker::domain::InputCrs;
 use remediation_tracker::domain::account;
+use remediation_tracker::domain::file_crs::parse_file_crs;
 use remediation_tracker::domain::import::ImportTarget;
 use remediation_tracker::import::{
-    ImportError, ImportOptions, OnExisting, VectorFileOptions, import_file, import_vector_file,
+    ImportError, ImportOptions, OnExisting, VectorFileOptions, import_any, is_geojson,
 };
 use remediation_tracker::samples::{self, SampleImportError, SampleImportOptions};
 use remediation_tracker::{alert_delivery, attachments, db, export, http, report, seed};
@@ -95,8 +96,7 @@ async fn attachments_command(
     Ok(())
 }
 
-/// `import`: a GeoJSON through its streaming reader, any other vector file through GDAL; all or
-/// nothing, with the audit of what was imported.
+/// `import`: any file the import takes, all or nothing, with the audit of what was imported.
 async fn import_sites(
     pool: &sqlx::PgPool,
     kind: ImportTarget,
@@ -104,15 +104,9 @@ async fn import_sites(
     layer: Option<String>,
     encoding: Option<String>,
     repair: bool,
-    file: &std::path::Path,
+    file: &Path,
 ) -> anyhow::Result<()> {
-    let geojson = matches!(
-        file.extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("geojson" | "json")
-    );
+    let geojson = is_geojson(file);
     let input_crs: InputCrs = match (&crs, geojson) {
         (Some(name), true) => name.parse()?,
         _ => InputCrs::Wgs84,
@@ -123,40 +117,22 @@ async fn import_sites(
         repair,
         on_existing: OnExisting::Reject,
     };
-    let mut tx = pool.begin().await.context("connecting to the database")?;
-    let result = if geojson {
-        import_file(&mut tx, file, options)
-            .await
-            .map(|summary| (summary, serde_json::json!({"crs": input_crs.to_string()})))
-    } else {
-        let file_options = VectorFileOptions {
-            layer,
-            crs: crs
-                .as_deref()
-                .map(remediation_tracker::domain::file_crs::parse_file_crs)
-                .transpose()
-                .map_err(|e| anyhow::anyhow!(e))?,
-            encoding,
-        };
-        import_vector_file(&mut tx, file, options, file_options)
-            .await
-            .map(|(summary, facts)| {
-                let encoding = facts
-                    .encoding
-                    .as_ref()
-                    .map(|(name, from)| format!(", encoding {name} ({from})"))
-                    .unwrap_or_default();
-                eprintln!(
-                    "read {} layer {:?} ({} feature(s)), CRS {} (from the {}){encoding}",
-                    facts.driver, facts.layer, facts.features, facts.crs, facts.crs_from
-                );
-                (summary, serde_json::to_value(&facts).unwrap_or_default())
-            })
+    let file_options = VectorFileOptions {
+        layer,
+        crs: match (&crs, geojson) {
+            (Some(name), false) => Some(parse_file_crs(name).map_err(|e| anyhow::anyhow!(e))?),
+            _ => None,
+        },
+        encoding,
     };
-    match result {
-        Ok((summary, read)) => {
+    let mut tx = pool.begin().await.context("connecting to the database")?;
+    match import_any(&mut tx, file, options, file_options).await {
+        Ok((summary, facts)) => {
+            if let Some(facts) = &facts {
+                eprintln!("read {}", facts.describe());
+            }
             let details = serde_json::json!({
-                "file": file.display().to_string(), "read": read,
+                "file": file.display().to_string(), "crs": facts.as_ref().map_or(input_crs.to_string(), |f| f.crs.clone()),
                 "inserted": summary.inserted, "repair": repair,
             });
             audit::record(

@@ -11,6 +11,7 @@ mod cases;
 mod extract;
 mod guard;
 mod health;
+mod imports;
 mod layers;
 mod locate;
 mod ogc;
@@ -285,6 +286,7 @@ pub fn app(state: AppState) -> Router {
         .merge(reports::routes())
         .merge(samples::routes(state.config.max_sheet_bytes))
         .merge(attachments::routes(state.config.max_upload_bytes))
+        .merge(imports::routes(state.config.max_upload_bytes))
         .merge(alerts::routes())
         .merge(audit::routes())
         .merge(settings::routes());

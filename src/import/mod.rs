@@ -11,7 +11,7 @@ pub use crate::domain::import::{
     ImportOptions, ImportTarget, OnExisting, Rejection, StagedRow, to_row,
 };
 pub use parse::{Parsed, read_features};
-pub use vector_file::{FileFacts, VectorFileOptions};
+pub use vector_file::{FileFacts, TextEncoding, VectorFileOptions};
 
 use crate::db::import_stage;
 use crate::domain::InputCrs;
@@ -147,6 +147,34 @@ pub async fn import_vector_file(
         vector_file::read_vector_file(&path, &file, target, sink)
     })
     .await
+}
+
+/// Whether a file is read by the GeoJSON reader (by its extension), rather than through GDAL.
+pub fn is_geojson(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("geojson" | "json")
+    )
+}
+
+/// Imports any file the import takes: GeoJSON in `options.crs` by its own reader, every other
+/// vector format through GDAL in the CRS it names (or `file.crs`). Resolves to the summary and,
+/// for a GDAL file, what was found in it.
+pub async fn import_any(
+    conn: &mut PgConnection,
+    path: &Path,
+    options: ImportOptions,
+    file: VectorFileOptions,
+) -> Result<(ImportSummary, Option<FileFacts>), ImportError> {
+    if is_geojson(path) {
+        Ok((import_file(conn, path, options).await?, None))
+    } else {
+        let (summary, facts) = import_vector_file(conn, path, options, file).await?;
+        Ok((summary, Some(facts)))
+    }
 }
 
 /// Runs `read` on a blocking thread, staging what it hands on, then checks and commits the whole

@@ -47,9 +47,40 @@ pub struct FileFacts {
     pub crs_epsg: u32,
     /// "file" or "--crs"
     pub crs_from: &'static str,
-    /// a Shapefile's text encoding and where it came from ("cpg", "--encoding", "detected")
-    pub encoding: Option<(String, &'static str)>,
+    /// a Shapefile's text encoding and where it came from
+    pub encoding: Option<TextEncoding>,
     pub features: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TextEncoding {
+    pub name: String,
+    /// "cpg", "--encoding" or "detected"
+    pub from: &'static str,
+}
+
+impl TextEncoding {
+    fn new(name: impl Into<String>, from: &'static str) -> Option<TextEncoding> {
+        Some(TextEncoding {
+            name: name.into(),
+            from,
+        })
+    }
+}
+
+impl FileFacts {
+    /// One line for the CLI and the audit: driver, layer, count, CRS and encoding.
+    pub fn describe(&self) -> String {
+        let encoding = self
+            .encoding
+            .as_ref()
+            .map(|e| format!(", encoding {} ({})", e.name, e.from))
+            .unwrap_or_default();
+        format!(
+            "{} layer {:?} ({} feature(s)), CRS {} (from the {}){encoding}",
+            self.driver, self.layer, self.features, self.crs, self.crs_from
+        )
+    }
 }
 
 /// Where GDAL reads the file from, and the DBF bytes and `.cpg` text of a Shapefile.
@@ -74,10 +105,9 @@ fn read_sibling(path: &Path, ext: &str) -> Option<Vec<u8>> {
 
 /// A ZIP's Shapefile: GDAL reads it in place through `/vsizip/`. (A KMZ is LIBKML's own.)
 fn locate_zipped_shapefile(path: &Path) -> Result<Located, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut archive = zip::ZipArchive::new(file)
-        .map_err(|e| format!("{} is not a readable ZIP: {e}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open the file: {e}"))?;
+    let mut archive =
+        zip::ZipArchive::new(file).map_err(|e| format!("the file is not a readable ZIP: {e}"))?;
     let names: Vec<String> = archive
         .file_names()
         .filter_map(Result::ok)
@@ -87,11 +117,10 @@ fn locate_zipped_shapefile(path: &Path) -> Result<Located, String> {
     let shapes: Vec<&String> = names.iter().filter(|n| ends(n, "shp")).collect();
     let shp = match shapes.as_slice() {
         [one] => (*one).clone(),
-        [] => return Err(format!("{} holds no .shp file", path.display())),
+        [] => return Err("the ZIP holds no .shp file".into()),
         many => {
             return Err(format!(
-                "{} holds {} Shapefiles ({}): send one per import",
-                path.display(),
+                "the ZIP holds {} Shapefiles ({}): send one per import",
                 many.len(),
                 many.iter()
                     .map(|s| s.as_str())
@@ -111,8 +140,7 @@ fn locate_zipped_shapefile(path: &Path) -> Result<Located, String> {
     };
     let dbf = sibling("dbf");
     let cpg = sibling("cpg").map(|b| String::from_utf8_lossy(&b).trim().to_string());
-    let absolute =
-        std::fs::canonicalize(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let absolute = std::fs::canonicalize(path).map_err(|e| format!("cannot open the file: {e}"))?;
     Ok(Located {
         gdal_path: PathBuf::from(format!("/vsizip/{}/{shp}", absolute.display())),
         dbf,
@@ -327,6 +355,20 @@ fn field_json(value: FieldValue) -> Value {
     }
 }
 
+/// What the file holds (driver, layer, CRS, encoding, count), and its first `keep` features in
+/// WGS84 as GeoJSON (code, name and geometry) for a map preview: the preview's facts, also for a
+/// file whose features are then refused.
+pub fn inspect(
+    path: &Path,
+    options: &VectorFileOptions,
+    target: ImportTarget,
+    keep: usize,
+) -> Result<(FileFacts, Vec<Value>), String> {
+    let mut kept = Vec::new();
+    let facts = read_layer(path, options, target, &mut kept, keep, &mut |_| false)?;
+    Ok((facts, kept))
+}
+
 /// Reads the file's chosen layer and hands each feature to `sink` as a staged row (in WGS84) or a
 /// rejection, in file order. Stops early when `sink` returns false.
 pub fn read_vector_file(
@@ -335,17 +377,29 @@ pub fn read_vector_file(
     target: ImportTarget,
     sink: &mut dyn FnMut(Parsed) -> bool,
 ) -> Result<FileFacts, String> {
+    read_layer(path, options, target, &mut Vec::new(), 0, sink)
+}
+
+fn read_layer(
+    path: &Path,
+    options: &VectorFileOptions,
+    target: ImportTarget,
+    kept: &mut Vec<Value>,
+    keep: usize,
+    sink: &mut dyn FnMut(Parsed) -> bool,
+) -> Result<FileFacts, String> {
     let located = locate(path)?;
     let encoding = match (&located.dbf, &located.cpg, &options.encoding) {
         (None, _, _) => None,
-        (Some(_), Some(cpg), _) => Some((cpg.clone(), "cpg")),
-        (Some(_), None, Some(given)) => Some((given.clone(), "--encoding")),
-        (Some(dbf), None, None) => Some((detect_encoding(dbf), "detected")),
+        (Some(_), Some(cpg), _) => TextEncoding::new(cpg.clone(), "cpg"),
+        (Some(_), None, Some(given)) => TextEncoding::new(given.clone(), "--encoding"),
+        (Some(dbf), None, None) => TextEncoding::new(detect_encoding(dbf), "detected"),
     };
+    // GDAL reads a .cpg itself
     let open_option = encoding
         .as_ref()
-        .filter(|(_, from)| *from != "cpg")
-        .map(|(name, _)| format!("ENCODING={name}"));
+        .filter(|e| e.from != "cpg")
+        .map(|e| format!("ENCODING={}", e.name));
     let open_options: Vec<&str> = open_option.iter().map(String::as_str).collect();
     let dataset = Dataset::open_ex(
         &located.gdal_path,
@@ -358,8 +412,7 @@ pub fn read_vector_file(
     )
     .map_err(|_| {
         format!(
-            "{} is not a vector file GDAL can read as {}",
-            path.display(),
+            "the file is not a vector file GDAL can read as {}",
             DRIVERS.join(", ")
         )
     })?;
@@ -375,7 +428,7 @@ pub fn read_vector_file(
         (None, [_]) => dataset
             .layer(0)
             .map_err(|e| format!("reading the layer: {e}"))?,
-        (None, []) => return Err(format!("{} holds no layer", path.display())),
+        (None, []) => return Err("the file holds no layer".into()),
         (None, many) => {
             return Err(format!(
                 "the file has {} layers ({}): choose one with --layer",
@@ -462,6 +515,11 @@ pub fn read_vector_file(
                     .get("code")
                     .and_then(Value::as_str)
                     .map(str::to_string);
+                if kept.len() < keep {
+                    let name = properties.get("name").cloned().unwrap_or(Value::Null);
+                    kept.push(json!({"type": "Feature", "geometry": geometry.clone(),
+                        "properties": {"index": index, "code": code, "name": name}}));
+                }
                 let feature =
                     json!({"type": "Feature", "properties": properties, "geometry": geometry});
                 match to_row(index, feature, target, InputCrs::Wgs84) {
@@ -474,7 +532,7 @@ pub fn read_vector_file(
                 }
             }
         };
-        if !sink(parsed) {
+        if !sink(parsed) && kept.len() >= keep {
             break;
         }
     }

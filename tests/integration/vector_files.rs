@@ -7,7 +7,7 @@ use crate::common::*;
 use remediation_tracker::domain::SiteKind;
 use remediation_tracker::domain::file_crs::{FileCrs, parse_file_crs};
 use remediation_tracker::import::{
-    FileFacts, ImportError, ImportOptions, ImportSummary, ImportTarget, OnExisting,
+    FileFacts, ImportError, ImportOptions, ImportSummary, ImportTarget, OnExisting, TextEncoding,
     VectorFileOptions, import_vector_file,
 };
 use serde_json::json;
@@ -40,6 +40,18 @@ fn sections_geojson(dir: &Path) -> PathBuf {
     let path = dir.join("sections.geojson");
     std::fs::write(&path, collection(features)).unwrap();
     path
+}
+
+/// `source` written by ogr2ogr as `driver` in `srs`.
+fn translate(source: &Path, out: &Path, driver: &str, srs: &str) {
+    ogr2ogr(&[
+        "-f",
+        driver,
+        "-t_srs",
+        srs,
+        out.to_str().unwrap(),
+        source.to_str().unwrap(),
+    ]);
 }
 
 fn ogr2ogr(args: &[&str]) {
@@ -168,7 +180,10 @@ async fn a_gauss_kruger_shapefile_with_a_gbk_dbf_imports_zipped_with_its_names(p
             "ESRI Shapefile",
             "EPSG:4549 CGCS2000 / 3-degree Gauss-Kruger CM 120E",
             "file",
-            Some(("GBK".to_string(), "cpg"))
+            Some(TextEncoding {
+                name: "GBK".into(),
+                from: "cpg"
+            })
         )
     );
     assert_sections_stored(&pool).await;
@@ -188,7 +203,13 @@ async fn a_dbf_without_cpg_has_its_encoding_detected_or_given(pool: PgPool) {
     )
     .await
     .unwrap();
-    assert_eq!(facts.encoding, Some(("GB18030".to_string(), "detected")));
+    assert_eq!(
+        facts.encoding,
+        Some(TextEncoding {
+            name: "GB18030".into(),
+            from: "detected"
+        })
+    );
     assert_sections_stored(&pool).await;
 
     // a wrong encoding given by hand is visible in what arrives, not silently right
@@ -205,7 +226,10 @@ async fn a_dbf_without_cpg_has_its_encoding_detected_or_given(pool: PgPool) {
         .unwrap();
     assert_eq!(
         facts.encoding,
-        Some(("ISO-8859-1".to_string(), "--encoding"))
+        Some(TextEncoding {
+            name: "ISO-8859-1".into(),
+            from: "--encoding"
+        })
     );
     let name: String = sqlx::query_scalar("SELECT name FROM site WHERE code = 'MS-A'")
         .fetch_one(&pool)
@@ -307,14 +331,7 @@ async fn a_dxf_needs_its_crs_given(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
     let source = sections_geojson(dir.path());
     let dxf = dir.path().join("drawing.dxf");
-    ogr2ogr(&[
-        "-f",
-        "DXF",
-        "-t_srs",
-        "EPSG:4549",
-        dxf.to_str().unwrap(),
-        source.to_str().unwrap(),
-    ]);
+    translate(&source, &dxf, "DXF", "EPSG:4549");
     let message = unreadable(
         import(
             &pool,
@@ -353,14 +370,7 @@ async fn an_unrecognised_prj_and_a_bad_ring_are_refused_by_name(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
     let source = sections_geojson(dir.path());
     let mercator = dir.path().join("web.shp");
-    ogr2ogr(&[
-        "-f",
-        "ESRI Shapefile",
-        "-t_srs",
-        "EPSG:3857",
-        mercator.to_str().unwrap(),
-        source.to_str().unwrap(),
-    ]);
+    translate(&source, &mercator, "ESRI Shapefile", "EPSG:3857");
     let message = unreadable(
         import(
             &pool,
@@ -441,14 +451,7 @@ async fn a_flatgeobuf_and_a_kmz_import_and_an_unknown_value_is_named(pool: PgPoo
     let dir = tempfile::tempdir().unwrap();
     let source = sections_geojson(dir.path());
     let fgb = dir.path().join("sections.fgb");
-    ogr2ogr(&[
-        "-f",
-        "FlatGeobuf",
-        "-t_srs",
-        "EPSG:4549",
-        fgb.to_str().unwrap(),
-        source.to_str().unwrap(),
-    ]);
+    translate(&source, &fgb, "FlatGeobuf", "EPSG:4549");
     let (summary, facts) = import(
         &pool,
         &fgb,
@@ -516,4 +519,131 @@ async fn a_flatgeobuf_and_a_kmz_import_and_an_unknown_value_is_named(pool: PgPoo
         }
         other => panic!("expected rejections, got {other:?}"),
     }
+}
+
+async fn post_file(
+    api: &crate::api::Api,
+    token: Option<&str>,
+    query: &str,
+    bytes: Vec<u8>,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    let mut request = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(format!("/api/imports?{query}"))
+        .header("content-type", "application/octet-stream");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let (status, _, body) = api
+        .send(request.body(axum::body::Body::from(bytes)).unwrap())
+        .await;
+    (status, body)
+}
+
+#[sqlx::test]
+async fn the_web_app_previews_then_imports_a_zipped_shapefile(pool: PgPool) {
+    use axum::http::StatusCode;
+    use remediation_tracker::domain::account::Role;
+    let api = crate::api::Api::new(pool.clone());
+    let editor = crate::api::user_with_token(&pool, "li", Role::Editor).await;
+    let viewer = crate::api::user_with_token(&pool, "wang", Role::Viewer).await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = sections_geojson(dir.path());
+    let zipped = std::fs::read(zip_shapefile(&gbk_shapefile(dir.path(), &source, "断面"))).unwrap();
+    let query = "kind=monitoring_section&file_name=%E6%96%AD%E9%9D%A2.zip";
+
+    // who asks comes first: nobody learns anything of the file without the right role
+    assert_eq!(
+        post_file(&api, None, query, zipped.clone()).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post_file(&api, Some(&viewer), query, zipped.clone())
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+
+    let (status, preview) = post_file(
+        &api,
+        Some(&editor),
+        &format!("{query}&dry_run=true"),
+        zipped.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(
+        (
+            &preview["read"],
+            &preview["inserted"],
+            &preview["rejected_total"],
+            &preview["found"]["crs"],
+            &preview["found"]["encoding"]
+        ),
+        (
+            &json!(2),
+            &json!(0),
+            &json!(0),
+            &json!("EPSG:4549 CGCS2000 / 3-degree Gauss-Kruger CM 120E"),
+            &json!({"name": "GBK", "from": "cpg"})
+        )
+    );
+    assert_eq!(sites(&pool).await, 0, "a preview writes nothing");
+
+    let (status, done) = post_file(&api, Some(&editor), query, zipped.clone()).await;
+    assert_eq!(
+        (status, &done["inserted"]),
+        (StatusCode::OK, &json!(2)),
+        "{done}"
+    );
+    assert_sections_stored(&pool).await;
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_event WHERE action = 'import'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 1);
+
+    // again: every feature refused by code, with what the file holds, and nothing written
+    let (status, refused) = post_file(&api, Some(&editor), query, zipped.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["rejected_total"], 2);
+    assert_eq!(refused["rejected"][0]["code"], "MS-A");
+    assert_eq!(refused["found"]["layer"], "断面");
+    assert_eq!(sites(&pool).await, 2);
+
+    let (status, bad) = post_file(
+        &api,
+        Some(&editor),
+        "kind=monitoring_section&file_name=x.docx",
+        zipped,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("file_name \"x.docx\" must end in .geojson"),
+        "{bad}"
+    );
+    let (status, bad) = post_file(
+        &api,
+        Some(&editor),
+        "kind=monitoring_section&file_name=x.gpkg",
+        b"not a geopackage".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad["detail"]
+            .as_str()
+            .unwrap()
+            .contains("is not a vector file GDAL can read"),
+        "{bad}"
+    );
+    assert!(
+        !bad["detail"].as_str().unwrap().contains("/tmp"),
+        "the staging path is not told: {bad}"
+    );
 }

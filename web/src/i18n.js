@@ -1,6 +1,11 @@
 // One string catalogue per language; zh-CN first. Every text the pages show comes from here.
 export const catalogue = {
   'zh-CN': {
+    importSites: '导入点位文件', importSitesHint: 'Shapefile（.zip）、GeoPackage、KML/KMZ、DXF、FlatGeobuf 或 GeoJSON。先预览格式、坐标系、编码和被拒要素；有任何错误则整个文件不导入。',
+    importKind: '图层', importCrs: '坐标系（文件未注明时）', importLayer: '图层名（多图层文件）', importDrop: '将文件拖到此处预览',
+    importFound: '{driver}，图层“{layer}”，{n} 个要素', importFormat: '格式', importEncodingLabel: '编码', importCrsFound: '{crs}（{from}）', importEncoding: '{name}（{from}）',
+    from_file: '取自文件', 'from_--crs': '手工指定', from_cpg: '取自 .cpg', 'from_--encoding': '手工指定', from_detected: '自动识别',
+    importReady: '可导入 {n} 个要素。', importRejected: '{n} 个要素有问题，整个文件不会导入：', importDone: '已导入 {n} 个要素。', featureIndex: '序号',
     myLocation: '我的位置', locating: '正在定位…', whatIsHere: '这里有什么', hereAccuracy: '我的位置（精度约 {m} 米）',
     geoDenied: '无法定位：浏览器未获准使用位置。请在浏览器设置中允许本网站定位后重试。', geoUnavailable: '无法定位：暂时得不到位置，请到开阔处重试。',
     geoTimeout: '定位超时，请重试。', geoUnsupported: '此浏览器不支持定位。', geoInsecure: '定位需要 HTTPS 访问（本机 localhost 除外）。',
@@ -105,6 +110,11 @@ export const catalogue = {
     stage_rectifying: '整改中', stage_survey_and_plan: '排查及方案编制',
   },
   en: {
+    importSites: 'Import a file of sites', importSitesHint: 'Shapefile (.zip), GeoPackage, KML/KMZ, DXF, FlatGeobuf or GeoJSON. Preview the format, CRS, encoding and refused features first; a file with any error is not imported at all.',
+    importKind: 'Layer', importCrs: 'CRS (when the file names none)', importLayer: 'Layer name (files of several)', importDrop: 'Drop a file here to preview it',
+    importFound: '{driver}, layer "{layer}", {n} features', importFormat: 'Format', importEncodingLabel: 'Encoding', importCrsFound: '{crs} ({from})', importEncoding: '{name} ({from})',
+    from_file: 'from the file', 'from_--crs': 'given', from_cpg: 'from the .cpg', 'from_--encoding': 'given', from_detected: 'detected',
+    importReady: '{n} features can be imported.', importRejected: '{n} features have problems; nothing in the file will be imported:', importDone: '{n} features imported.', featureIndex: 'No.',
     myLocation: 'My location', locating: 'Finding your position…', whatIsHere: 'What is here', hereAccuracy: 'My location (accurate to about {m} m)',
     geoDenied: 'No position: the browser may not use your location. Allow this site to use it in the browser settings and retry.',
     geoUnavailable: 'No position is available right now; try again in the open.', geoTimeout: 'Finding your position took too long; retry.',

@@ -14,6 +14,7 @@ import { closeDetails, refreshDetails } from '/map/panel.js';
 import { wireSearch } from '/map/search.js';
 import { renderBell, wireBell } from '/map/alerts.js';
 import { renderSampleImport, wireSampleImport } from '/map/sample-import.js';
+import { renderSiteImport, wireSiteImport } from '/map/site-import.js';
 import { renderCasesLayer, wireCasesLayer } from '/map/cases-layer.js';
 import { renderPhotosLayer, wirePhotosLayer } from '/map/photos-layer.js';
 import { wireLocation } from '/map/location.js';
@@ -48,6 +49,7 @@ function renderAll() {
   refreshDetails();
   reportFailure(renderBell());
   renderSampleImport();
+  renderSiteImport();
   renderCasesLayer();
   renderPhotosLayer();
 }
@@ -61,6 +63,7 @@ wireResults();
 wireSearch();
 wireBell();
 wireSampleImport();
+wireSiteImport();
 wireCasesLayer();
 wirePhotosLayer();
 document.getElementById('details-close').addEventListener('click', closeDetails);

@@ -1,0 +1,78 @@
+// Browser test of the import panel: an editor drops a zipped Shapefile made by GDAL's ogr2ogr
+// (EPSG:4549, a GBK DBF whose 13-character field name the DBF cut to 10), sees what was found
+// and the features on the map, and imports it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch, open, logIn, api, EDITOR, ARTIFACTS } from './browser.mjs';
+
+const FACILITIES = [
+  { code: 'FAC-IMP-1', name: '新闸泵站（导入）', facility_type: 'pumping_station', at: [119.9012, 31.8123] },
+  { code: 'FAC-IMP-2', name: '应急物资库（导入）', facility_type: 'emergency_depot', at: [119.9156, 31.8044] },
+];
+
+/** A zipped Shapefile of the facilities, in EPSG:4549 with a GBK DBF, as a survey institute sends it. */
+function zippedShapefile() {
+  const dir = mkdtempSync(join(tmpdir(), 'rt-import-'));
+  const source = join(dir, 'facilities.geojson');
+  writeFileSync(source, JSON.stringify({ type: 'FeatureCollection', features: FACILITIES.map(({ at, ...properties }) => ({ type: 'Feature', properties, geometry: { type: 'Point', coordinates: at } })) }));
+  execFileSync('ogr2ogr', ['-f', 'ESRI Shapefile', '-t_srs', 'EPSG:4549', '-lco', 'ENCODING=GBK', join(dir, '设施.shp'), source]);
+  const zip = join(dir, '设施.zip');
+  execFileSync('python3', ['-c', `import sys, zipfile, glob, os
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    for f in glob.glob(os.path.join(sys.argv[2], '设施.*')):
+        if not f.endswith('.zip'): z.write(f, os.path.basename(f))`, zip, dir]);
+  return zip;
+}
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+test('an editor drops a zipped Shapefile, sees the preview and imports it', async () => {
+  const zip = zippedShapefile();
+  const { page, problems } = await open(browser);
+  await logIn(page, EDITOR);
+  assert.equal(await page.isVisible('#site-import-drop'), false, 'folded until opened');
+  await page.click('#site-import summary');
+  await page.selectOption('#site-import-kind', 'facility');
+
+  // a real drop of the file's bytes on the zone
+  const bytes = readFileSync(zip).toString('base64');
+  const drop = await page.evaluateHandle((b64) => {
+    const data = new DataTransfer();
+    const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    data.items.add(new File([raw], '设施.zip', { type: 'application/zip' }));
+    return data;
+  }, bytes);
+  await page.dispatchEvent('#site-import-drop', 'drop', { dataTransfer: drop });
+  await page.waitForSelector('#site-import-ready');
+  const facts = await page.textContent('#site-import-result table');
+  assert.match(facts, /ESRI Shapefile，图层“设施”，2 个要素/);
+  assert.match(facts, /EPSG:4549 CGCS2000 \/ 3-degree Gauss-Kruger CM 120E（取自文件）/);
+  assert.match(facts, /GBK（取自 \.cpg）/);
+  assert.equal(await page.textContent('#site-import-ready'), '可导入 2 个要素。');
+  assert.equal(await page.getAttribute('#map', 'data-import-preview'), '2');
+  const drawn = await page.evaluate(async () => (await window.remediationMap.getSource('import-preview').getData()).features.map((f) => f.properties.name));
+  assert.deepEqual(drawn, FACILITIES.map((f) => f.name));
+  for (const { code } of FACILITIES) assert.equal((await api(`/api/sites?q=${code}`)).total, 0, 'a preview writes nothing');
+  await page.screenshot({ path: join(ARTIFACTS, 'import-preview.png') });
+
+  await page.click('#site-import-go');
+  await page.waitForSelector('#site-imported');
+  assert.equal(await page.textContent('#site-imported'), '已导入 2 个要素。');
+  for (const { code, name, facility_type: type, at } of FACILITIES) {
+    const [site] = (await api(`/api/sites?q=${code}`)).items;
+    assert.equal(site.name, name);
+    assert.equal(site.attrs.facility_type, type);
+    const [lon, lat] = site.geometry.coordinates;
+    // within 0.5 m: 5e-6 degrees here
+    assert.ok(Math.abs(lon - at[0]) < 5e-6 && Math.abs(lat - at[1]) < 5e-6, `${code} at ${lon},${lat}`);
+  }
+  assert.equal(await page.getAttribute('#map', 'data-import-preview'), '0');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
