@@ -106,6 +106,10 @@ pub enum Command {
         /// one detected from its bytes.
         #[arg(long)]
         encoding: Option<String>,
+        /// A JSON file mapping the file's fields to the kind's properties, e.g.
+        /// {"地块名称": "name", "备注": null} (null leaves a field out); the web app saves the same.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         /// Repair invalid geometries with ST_MakeValid instead of rejecting them.
         #[arg(long)]
         repair: bool,

@@ -9,10 +9,11 @@ use remediation_tracker::config::{
 use remediation_tracker::db::{audit, users};
 use remediation_tracker::domain::InputCrs;
 use remediation_tracker::domain::account;
-use remediation_tracker::domain::file_crs::parse_file_crs;
+use remediation_tracker::domain::file_crs::{FileCrs, parse_file_crs};
 use remediation_tracker::domain::import::ImportTarget;
 use remediation_tracker::import::{
     ImportError, ImportOptions, OnExisting, VectorFileOptions, import_any, is_geojson,
+    parse_mapping,
 };
 use remediation_tracker::samples::{self, SampleImportError, SampleImportOptions};
 use remediation_tracker::{alert_delivery, attachments, db, export, http, report, seed};
@@ -101,8 +102,7 @@ async fn import_sites(
     pool: &sqlx::PgPool,
     kind: ImportTarget,
     crs: Option<String>,
-    layer: Option<String>,
-    encoding: Option<String>,
+    file_options: impl FnOnce(Option<FileCrs>) -> VectorFileOptions,
     repair: bool,
     file: &Path,
 ) -> anyhow::Result<()> {
@@ -117,14 +117,10 @@ async fn import_sites(
         repair,
         on_existing: OnExisting::Reject,
     };
-    let file_options = VectorFileOptions {
-        layer,
-        crs: match (&crs, geojson) {
-            (Some(name), false) => Some(parse_file_crs(name).map_err(|e| anyhow::anyhow!(e))?),
-            _ => None,
-        },
-        encoding,
-    };
+    let file_options = file_options(match (&crs, geojson) {
+        (Some(name), false) => Some(parse_file_crs(name).map_err(|e| anyhow::anyhow!(e))?),
+        _ => None,
+    });
     let mut tx = pool.begin().await.context("connecting to the database")?;
     match import_any(&mut tx, file, options, file_options).await {
         Ok((summary, facts)) => {
@@ -223,9 +219,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             crs,
             layer,
             encoding,
+            mapping,
             repair,
             file,
-        } => import_sites(&pool, kind, crs, layer, encoding, repair, &file).await?,
+        } => {
+            let mapping = match mapping {
+                None => Default::default(),
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading the mapping {}", path.display()))?;
+                    parse_mapping(&text).map_err(|e| anyhow::anyhow!(e))?
+                }
+            };
+            let file_options = |crs| VectorFileOptions {
+                layer,
+                crs,
+                encoding,
+                mapping,
+            };
+            import_sites(&pool, kind, crs, file_options, repair, &file).await?
+        }
         Command::Samples {
             action: SamplesCommand::Import { lab, dry_run, file },
         } => import_samples(&pool, &file, lab, dry_run).await?,

@@ -54,6 +54,10 @@ pub struct ImportQuery {
     /// the text encoding of a Shapefile without .cpg, instead of the detected one
     #[param(value_type = Option<String>, max_length = 40)]
     encoding: Option<Bounded<40>>,
+    /// a JSON object mapping the file's fields to the kind's properties, null leaving a field
+    /// out: {"地块名称": "name", "备注": null}
+    #[param(value_type = Option<String>, max_length = 4096)]
+    mapping: Option<Bounded<4096>>,
     /// repair invalid geometries with ST_MakeValid instead of refusing them
     repair: Option<bool>,
     /// read and check the file and answer what would be imported, writing nothing
@@ -136,6 +140,12 @@ async fn import_file(
             _ => None,
         },
         encoding: query.encoding.map(Bounded::into_inner),
+        mapping: match query.mapping {
+            None => Default::default(),
+            Some(text) => {
+                import::parse_mapping(&text.into_inner()).map_err(AppError::BadRequest)?
+            }
+        },
     };
     let dry_run = query.dry_run.unwrap_or(false);
 

@@ -11,7 +11,7 @@ pub use crate::domain::import::{
     ImportOptions, ImportTarget, OnExisting, Rejection, StagedRow, to_row,
 };
 pub use parse::{Parsed, read_features};
-pub use vector_file::{FileFacts, TextEncoding, VectorFileOptions};
+pub use vector_file::{FieldMapping, FileFacts, TextEncoding, VectorFileOptions, parse_mapping};
 
 use crate::db::import_stage;
 use crate::domain::InputCrs;

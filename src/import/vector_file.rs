@@ -13,6 +13,7 @@ use gdal::vector::{FieldValue, LayerAccess};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,54 @@ pub struct VectorFileOptions {
     pub crs: Option<FileCrs>,
     /// The text encoding of a Shapefile without `.cpg`, instead of guessing it.
     pub encoding: Option<String>,
+    /// File field → property, or `None` to leave the field out; applied before the usual names.
+    pub mapping: FieldMapping,
+}
+
+/// How a file's fields become the kind's properties: each named field is renamed, or left out.
+pub type FieldMapping = BTreeMap<String, Option<String>>;
+
+/// The most fields a mapping may name, and the longest name in it.
+const MAPPING_FIELDS: usize = 200;
+const MAPPING_NAME_CHARS: usize = 64;
+
+/// A mapping as its JSON text, saved by the web app or written by hand:
+/// `{"地块名称": "name", "备注": null}`.
+pub fn parse_mapping(text: &str) -> Result<FieldMapping, String> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| format!("the mapping is not JSON: {e}"))?;
+    let Value::Object(entries) = value else {
+        return Err("the mapping must be a JSON object of file field → property (or null to leave the field out)".into());
+    };
+    if entries.len() > MAPPING_FIELDS {
+        return Err(format!(
+            "the mapping names {} fields; at most {MAPPING_FIELDS}",
+            entries.len()
+        ));
+    }
+    let mut mapping = FieldMapping::new();
+    for (field, target) in entries {
+        let target = match target {
+            Value::Null => None,
+            Value::String(name) if !name.trim().is_empty() => Some(name.trim().to_string()),
+            other => {
+                return Err(format!(
+                    "the mapping of field {field:?} must be a property name or null, not {other}"
+                ));
+            }
+        };
+        if field.chars().count() > MAPPING_NAME_CHARS
+            || target
+                .as_ref()
+                .is_some_and(|t| t.chars().count() > MAPPING_NAME_CHARS)
+        {
+            return Err(format!(
+                "the mapping of field {field:?} is longer than {MAPPING_NAME_CHARS} characters"
+            ));
+        }
+        mapping.insert(field, target);
+    }
+    Ok(mapping)
 }
 
 /// What was found in the file, for the preview and the audit.
@@ -49,6 +98,8 @@ pub struct FileFacts {
     pub crs_from: &'static str,
     /// a Shapefile's text encoding and where it came from
     pub encoding: Option<TextEncoding>,
+    /// the layer's field names, as the file has them, for a mapping
+    pub fields: Vec<String>,
     pub features: u64,
 }
 
@@ -292,14 +343,24 @@ const ALIASES: [(&str, &str); 10] = [
     ("所属镇街代码", "town_code"),
 ];
 
-/// A file's fields as the import's properties: the formats' own fields dropped (an empty KML
-/// description too), the usual names mapped to the core properties, and a Shapefile's field
-/// names, cut to 10 characters by the DBF, given back the attribute of the kind they start.
+/// A file's fields as the import's properties: first the mapping's renames and omissions, then
+/// the formats' own fields dropped (an empty KML description too), the usual names mapped to the
+/// core properties, and a Shapefile's field names, cut to 10 characters by the DBF, given back
+/// the attribute of the kind they start.
 fn normalise_fields(
-    mut fields: Map<String, Value>,
+    fields: Map<String, Value>,
     driver: &str,
     target: ImportTarget,
+    mapping: &FieldMapping,
 ) -> Map<String, Value> {
+    let mut fields: Map<String, Value> = fields
+        .into_iter()
+        .filter_map(|(name, value)| match mapping.get(&name) {
+            None => Some((name, value)),
+            Some(None) => None,
+            Some(Some(property)) => Some((property.clone(), value)),
+        })
+        .collect();
     if matches!(driver, "KML" | "LIBKML" | "DXF") {
         for name in FORMAT_FIELDS {
             fields.remove(name);
@@ -477,6 +538,7 @@ fn read_layer(
     };
     let features = layer.feature_count();
     let layer_name = layer.name();
+    let field_names: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
     for (index, feature) in layer.features().enumerate() {
         let mut fields = Map::new();
         for (name, value) in feature.fields() {
@@ -484,7 +546,7 @@ fn read_layer(
                 fields.insert(name, field_json(value));
             }
         }
-        let properties = normalise_fields(fields, &driver, target);
+        let properties = normalise_fields(fields, &driver, target, &options.mapping);
         let geometry = match feature.geometry() {
             None => Ok(Value::Null),
             Some(geometry) => {
@@ -544,6 +606,7 @@ fn read_layer(
         crs_epsg: crs.0.epsg(),
         crs_from: crs.1,
         encoding,
+        fields: field_names,
         features,
     })
 }

@@ -647,3 +647,80 @@ async fn the_web_app_previews_then_imports_a_zipped_shapefile(pool: PgPool) {
         "the staging path is not told: {bad}"
     );
 }
+
+#[sqlx::test]
+async fn a_mapping_names_the_fields_a_bureau_calls_otherwise(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.geojson");
+    let features: Vec<_> = SECTIONS
+        .iter()
+        .map(|(code, name, level, lon, lat)| {
+            feature(
+                json!({"断面编号": code, "断面名": name, "级别": level, "备注": "抽测"}),
+                point(*lon, *lat),
+            )
+        })
+        .collect();
+    std::fs::write(&ledger, collection(features)).unwrap();
+    let gpkg = dir.path().join("ledger.gpkg");
+    translate(&ledger, &gpkg, "GPKG", "EPSG:4549");
+
+    // without a mapping every feature is refused, naming what is missing
+    match import(
+        &pool,
+        &gpkg,
+        SiteKind::MonitoringSection,
+        VectorFileOptions::default(),
+    )
+    .await
+    {
+        Err(ImportError::Rejected { total, listed }) => {
+            assert_eq!(total, 2);
+            assert!(
+                listed[0].reason.contains("missing required property code"),
+                "{}",
+                listed[0].reason
+            );
+        }
+        other => panic!("expected rejections, got {other:?}"),
+    }
+    let mapping = remediation_tracker::import::parse_mapping(
+        r#"{"断面编号": "code", "断面名": "name", "级别": "level", "备注": null}"#,
+    )
+    .unwrap();
+    let (summary, facts) = import(
+        &pool,
+        &gpkg,
+        SiteKind::MonitoringSection,
+        VectorFileOptions {
+            mapping,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.inserted, 2);
+    assert_eq!(facts.fields, ["断面编号", "断面名", "级别", "备注"]);
+    assert_sections_stored(&pool).await;
+
+    for (text, message) in [
+        (
+            "[1]",
+            "the mapping must be a JSON object of file field → property (or null to leave the field out)",
+        ),
+        (
+            r#"{"a": 3}"#,
+            "the mapping of field \"a\" must be a property name or null, not 3",
+        ),
+    ] {
+        assert_eq!(
+            remediation_tracker::import::parse_mapping(text).unwrap_err(),
+            message
+        );
+    }
+    assert!(
+        remediation_tracker::import::parse_mapping("{")
+            .unwrap_err()
+            .starts_with("the mapping is not JSON")
+    );
+}

@@ -1,6 +1,7 @@
 // One string catalogue per language; zh-CN first. Every text the pages show comes from here.
 export const catalogue = {
   'zh-CN': {
+    mapTitle: '字段对应', mapKeep: '（保持原名）', mapDrop: '（不导入）', mapApply: '按对应重新预览', mapSave: '保存对应关系',
     importSites: '导入点位文件', importSitesHint: 'Shapefile（.zip）、GeoPackage、KML/KMZ、DXF、FlatGeobuf 或 GeoJSON。先预览格式、坐标系、编码和被拒要素；有任何错误则整个文件不导入。',
     importKind: '图层', importCrs: '坐标系（文件未注明时）', importLayer: '图层名（多图层文件）', importDrop: '将文件拖到此处预览',
     importFound: '{driver}，图层“{layer}”，{n} 个要素', importFormat: '格式', importEncodingLabel: '编码', importCrsFound: '{crs}（{from}）', importEncoding: '{name}（{from}）',
@@ -110,6 +111,7 @@ export const catalogue = {
     stage_rectifying: '整改中', stage_survey_and_plan: '排查及方案编制',
   },
   en: {
+    mapTitle: 'Field mapping', mapKeep: '(keep the name)', mapDrop: '(leave out)', mapApply: 'Preview with this mapping', mapSave: 'Save the mapping',
     importSites: 'Import a file of sites', importSitesHint: 'Shapefile (.zip), GeoPackage, KML/KMZ, DXF, FlatGeobuf or GeoJSON. Preview the format, CRS, encoding and refused features first; a file with any error is not imported at all.',
     importKind: 'Layer', importCrs: 'CRS (when the file names none)', importLayer: 'Layer name (files of several)', importDrop: 'Drop a file here to preview it',
     importFound: '{driver}, layer "{layer}", {n} features', importFormat: 'Format', importEncodingLabel: 'Encoding', importCrsFound: '{crs} ({from})', importEncoding: '{name} ({from})',

@@ -76,3 +76,51 @@ test('an editor drops a zipped Shapefile, sees the preview and imports it', asyn
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('a file with the bureau\'s own field names is mapped in the panel, saved and imported', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rt-import-'));
+  const source = join(dir, 'ledger.geojson');
+  const rows = [
+    { 设施编号: 'FAC-MAP-1', 设施名称: '北港泵站（台账）', 设施类型: 'pumping_station', 备注: '2025年复核', at: [119.9201, 31.8177] },
+    { 设施编号: 'FAC-MAP-2', 设施名称: '西林物流园（台账）', 设施类型: 'logistics_park', 备注: '', at: [119.9266, 31.8102] },
+  ];
+  writeFileSync(source, JSON.stringify({ type: 'FeatureCollection', features: rows.map(({ at, ...properties }) => ({ type: 'Feature', properties, geometry: { type: 'Point', coordinates: at } })) }));
+  const gpkg = join(dir, '台账.gpkg');
+  execFileSync('ogr2ogr', ['-f', 'GPKG', '-t_srs', 'EPSG:4528', gpkg, source]);
+
+  const { page, problems } = await open(browser);
+  await logIn(page, EDITOR);
+  await page.click('#site-import summary');
+  await page.selectOption('#site-import-kind', 'facility');
+  await page.setInputFiles('#site-import-file', gpkg);
+  await page.waitForSelector('#site-import-refused');
+  assert.equal(await page.textContent('#site-import-refused'), '2 个要素有问题，整个文件不会导入：');
+  const fields = await page.$$eval('.import-mapping select', (s) => s.map((n) => n.dataset.field));
+  assert.deepEqual(fields, ['设施编号', '设施名称', '设施类型', '备注']);
+  await page.selectOption('.import-mapping select[data-field="设施编号"]', 'code');
+  await page.selectOption('.import-mapping select[data-field="设施名称"]', 'name');
+  await page.selectOption('.import-mapping select[data-field="设施类型"]', 'facility_type');
+  await page.selectOption('.import-mapping select[data-field="备注"]', '-');
+  await page.click('#import-map-apply');
+  await page.waitForSelector('#site-import-ready');
+  assert.match(await page.textContent('#site-import-result table'), /EPSG:4528 CGCS2000 \/ 3-degree Gauss-Kruger zone 40（取自文件）/);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#import-map-save')]);
+  const saved = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.deepEqual(saved, { 设施编号: 'code', 设施名称: 'name', 设施类型: 'facility_type', 备注: null });
+
+  await page.click('#site-import-go');
+  await page.waitForSelector('#site-imported');
+  for (const row of rows) {
+    const [site] = (await api(`/api/sites?q=${row.设施编号}`)).items;
+    assert.equal(site.name, row.设施名称);
+    assert.deepEqual(site.attrs, { facility_type: row.设施类型 });
+  }
+  // the next file of the kind starts from the saved mapping
+  await page.setInputFiles('#site-import-file', gpkg);
+  await page.waitForSelector('#site-import-refused');
+  assert.match(await page.textContent('#site-import-result'), /already exists/);
+  assert.equal(await page.inputValue('.import-mapping select[data-field="设施编号"]'), 'code');
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -10,6 +10,10 @@ import { LAYERS } from '/map/styles.js';
 import { toDisplay, displayData } from '/map/display.js';
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
+// the file's fields renamed (a property) or left out (null), kept per layer kind in the browser
+// so that the next file of the same source maps alike
+let mapping = {};
+const savedMappingKey = (kind) => `rt-import-mapping-${kind}`;
 
 /** Sends the file; resolves to [status, body] and moves the progress bar while it uploads. */
 function upload(file, dryRun) {
@@ -21,6 +25,7 @@ function upload(file, dryRun) {
     const value = document.getElementById(id).value.trim();
     if (value) query.set(key, value);
   }
+  if (Object.keys(mapping).length) query.set('mapping', JSON.stringify(mapping));
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open('POST', `/api/imports?${query}`);
@@ -70,6 +75,42 @@ function rejectionTable(body) {
     el('tbody', {}, body.rejected.map((r) => el('tr', { 'data-index': r.index }, el('td', {}, r.index), el('td', {}, r.code ?? ''), el('td', {}, r.reason)))));
 }
 
+/** The properties a kind's sites take, as the OGC collection describes them. */
+async function propertiesOf(kind) {
+  const { data } = await api(`/ogc/collections/${kind}/queryables`);
+  return Object.keys(data.properties ?? {}).filter((p) => p !== 'geometry' && p !== 'id');
+}
+
+/** A select per file field: keep its name, leave it out, or name the property it is. */
+async function mappingEditor(found, kind, again) {
+  if (!found?.fields?.length) return null;
+  const properties = await propertiesOf(kind);
+  const rows = found.fields.map((field, i) => {
+    const select = el('select', { id: `import-map-${i}`, 'data-field': field, 'aria-label': field },
+      el('option', { value: '' }, t('mapKeep')), el('option', { value: '-' }, t('mapDrop')),
+      ...properties.map((p) => el('option', { value: p }, p)));
+    select.value = field in mapping ? (mapping[field] ?? '-') : '';
+    select.addEventListener('change', () => {
+      if (select.value === '') delete mapping[field];
+      else mapping[field] = select.value === '-' ? null : select.value;
+    });
+    return el('tr', {}, el('th', { scope: 'row' }, field), el('td', {}, select));
+  });
+  const save = el('button', { type: 'button', id: 'import-map-save', onclick: () => {
+    localStorage.setItem(savedMappingKey(kind), JSON.stringify(mapping));
+    const url = URL.createObjectURL(new Blob([JSON.stringify(mapping, null, 2)], { type: 'application/json' }));
+    const link = el('a', { href: url, download: `mapping-${kind}.json` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  } }, t('mapSave'));
+  return el('details', { class: 'import-mapping', open: true },
+    el('summary', {}, t('mapTitle')),
+    el('table', { class: 'attrs' }, el('tbody', {}, rows)),
+    el('div', { class: 'buttons' }, el('button', { type: 'button', id: 'import-map-apply', onclick: again }, t('mapApply')), save));
+}
+
 /** The imported kind's layer drawn again from the server (tiled layers follow by themselves). */
 async function refreshLayer(kind) {
   if (page.tiled[kind] || !map.getSource(kind)) return;
@@ -79,6 +120,7 @@ async function refreshLayer(kind) {
 
 async function preview(file) {
   const result = document.getElementById('site-import-result');
+  const kind = document.getElementById('site-import-kind').value;
   result.replaceChildren(el('p', { class: 'muted' }, t('uploading')));
   const [status, body] = await upload(file, true);
   if (status !== 200) {
@@ -87,11 +129,11 @@ async function preview(file) {
     return;
   }
   drawPreview(body.preview);
+  const editor = await mappingEditor(body.found, kind, () => report(preview(file)));
   if (body.rejected_total > 0) {
-    result.replaceChildren(foundFacts(body.found) ?? '', el('p', { class: 'error', id: 'site-import-refused' }, t('importRejected', { n: body.rejected_total })), rejectionTable(body));
+    result.replaceChildren(foundFacts(body.found) ?? '', el('p', { class: 'error', id: 'site-import-refused' }, t('importRejected', { n: body.rejected_total })), rejectionTable(body), editor ?? '');
     return;
   }
-  const kind = document.getElementById('site-import-kind').value;
   const go = el('button', { type: 'button', id: 'site-import-go', class: 'primary', onclick: async () => {
     go.disabled = true;
     const [done, summary] = await upload(file, false);
@@ -101,7 +143,14 @@ async function preview(file) {
       : el('p', { class: 'error' }, summary.detail ?? `HTTP ${done}`));
     if (done === 200) await refreshLayer(kind);
   } }, t('doImport'));
-  result.replaceChildren(foundFacts(body.found) ?? '', el('p', { id: 'site-import-ready' }, t('importReady', { n: body.read })), go);
+  result.replaceChildren(foundFacts(body.found) ?? '', el('p', { id: 'site-import-ready' }, t('importReady', { n: body.read })), go, editor ?? '');
+}
+
+/** A new file starts from the mapping last saved for the kind. */
+function startFile(file) {
+  const kind = document.getElementById('site-import-kind').value;
+  try { mapping = JSON.parse(localStorage.getItem(savedMappingKey(kind)) ?? '{}') ?? {}; } catch { mapping = {}; }
+  report(preview(file));
 }
 
 function report(promise) {
@@ -121,7 +170,7 @@ export function wireSiteImport() {
   const input = document.getElementById('site-import-file');
   input.addEventListener('change', () => {
     const [file] = input.files;
-    if (file) report(preview(file));
+    if (file) startFile(file);
     input.value = '';
   });
   const zone = document.getElementById('site-import-drop');
@@ -131,6 +180,6 @@ export function wireSiteImport() {
     e.preventDefault();
     zone.classList.remove('dragging');
     const file = e.dataTransfer?.files?.[0];
-    if (file) report(preview(file));
+    if (file) startFile(file);
   });
 }
