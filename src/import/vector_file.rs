@@ -8,6 +8,7 @@ use super::parse::Parsed;
 use crate::domain::InputCrs;
 use crate::domain::file_crs::{Datum, FileCrs};
 use crate::domain::import::{ImportTarget, Rejection, to_row};
+use crate::domain::site_kind::{AttrSpec, AttrType};
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::vector::{FieldValue, LayerAccess};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
@@ -345,8 +346,8 @@ const ALIASES: [(&str, &str); 10] = [
 
 /// A file's fields as the import's properties: first the mapping's renames and omissions, then
 /// the formats' own fields dropped (an empty KML description too), the usual names mapped to the
-/// core properties, and a Shapefile's field names, cut to 10 characters by the DBF, given back
-/// the attribute of the kind they start.
+/// core properties, a Shapefile's field names, cut to 10 characters by the DBF, given back the
+/// property they start, and booleans stored as 0 or 1 made booleans again.
 fn normalise_fields(
     fields: Map<String, Value>,
     driver: &str,
@@ -379,27 +380,66 @@ fn normalise_fields(
             fields.insert(property.to_string(), value);
         }
     }
-    if driver == "ESRI Shapefile"
-        && let ImportTarget::Site(kind) = target
-    {
-        let specs = kind.attributes();
+    let (core, attributes): (&[&str], &[AttrSpec]) = match target {
+        ImportTarget::Site(kind) => (&SITE_PROPERTIES, kind.attributes()),
+        ImportTarget::AdminArea => (&AREA_PROPERTIES, &[]),
+    };
+    let known = || {
+        core.iter()
+            .copied()
+            .chain(attributes.iter().map(|s| s.name))
+    };
+    if driver == "ESRI Shapefile" {
         let cut: Vec<String> = fields
             .keys()
-            .filter(|k| k.chars().count() == 10 && !specs.iter().any(|s| s.name == k.as_str()))
+            .filter(|k| k.chars().count() == 10 && !known().any(|name| name == k.as_str()))
             .cloned()
             .collect();
         for short in cut {
-            let mut longer = specs.iter().filter(|s| s.name.starts_with(short.as_str()));
-            if let (Some(spec), None) = (longer.next(), longer.next())
-                && !fields.contains_key(spec.name)
+            let mut longer = known().filter(|name| name.starts_with(short.as_str()));
+            if let (Some(name), None) = (longer.next(), longer.next())
+                && !fields.contains_key(name)
                 && let Some(value) = fields.remove(&short)
             {
-                fields.insert(spec.name.to_string(), value);
+                fields.insert(name.to_string(), value);
             }
+        }
+    }
+    // a DBF or a GeoPackage stores a boolean as the integer 0 or 1
+    let booleans = ["placeholder", "approximate"].into_iter().chain(
+        attributes
+            .iter()
+            .filter(|s| matches!(s.ty, AttrType::Bool))
+            .map(|s| s.name),
+    );
+    for name in booleans {
+        if let Some(value) = fields.get_mut(name)
+            && let Some(flag @ (0 | 1)) = value.as_i64()
+        {
+            *value = Value::Bool(flag == 1);
         }
     }
     fields
 }
+
+/// The core properties of a site and of an admin area, besides the kind's attributes.
+const SITE_PROPERTIES: [&str; 6] = [
+    "code",
+    "name",
+    "name_en",
+    "town_code",
+    "placeholder",
+    "radius_m",
+];
+const AREA_PROPERTIES: [&str; 7] = [
+    "code",
+    "name",
+    "name_en",
+    "level",
+    "parent_code",
+    "approximate",
+    "source",
+];
 
 fn field_json(value: FieldValue) -> Value {
     match value {

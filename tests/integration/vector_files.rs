@@ -724,3 +724,50 @@ async fn a_mapping_names_the_fields_a_bureau_calls_otherwise(pool: PgPool) {
             .starts_with("the mapping is not JSON")
     );
 }
+
+#[sqlx::test]
+async fn a_dbf_gives_back_cut_names_and_booleans(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("plots.geojson");
+    std::fs::write(
+        &source,
+        collection(vec![feature(
+            json!({"code": "CP-DBF", "name": "示意地块", "placeholder": true, "plot_stage": "listed",
+                   "land_use_class": 2, "control_mode": "engineering"}),
+            square(119.9, 31.8, 0.001),
+        )]),
+    )
+    .unwrap();
+    // the DBF keeps placeholde, land_use_c and control_mo, and the boolean as 1
+    let shp = gbk_shapefile(dir.path(), &source, "plots");
+    let (summary, facts) = import(
+        &pool,
+        &shp,
+        SiteKind::ContaminatedPlot,
+        VectorFileOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.inserted, 1);
+    assert_eq!(
+        facts.fields,
+        [
+            "code",
+            "name",
+            "placeholde",
+            "plot_stage",
+            "land_use_c",
+            "control_mo"
+        ]
+    );
+    let (placeholder, attrs): (bool, serde_json::Value) =
+        sqlx::query_as("SELECT placeholder, attrs FROM site WHERE code = 'CP-DBF'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(placeholder);
+    assert_eq!(
+        attrs,
+        json!({"plot_stage": "listed", "land_use_class": 2, "control_mode": "engineering"})
+    );
+}
