@@ -73,6 +73,29 @@ export async function api(path, { method = 'GET', body, etag } = {}) {
   }
 }
 
+/**
+ * POSTs a file as the body of `url` (the sheet and site imports), moving the `<progress>` while
+ * it uploads (XMLHttpRequest reports it; fetch does not). Resolves to [status, body].
+ */
+export function sendFile(url, file, progress) {
+  progress.hidden = false;
+  progress.value = 0;
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', url);
+    request.setRequestHeader('content-type', 'application/octet-stream');
+    request.upload.onprogress = (e) => { if (e.lengthComputable) progress.value = Math.round((100 * e.loaded) / e.total); };
+    request.onload = () => {
+      progress.value = 100;
+      let body = null;
+      try { body = JSON.parse(request.responseText); } catch { body = { detail: `HTTP ${request.status}` }; }
+      resolve([request.status, body]);
+    };
+    request.onerror = () => reject(new Error(t('writeNotSent')));
+    request.send(file);
+  });
+}
+
 /** Builds an element; children are nodes or text (text is always text, never markup). */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

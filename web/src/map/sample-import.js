@@ -1,30 +1,14 @@
 // The import of a lab's sheet by an editor: the file is sent once as a dry run, whose answer
 // previews the rows or names every rejected row and cell; only then can it be imported. Both
-// uploads show their progress (XMLHttpRequest reports it; fetch does not).
+// uploads show their progress.
 import { t } from '/i18n.js';
-import { el, canEdit } from '/common.js';
+import { el, canEdit, sendFile } from '/common.js';
 import { renderBell } from '/map/alerts.js';
 
-/** Sends the sheet; resolves to [status, body] and moves the progress bar while it uploads. */
+/** Sends the sheet; resolves to [status, body]. */
 function upload(file, dryRun) {
-  const progress = document.getElementById('sample-progress');
-  progress.hidden = false;
-  progress.value = 0;
-  return new Promise((resolve, reject) => {
-    const request = new XMLHttpRequest();
-    const query = new URLSearchParams({ file_name: file.name, dry_run: String(dryRun) });
-    request.open('POST', `/api/samples/import?${query}`);
-    request.setRequestHeader('content-type', 'application/octet-stream');
-    request.upload.onprogress = (e) => { if (e.lengthComputable) progress.value = Math.round((100 * e.loaded) / e.total); };
-    request.onload = () => {
-      progress.value = 100;
-      let body = null;
-      try { body = JSON.parse(request.responseText); } catch { body = { detail: `HTTP ${request.status}` }; }
-      resolve([request.status, body]);
-    };
-    request.onerror = () => reject(new Error(t('networkError')));
-    request.send(file);
-  });
+  const query = new URLSearchParams({ file_name: file.name, dry_run: String(dryRun) });
+  return sendFile(`/api/samples/import?${query}`, file, document.getElementById('sample-progress'));
 }
 
 function rejectionTable(body) {

@@ -4,7 +4,7 @@
 // their progress.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t } from '/i18n.js';
-import { api, el, canEdit, extendBounds, factTable } from '/common.js';
+import { api, el, canEdit, extendBounds, factTable, sendFile } from '/common.js';
 import { page, map } from '/map/state.js';
 import { LAYERS } from '/map/styles.js';
 import { toDisplay, displayData } from '/map/display.js';
@@ -15,31 +15,15 @@ const EMPTY = { type: 'FeatureCollection', features: [] };
 let mapping = {};
 const savedMappingKey = (kind) => `rt-import-mapping-${kind}`;
 
-/** Sends the file; resolves to [status, body] and moves the progress bar while it uploads. */
+/** Sends the file with the panel's choices; resolves to [status, body]. */
 function upload(file, dryRun) {
-  const progress = document.getElementById('site-import-progress');
-  progress.hidden = false;
-  progress.value = 0;
   const query = new URLSearchParams({ kind: document.getElementById('site-import-kind').value, file_name: file.name, dry_run: String(dryRun) });
   for (const [key, id] of [['crs', 'site-import-crs'], ['layer', 'site-import-layer']]) {
     const value = document.getElementById(id).value.trim();
     if (value) query.set(key, value);
   }
   if (Object.keys(mapping).length) query.set('mapping', JSON.stringify(mapping));
-  return new Promise((resolve, reject) => {
-    const request = new XMLHttpRequest();
-    request.open('POST', `/api/imports?${query}`);
-    request.setRequestHeader('content-type', 'application/octet-stream');
-    request.upload.onprogress = (e) => { if (e.lengthComputable) progress.value = Math.round((100 * e.loaded) / e.total); };
-    request.onload = () => {
-      progress.value = 100;
-      let body = null;
-      try { body = JSON.parse(request.responseText); } catch { body = { detail: `HTTP ${request.status}` }; }
-      resolve([request.status, body]);
-    };
-    request.onerror = () => reject(new Error(t('writeNotSent')));
-    request.send(file);
-  });
+  return sendFile(`/api/imports?${query}`, file, document.getElementById('site-import-progress'));
 }
 
 function drawPreview(collection) {
