@@ -650,3 +650,42 @@ fn read_layer(
         features,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An ESRI `.prj` under a name no registry knows, as drawing offices write them.
+    fn esri(datum: &str, false_easting: f64) -> SpatialRef {
+        SpatialRef::from_esri(&format!(
+            r#"PROJCS["Survey_GK",GEOGCS["GCS_{datum}",DATUM["D_{datum}",SPHEROID["Ellipsoid",6378140.0,298.257]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",{false_easting}],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",120.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_unnamed_gauss_kruger_prj_is_recognised_by_its_datum_and_parameters() {
+        let code = |srs: SpatialRef| recognise(&srs).map(FileCrs::epsg);
+        assert_eq!(code(esri("Xian_1980", 40_500_000.0)), Some(2364));
+        assert_eq!(code(esri("Xian_1980", 500_000.0)), Some(2385));
+        assert_eq!(code(esri("Beijing_1954", 500_000.0)), Some(2437));
+        assert_eq!(code(esri("Somewhere_1990", 500_000.0)), None);
+        assert_eq!(code(SpatialRef::from_epsg(4528).unwrap()), Some(4528));
+        assert_eq!(code(SpatialRef::from_epsg(3857).unwrap()), None);
+    }
+
+    #[test]
+    fn dbf_text_is_told_utf8_or_gbk() {
+        let dbf = |text: &[u8]| {
+            [
+                vec![3, 0, 0, 0, 0, 0, 0, 0, 32, 0],
+                vec![0; 22],
+                text.to_vec(),
+            ]
+            .concat()
+        };
+        assert_eq!(detect_encoding(&dbf("新闸断面".as_bytes())), "UTF-8");
+        let (gbk, _, _) = encoding_rs::GBK.encode("新闸街道大周村中河黑臭水体整治");
+        assert_eq!(detect_encoding(&dbf(&gbk)), "GB18030");
+    }
+}
