@@ -250,8 +250,8 @@ fn recognise(srs: &SpatialRef) -> Option<FileCrs> {
     if let Some(found) = code(srs) {
         return Some(found);
     }
-    if let Ok(mut identified) = srs.clone_srs()
-        && identified.auto_identify_epsg().is_ok()
+    let mut identified = srs.clone();
+    if identified.auto_identify_epsg().is_ok()
         && let Some(found) = code(&identified)
     {
         return Some(found);
@@ -290,16 +290,6 @@ fn recognise(srs: &SpatialRef) -> Option<FileCrs> {
         param("central_meridian")?,
         param("false_easting")?,
     )
-}
-
-trait CloneSrs {
-    fn clone_srs(&self) -> gdal::errors::Result<SpatialRef>;
-}
-
-impl CloneSrs for SpatialRef {
-    fn clone_srs(&self) -> gdal::errors::Result<SpatialRef> {
-        SpatialRef::from_wkt(&self.to_wkt()?)
-    }
 }
 
 fn lon_lat_order(code: u32) -> Result<SpatialRef, String> {
