@@ -87,7 +87,8 @@ pub enum Command {
     },
     /// Serve the web app, the API and health checks.
     Serve(Box<ServeArgs>),
-    /// Import a GeoJSON file of one kind, all or nothing.
+    /// Import a file of one kind (GeoJSON, Shapefile, GeoPackage, KML, DXF, FlatGeobuf, or a CSV
+    /// or xlsx sheet of points), all or nothing.
     Import {
         /// Site kind (river, black_odor_water, contaminated_plot, key_zone, monitoring_section,
         /// outfall, enterprise, facility) or admin_area.
@@ -96,14 +97,15 @@ pub enum Command {
         /// CRS of the file's coordinates. GeoJSON: EPSG:4326 (the default), EPSG:4490,
         /// EPSG:4549, EPSG:4528 or gcj02. Other formats take the CRS they name, and need this only
         /// when they name none (DXF, a Shapefile without .prj): EPSG:4326, 4490, or a Gauss-Krüger
-        /// code of CGCS2000 (4491-4554), Xi'an 1980 (2327-2390) or Beijing 1954.
+        /// code of CGCS2000 (4491-4554), Xi'an 1980 (2327-2390) or Beijing 1954. A sheet's
+        /// coordinate columns are in EPSG:4326 unless this names one of those.
         #[arg(long)]
         crs: Option<String>,
         /// The layer of a file with several (a GeoPackage, a KML with folders).
         #[arg(long)]
         layer: Option<String>,
-        /// The text encoding of a Shapefile without .cpg (e.g. GB18030, UTF-8), instead of the
-        /// one detected from its bytes.
+        /// The text encoding of a Shapefile without .cpg or of a CSV (e.g. GB18030, UTF-8),
+        /// instead of the one detected from its bytes.
         #[arg(long)]
         encoding: Option<String>,
         /// A JSON file mapping the file's fields to the kind's properties, e.g.
@@ -114,7 +116,9 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
         /// The file: GeoJSON (.geojson, .json), Shapefile (.zip, or .shp with its siblings),
-        /// GeoPackage (.gpkg), KML (.kml, .kmz), DXF (.dxf) or FlatGeobuf (.fgb).
+        /// GeoPackage (.gpkg), KML (.kml, .kmz), DXF (.dxf), FlatGeobuf (.fgb), or a sheet
+        /// (.csv, .xlsx) with coordinate columns (lon/lat, x/y, 经度/纬度) or a site-code
+        /// column (site_code, 站点编码) placing each row on a stored site.
         file: PathBuf,
     },
     /// Measured water and soil quality.
@@ -126,6 +130,11 @@ pub enum Command {
     Cases {
         #[command(subcommand)]
         action: CasesCommand,
+    },
+    /// Projects in bulk: the towns' monthly progress sheet.
+    Projects {
+        #[command(subcommand)]
+        action: ProjectsCommand,
     },
     /// Write a consistent copy of the database (pg_dump) and of every attachment's bytes, each
     /// checked against its SHA-256, to a new folder.
@@ -178,13 +187,25 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// Export the features of one kind as GeoJSON or CSV.
+    /// Export a layer, or a selection of it, in WGS84: GeoJSON, CSV, xlsx, GeoPackage, Shapefile
+    /// (a zip with .prj, .cpg, a UTF-8 DBF and fields.csv listing the shortened names), KML or
+    /// FlatGeobuf.
     Export {
-        #[arg(long, value_parser = parse_target)]
-        kind: ImportTarget,
-        /// geojson or csv.
+        /// A site kind, admin_area, or project (each project with its sites' geometry).
+        #[arg(long)]
+        kind: crate::export::ExportLayer,
+        /// geojson, csv, xlsx, gpkg, shp, kml or fgb.
         #[arg(long, default_value_t = ExportFormat::Geojson)]
         format: ExportFormat,
+        /// Only these towns (codes, comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        town: Vec<String>,
+        /// Only projects in these statuses, or sites with a project in one of them.
+        #[arg(long, value_delimiter = ',')]
+        status: Vec<String>,
+        /// Only what intersects this lon/lat box: minlon,minlat,maxlon,maxlat.
+        #[arg(long, value_parser = parse_bbox)]
+        bbox: Option<crate::db::spatial::SpatialFilter>,
         /// Output file; standard output when absent.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -270,6 +291,21 @@ impl StoreArgs {
             None => StoreConfig::Directory(self.attachment_dir.clone()),
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectsCommand {
+    /// Update projects from a progress sheet (CSV or xlsx), all or nothing: a project-code column
+    /// (项目编号) and any of 状态, 进度, 阶段, 实际开工日期, 实际完工日期, 责任单位, 备注 (or
+    /// their codes). Statuses go through the lifecycle; each change is recorded with the note
+    /// "imported from FILE, row N"; rows that change nothing record nothing. Prints every change,
+    /// before → after.
+    Update {
+        /// Check the sheet and print what would change, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -453,6 +489,27 @@ fn parse_repeat_radius(s: &str) -> Result<f64, String> {
 
 fn parse_target(s: &str) -> Result<ImportTarget, crate::domain::import::UnknownTarget> {
     s.parse()
+}
+
+fn parse_bbox(s: &str) -> Result<crate::db::spatial::SpatialFilter, String> {
+    let numbers: Vec<f64> = s
+        .split(',')
+        .map(|n| n.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("bbox {s:?} must be four numbers minlon,minlat,maxlon,maxlat"))?;
+    match numbers.as_slice() {
+        [min_lon, min_lat, max_lon, max_lat] if min_lon <= max_lon && min_lat <= max_lat => {
+            Ok(crate::db::spatial::SpatialFilter::BBox {
+                min_lon: *min_lon,
+                min_lat: *min_lat,
+                max_lon: *max_lon,
+                max_lat: *max_lat,
+            })
+        }
+        _ => Err(format!(
+            "bbox {s:?} must be four numbers minlon,minlat,maxlon,maxlat with min ≤ max"
+        )),
+    }
 }
 
 fn parse_role(s: &str) -> Result<Role, crate::domain::account::UnknownRole> {

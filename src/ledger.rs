@@ -264,7 +264,7 @@ impl Rejections {
 }
 
 /// A day as ledgers write it: a date cell, 2025-01-05, 2025/1/5, 2025.1.5 or 2025年1月5日.
-fn parse_day(cell: &Cell) -> Result<Option<NaiveDate>, String> {
+pub(crate) fn parse_day(cell: &Cell) -> Result<Option<NaiveDate>, String> {
     let text = match cell {
         Cell::Empty => return Ok(None),
         Cell::Time(t) => return Ok(Some(t.date())),

@@ -15,14 +15,17 @@ pub mod db;
 pub mod domain;
 /// The HTTP error type and its problem+json rendering.
 pub mod error;
-/// GeoJSON/CSV export of a layer.
+/// Export of a layer or a selection in every exchange format (GeoJSON, CSV, xlsx, GDAL's).
 pub mod export;
 /// The HTTP service: routers, state, static files.
 pub mod http;
-/// All-or-nothing GeoJSON import.
+/// All-or-nothing import of sites and areas from GeoJSON, every vector format GDAL reads, and
+/// sheets of points.
 pub mod import;
 /// The casework ledgers (台账) in: all-or-nothing import of a sheet of cases.
 pub mod ledger;
+/// The towns' monthly progress sheet in: project updates through the lifecycle, previewed first.
+pub mod progress_sheet;
 /// The half-year report: point-in-time state, figures against targets, sentences, formats.
 pub mod report;
 /// The lab's sheets of measurements: import, checks and the regrading of sites.

@@ -4,7 +4,8 @@
 use anyhow::Context;
 use clap::Parser;
 use remediation_tracker::config::{
-    AttachmentsCommand, CasesCommand, Cli, Command, SamplesCommand, ServeArgs, UserCommand,
+    AttachmentsCommand, CasesCommand, Cli, Command, ProjectsCommand, SamplesCommand, ServeArgs,
+    UserCommand,
 };
 use remediation_tracker::db::{audit, users};
 use remediation_tracker::domain::InputCrs;
@@ -251,6 +252,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     file,
                 },
         } => import_ledger(&pool, &file, kind, crs, dry_run).await?,
+        Command::Projects {
+            action: ProjectsCommand::Update { dry_run, file },
+        } => update_projects(&pool, &file, dry_run).await?,
         Command::Backup { out, store } => {
             let store = open_store(&store)?;
             let carried =
@@ -308,14 +312,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             eprintln!("report as of {as_of} written ({} bytes)", bytes.len());
         }
-        Command::Export { kind, format, out } => {
+        Command::Export {
+            kind,
+            format,
+            town,
+            status,
+            bbox,
+            out,
+        } => {
+            let request = export::ExportRequest {
+                layer: kind,
+                selection: db::export::Selection {
+                    towns: town,
+                    statuses: status,
+                    bbox,
+                    ..Default::default()
+                },
+                audience: remediation_tracker::domain::Audience::Staff,
+                format,
+            };
             let count = match out {
                 Some(path) => {
                     let file = std::fs::File::create(&path)
                         .with_context(|| format!("creating {}", path.display()))?;
-                    export::export(&pool, kind, format, &mut std::io::BufWriter::new(file)).await?
+                    export::export_selection(&pool, &request, &mut std::io::BufWriter::new(file))
+                        .await?
                 }
-                None => export::export(&pool, kind, format, &mut std::io::stdout().lock()).await?,
+                None => export::export_selection(&pool, &request, &mut std::io::stdout()).await?,
             };
             eprintln!("exported {count} {kind} feature(s)");
         }
@@ -521,6 +544,74 @@ async fn user_command(pool: &sqlx::PgPool, action: UserCommand) -> anyhow::Resul
 }
 
 /// Who the audit names for a command run on the server: the operating-system user.
+/// `projects update`: a progress sheet, every change printed before → after.
+async fn update_projects(pool: &PgPool, file: &Path, dry_run: bool) -> anyhow::Result<()> {
+    use remediation_tracker::progress_sheet::{self, ProgressSheetError};
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let file_name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut tx = pool.begin().await.context("connecting to the database")?;
+    match progress_sheet::update(&mut tx, &cli_actor(), &bytes, &file_name, dry_run).await {
+        Ok(summary) => {
+            for change in &summary.changes {
+                let fields: Vec<String> = change
+                    .changes
+                    .iter()
+                    .map(|(field, c)| format!("{field} {} → {}", c["before"], c["after"]))
+                    .collect();
+                println!(
+                    "row {} {} {}: {}",
+                    change.row,
+                    change.code,
+                    change.name,
+                    fields.join(", ")
+                );
+            }
+            if dry_run {
+                tx.rollback().await?;
+            } else {
+                tx.commit().await?;
+            }
+            eprintln!(
+                "{}: {} project(s) {}, {} row(s) unchanged{}",
+                file.display(),
+                summary.changed,
+                if dry_run {
+                    "would change; nothing was written"
+                } else {
+                    "updated"
+                },
+                summary.unchanged,
+                if summary.ignored_columns.is_empty() {
+                    String::new()
+                } else {
+                    format!("; columns not read: {}", summary.ignored_columns.join(", "))
+                }
+            );
+            Ok(())
+        }
+        Err(ProgressSheetError::Rejected(summary)) => {
+            tx.rollback().await?;
+            let rows = summary
+                .rejected
+                .iter()
+                .map(|r| (r.row, r.column.as_deref(), r.reason.as_str()));
+            print_rejections(rows, summary.rejected_total);
+            anyhow::bail!(
+                "{}: {} problem(s); no project was updated",
+                file.display(),
+                summary.rejected_total
+            );
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            anyhow::bail!("{}: {e}", file.display());
+        }
+    }
+}
+
 async fn import_ledger(
     pool: &PgPool,
     file: &Path,

@@ -45,6 +45,34 @@ impl SheetFormat {
     }
 }
 
+/// A sheet's bytes as UTF-8, and the encoding a CSV was read in with where it came from.
+pub type Utf8Sheet<'a> = (Cow<'a, [u8]>, Option<(String, &'static str)>);
+
+/// A sheet's bytes as UTF-8: an xlsx is already; a CSV is decoded by the `given` encoding, else
+/// by what its bytes look like (a town's CSV saved by Excel is often GBK). Answers the encoding
+/// of a CSV and where it came from ("--encoding" or "detected").
+pub fn as_utf8<'a>(bytes: &'a [u8], given: Option<&str>) -> Result<Utf8Sheet<'a>, String> {
+    if SheetFormat::sniff(bytes) == SheetFormat::Xlsx {
+        return Ok((Cow::Borrowed(bytes), None));
+    }
+    let (name, from) = match given {
+        Some(name) => (name.to_string(), "--encoding"),
+        None => (
+            crate::import::vector_file::detect_text_encoding(bytes),
+            "detected",
+        ),
+    };
+    let encoding = encoding_rs::Encoding::for_label(name.as_bytes())
+        .ok_or_else(|| format!("{name:?} is not a text encoding (try UTF-8 or GB18030)"))?;
+    let text = if encoding == encoding_rs::UTF_8 {
+        Cow::Borrowed(bytes)
+    } else {
+        let (text, _, _) = encoding.decode(bytes);
+        Cow::Owned(text.into_owned().into_bytes())
+    };
+    Ok((text, Some((name, from))))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SheetError {
     #[error("the file is not a readable CSV file: {0}")]

@@ -48,6 +48,7 @@ pub async fn insert_batch(
     let mut source = Vec::with_capacity(rows.len());
     let mut attrs = Vec::with_capacity(rows.len());
     let mut wkb = Vec::with_capacity(rows.len());
+    let mut place_code = Vec::with_capacity(rows.len());
     for r in rows {
         idx.push(i32::try_from(r.index).unwrap_or(i32::MAX));
         code.push(r.code.as_str());
@@ -59,14 +60,15 @@ pub async fn insert_batch(
         level.push(r.level.as_deref());
         source.push(r.source.as_deref());
         attrs.push(Json(&r.attrs));
-        wkb.push(r.wkb.as_slice());
+        wkb.push((!r.wkb.is_empty()).then_some(r.wkb.as_slice()));
+        place_code.push(r.place_code.as_deref());
     }
     sqlx::query!(
-        "INSERT INTO import_stage (idx, code, name, name_en, ref_code, flag, radius_m, level, source, attrs, geom)
-         SELECT i, c, n, ne, r, f, rad, lv, src, a, ST_Transform(ST_GeomFromWKB(w, $12), 4326)
+        "INSERT INTO import_stage (idx, code, name, name_en, ref_code, flag, radius_m, level, source, attrs, geom, place_code)
+         SELECT i, c, n, ne, r, f, rad, lv, src, a, ST_Transform(ST_GeomFromWKB(w, $12), 4326), pc
          FROM UNNEST($1::int4[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[],
-                     $7::float8[], $8::text[], $9::text[], $10::jsonb[], $11::bytea[])
-              AS t(i, c, n, ne, r, f, rad, lv, src, a, w)",
+                     $7::float8[], $8::text[], $9::text[], $10::jsonb[], $11::bytea[], $13::text[])
+              AS t(i, c, n, ne, r, f, rad, lv, src, a, w, pc)",
         &idx,
         &code as _,
         &name as _,
@@ -78,7 +80,8 @@ pub async fn insert_batch(
         &source as _,
         &attrs as _,
         &wkb as _,
-        srid
+        srid,
+        &place_code as _
     )
     .execute(conn)
     .await?;
@@ -104,6 +107,23 @@ pub async fn check(
         ImportTarget::Site(kind) => kind.as_str(),
         ImportTarget::AdminArea => "admin_area",
     };
+    sqlx::query!(
+        "UPDATE import_stage s SET geom = ST_PointOnSurface(t.geom)
+         FROM site t WHERE s.place_code IS NOT NULL AND t.code = s.place_code"
+    )
+    .execute(&mut *conn)
+    .await?;
+    let unplaced = sqlx::query!(
+        r#"SELECT idx, code, place_code AS "place_code!" FROM import_stage
+           WHERE geom IS NULL AND place_code IS NOT NULL ORDER BY idx"#
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rejections.extend(unplaced.into_iter().map(|row| Rejection {
+        index: row.idx as usize,
+        code: Some(row.code),
+        reason: format!("no stored site has the code {}", row.place_code),
+    }));
     if options.repair {
         // ST_MakeValid may return a collection; keep the parts of the dimension the kind uses.
         sqlx::query!(
@@ -157,10 +177,7 @@ pub async fn check(
     rejections.extend(duplicates.into_iter().map(|row| Rejection {
         index: row.idx as usize,
         code: Some(row.code.clone()),
-        reason: format!(
-            "duplicate code {}: feature {} has the same code",
-            row.code, row.first_idx
-        ),
+        reason: format!("duplicate code {}, also at {}", row.code, row.first_idx),
     }));
 
     let existing: Vec<StagedRef> = match options.target {

@@ -93,6 +93,23 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Projec
         .await
 }
 
+/// The projects with these codes, locked until the transaction ends (a sheet's update).
+pub async fn by_codes_for_update(
+    conn: &mut PgConnection,
+    codes: &[String],
+) -> sqlx::Result<Vec<Project>> {
+    sqlx::query!(
+        "SELECT id FROM project WHERE code = ANY($1) ORDER BY id FOR UPDATE",
+        codes
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query_as(&format!("{SELECT_PROJECT} WHERE p.code = ANY($1)"))
+        .bind(codes)
+        .fetch_all(conn)
+        .await
+}
+
 /// Reads the project and locks its row until the transaction ends.
 async fn get_for_update(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Project>> {
     let locked = sqlx::query_scalar!("SELECT id FROM project WHERE id = $1 FOR UPDATE", id)

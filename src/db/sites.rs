@@ -160,7 +160,7 @@ pub const SORTS: [(&str, &str); 6] = [
 
 /// Pushes the WHERE clause of `f`. With `near_as_box`, a `near` filter is only its box: the
 /// caller measures the distance of the rows and keeps those within the radius.
-fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SiteFilter, near_as_box: bool) {
+pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SiteFilter, near_as_box: bool) {
     q.push(" WHERE true");
     push_any(q, "s.kind", &f.kinds);
     push_any(q, "s.town_code", &f.towns);

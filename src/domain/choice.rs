@@ -106,8 +106,33 @@ impl Format {
 
 choice!(
     /// The formats a layer exports to.
-    ExportFormat, "export format", { Geojson => "geojson", Csv => "csv" }
+    ExportFormat, "export format", {
+        Geojson => "geojson", Csv => "csv", Xlsx => "xlsx", Gpkg => "gpkg", Shp => "shp",
+        Kml => "kml", Fgb => "fgb"
+    }
 );
+
+impl ExportFormat {
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ExportFormat::Geojson => "application/geo+json",
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Xlsx => Format::Xlsx.media_type(),
+            ExportFormat::Gpkg => "application/geopackage+sqlite3",
+            ExportFormat::Shp => "application/zip",
+            ExportFormat::Kml => "application/vnd.google-earth.kml+xml",
+            ExportFormat::Fgb => "application/flatgeobuf",
+        }
+    }
+
+    /// The download's extension: a Shapefile comes zipped with its siblings.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Shp => "zip",
+            other => other.name(),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -99,7 +99,10 @@ pub struct StagedRow {
     pub level: Option<String>,
     pub source: Option<String>,
     pub attrs: Value,
+    /// empty for a row that is placed by `place_code`
     pub wkb: Vec<u8>,
+    /// a sheet row placed on a stored site: the site's code, whose point it takes
+    pub place_code: Option<String>,
 }
 
 /// Why one feature (numbered from 0 in file order) was refused.

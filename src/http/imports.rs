@@ -31,8 +31,8 @@ pub fn routes(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
 }
 
 /// The extensions a file may have, each read by the reader it names.
-const EXTENSIONS: [&str; 9] = [
-    "geojson", "json", "zip", "shp", "gpkg", "kml", "kmz", "dxf", "fgb",
+const EXTENSIONS: [&str; 11] = [
+    "geojson", "json", "zip", "shp", "gpkg", "kml", "kmz", "dxf", "fgb", "csv", "xlsx",
 ];
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -41,17 +41,18 @@ pub struct ImportQuery {
     /// the site kind (river, black_odor_water, …) or admin_area
     kind: String,
     /// the file's name: its extension says how it is read (.geojson, .json, .zip with a
-    /// Shapefile, .gpkg, .kml, .kmz, .dxf, .fgb)
+    /// Shapefile, .gpkg, .kml, .kmz, .dxf, .fgb, or a sheet of points: .csv, .xlsx)
     #[param(value_type = String, max_length = 200)]
     file_name: Bounded<200>,
-    /// GeoJSON: the CRS of its coordinates (EPSG:4326 by default). Other formats: the CRS of a
-    /// file that names none (a DXF), as an EPSG code the import recognises
+    /// GeoJSON: the CRS of its coordinates (EPSG:4326 by default). A sheet: the CRS of its
+    /// coordinate columns (EPSG:4326 by default). Other formats: the CRS of a file that names
+    /// none (a DXF). Always an EPSG code the import recognises
     #[param(value_type = Option<String>, max_length = 40)]
     crs: Option<Bounded<40>>,
     /// the layer of a file with several
     #[param(value_type = Option<String>, max_length = 200)]
     layer: Option<Bounded<200>>,
-    /// the text encoding of a Shapefile without .cpg, instead of the detected one
+    /// the text encoding of a Shapefile without .cpg or of a CSV, instead of the detected one
     #[param(value_type = Option<String>, max_length = 40)]
     encoding: Option<Bounded<40>>,
     /// a JSON object mapping the file's fields to the kind's properties, null leaving a field
@@ -77,7 +78,8 @@ pub struct ImportReport {
     pub inserted: u64,
     pub dry_run: bool,
     pub rejected_total: usize,
-    /// the first 1,000 refusals by feature index
+    /// the first 1,000 refusals by feature index (from 0), or by row for a sheet (its header
+    /// being row 1)
     #[schema(value_type = Vec<Object>)]
     pub rejected: Vec<Rejection>,
     /// a dry run of a file read through GDAL: its first 1,000 features in WGS84 (index, code,
@@ -118,7 +120,7 @@ async fn import_file(
         .filter(|e| EXTENSIONS.contains(&e.as_str()) && e != "shp")
         .ok_or_else(|| {
             AppError::BadRequest(format!(
-                "file_name {file_name:?} must end in .geojson, .json, .zip (a Shapefile with its siblings), .gpkg, .kml, .kmz, .dxf or .fgb"
+                "file_name {file_name:?} must end in .geojson, .json, .zip (a Shapefile with its siblings), .gpkg, .kml, .kmz, .dxf, .fgb, .csv or .xlsx"
             ))
         })?;
     let crs_text = query.crs.map(Bounded::into_inner);
@@ -168,7 +170,7 @@ async fn import_file(
         let (path, file_options) = (staged.path().to_path_buf(), file_options.clone());
         let keep = if dry_run { PREVIEW_FEATURES } else { 0 };
         let (facts, kept) = tokio::task::spawn_blocking(move || {
-            import::vector_file::inspect(&path, &file_options, target, keep)
+            import::inspect(&path, &file_options, target, keep)
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("reading the file: {e}")))?
@@ -213,7 +215,12 @@ async fn import_file(
         Err(e @ ImportError::Rejected { .. }) => {
             tx.rollback().await?;
             let message = e.to_string();
-            let ImportError::Rejected { total, listed } = e else {
+            let ImportError::Rejected {
+                total,
+                listed,
+                unit,
+            } = e
+            else {
                 return Err(AppError::Unprocessable(message));
             };
             let read = found
@@ -224,7 +231,7 @@ async fn import_file(
                 Ok(Json(refused).into_response())
             } else {
                 Err(sheet_refused(
-                    format!("{total} feature(s) refused; nothing was imported"),
+                    format!("{total} {unit}(s) refused; nothing was imported"),
                     refused,
                 ))
             }

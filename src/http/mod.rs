@@ -8,6 +8,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod cases;
+mod export;
 mod extract;
 mod guard;
 mod health;
@@ -16,6 +17,7 @@ mod layers;
 mod locate;
 mod ogc;
 mod problems;
+mod project_sheet;
 mod projects;
 mod reports;
 mod samples;
@@ -145,6 +147,8 @@ pub struct AppState {
     pub attachments: crate::attachments::store::AttachmentStore,
     /// turns at making thumbnails, so that a burst of photo uploads never takes every core
     pub thumbnail_turns: Arc<tokio::sync::Semaphore>,
+    /// turns at writing a layer export, which may hold a whole layer's rows in GDAL
+    pub export_turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -166,6 +170,7 @@ impl AppState {
                     .map_or(2, |n| n.get())
                     .div_ceil(2),
             )),
+            export_turns: Arc::new(tokio::sync::Semaphore::new(2)),
             attachments: crate::attachments::store::AttachmentStore::open_or_unavailable(
                 &config.attachment_store,
             ),
@@ -279,6 +284,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::user_routes())
         .merge(layers::routes())
         .merge(projects::routes())
+        .merge(project_sheet::routes(state.config.max_sheet_bytes))
         .merge(cases::routes(state.config.max_sheet_bytes))
         .merge(sites::routes())
         .merge(locate::routes())
@@ -287,6 +293,7 @@ pub fn app(state: AppState) -> Router {
         .merge(samples::routes(state.config.max_sheet_bytes))
         .merge(attachments::routes(state.config.max_upload_bytes))
         .merge(imports::routes(state.config.max_upload_bytes))
+        .merge(export::routes())
         .merge(alerts::routes())
         .merge(audit::routes())
         .merge(settings::routes());

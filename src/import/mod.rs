@@ -4,6 +4,7 @@
 //! towns for the whole file, and only a file without a single rejection is written.
 
 mod parse;
+pub mod sheet_file;
 pub mod vector_file;
 
 pub use crate::domain::geometry::{geometry_to_wkb, search_area_wkb};
@@ -31,10 +32,12 @@ pub const MAX_LISTED_REJECTIONS: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{}", rejected_message(.total, .listed))]
+    #[error("{}", rejected_message(.total, .listed, .unit))]
     Rejected {
         total: usize,
         listed: Vec<Rejection>,
+        /// what `index` counts: "feature" (from 0) or a sheet's "row" (the header is row 1)
+        unit: &'static str,
     },
     #[error("{0}")]
     Unreadable(String),
@@ -42,10 +45,16 @@ pub enum ImportError {
     Database(#[from] sqlx::Error),
 }
 
-fn rejected_message(total: &usize, listed: &[Rejection]) -> String {
-    let mut text = format!("{total} feature(s) rejected; nothing was imported:");
+fn rejected_message(total: &usize, listed: &[Rejection], unit: &str) -> String {
+    let mut text = format!("{total} {unit}(s) rejected; nothing was imported:");
     for r in listed {
-        text.push_str(&format!("\n  {r}"));
+        match &r.code {
+            Some(code) => text.push_str(&format!(
+                "\n  {unit} {} (code {code}): {}",
+                r.index, r.reason
+            )),
+            None => text.push_str(&format!("\n  {unit} {}: {}", r.index, r.reason)),
+        }
     }
     if *total > listed.len() {
         text.push_str(&format!("\n  … and {} more", total - listed.len()));
@@ -74,7 +83,7 @@ impl Rejections {
         self.listed.truncate(MAX_LISTED_REJECTIONS);
     }
 
-    fn into_error(mut self) -> Option<ImportError> {
+    fn into_error(mut self, unit: &'static str) -> Option<ImportError> {
         if self.total == 0 {
             return None;
         }
@@ -82,6 +91,7 @@ impl Rejections {
         Some(ImportError::Rejected {
             total: self.total,
             listed: self.listed,
+            unit,
         })
     }
 }
@@ -114,7 +124,7 @@ pub async fn import_reader<R: std::io::Read + Send + 'static>(
 ) -> Result<ImportSummary, ImportError> {
     let crs = options.crs;
     let target = options.target;
-    let (summary, ()) = import_with(conn, options, move |sink| {
+    let (summary, ()) = import_with(conn, options, "feature", move |sink| {
         let crs_member =
             parse::read_features(reader, target, crs, sink).map_err(|e| e.to_string())?;
         match crs_member.as_ref().and_then(declared_crs) {
@@ -128,8 +138,9 @@ pub async fn import_reader<R: std::io::Read + Send + 'static>(
     Ok(summary)
 }
 
-/// Imports a Shapefile, GeoPackage, KML/KMZ, DXF or FlatGeobuf (see [`vector_file`]) inside the
-/// caller's transaction, all or nothing like [`import_file`]. The features arrive in WGS84
+/// Imports a Shapefile, GeoPackage, KML/KMZ, DXF or FlatGeobuf (see [`vector_file`]), or a CSV
+/// or xlsx sheet of points (see [`sheet_file`]), inside the caller's transaction, all or nothing
+/// like [`import_file`]. The features arrive in WGS84
 /// whatever the file's CRS, so `options.crs` is not read.
 pub async fn import_vector_file(
     conn: &mut PgConnection,
@@ -143,10 +154,33 @@ pub async fn import_vector_file(
         crs: InputCrs::Wgs84,
         ..options
     };
-    import_with(conn, options, move |sink| {
+    if sheet_file::is_sheet(&path) {
+        return import_with(conn, options, "row", move |sink| {
+            sheet_file::read_sheet_file(&path, &file, target, &mut Vec::new(), 0, sink)
+        })
+        .await;
+    }
+    import_with(conn, options, "feature", move |sink| {
         vector_file::read_vector_file(&path, &file, target, sink)
     })
     .await
+}
+
+/// What a file read through GDAL or as a sheet holds (see [`vector_file::inspect`]), and its
+/// first `keep` features for a preview.
+pub fn inspect(
+    path: &Path,
+    options: &VectorFileOptions,
+    target: ImportTarget,
+    keep: usize,
+) -> Result<(FileFacts, Vec<Value>), String> {
+    if sheet_file::is_sheet(path) {
+        let mut kept = Vec::new();
+        let facts =
+            sheet_file::read_sheet_file(path, options, target, &mut kept, keep, &mut |_| false)?;
+        return Ok((facts, kept));
+    }
+    vector_file::inspect(path, options, target, keep)
 }
 
 /// Whether a file is read by the GeoJSON reader (by its extension), rather than through GDAL.
@@ -182,6 +216,7 @@ pub async fn import_any(
 async fn import_with<T: Send + 'static>(
     conn: &mut PgConnection,
     options: ImportOptions,
+    unit: &'static str,
     read: impl FnOnce(&mut dyn FnMut(parse::Parsed) -> bool) -> Result<T, String> + Send + 'static,
 ) -> Result<(ImportSummary, T), ImportError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<parse::Parsed>(BATCH_ROWS * 2);
@@ -217,7 +252,7 @@ async fn import_with<T: Send + 'static>(
     for r in import_stage::check(&mut *conn, options).await? {
         rejections.add(r);
     }
-    if let Some(error) = rejections.into_error() {
+    if let Some(error) = rejections.into_error(unit) {
         import_stage::drop(&mut *conn).await?;
         return Err(error);
     }

@@ -112,7 +112,7 @@ pub struct TextEncoding {
 }
 
 impl TextEncoding {
-    fn new(name: impl Into<String>, from: &'static str) -> Option<TextEncoding> {
+    pub(super) fn new(name: impl Into<String>, from: &'static str) -> Option<TextEncoding> {
         Some(TextEncoding {
             name: name.into(),
             from,
@@ -216,19 +216,23 @@ fn locate(path: &Path) -> Result<Located, String> {
     }
 }
 
-/// The encoding of a DBF's records: UTF-8 when they read as UTF-8, else what chardetng finds
-/// (for Chinese text, GBK, which GDAL reads as its superset GB18030).
+/// The encoding of a DBF's records (for Chinese text GBK, which GDAL reads as GB18030).
 fn detect_encoding(dbf: &[u8]) -> String {
     let header = dbf
         .get(8..10)
         .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
         .unwrap_or(0);
-    let records = dbf.get(header..).unwrap_or_default();
-    if std::str::from_utf8(records).is_ok() {
+    detect_text_encoding(dbf.get(header..).unwrap_or_default())
+}
+
+/// The encoding of text bytes (a DBF's records, a CSV): UTF-8 when they read as UTF-8, else what
+/// chardetng finds, GBK being named by its superset GB18030.
+pub fn detect_text_encoding(text: &[u8]) -> String {
+    if std::str::from_utf8(text).is_ok() {
         return "UTF-8".into();
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(records, true);
+    detector.feed(text, true);
     let guess = detector.guess(Some(b"cn"), chardetng::Utf8Detection::Allow);
     if guess == encoding_rs::GBK || guess == encoding_rs::GB18030 {
         "GB18030".into()
@@ -292,7 +296,7 @@ fn recognise(srs: &SpatialRef) -> Option<FileCrs> {
     )
 }
 
-fn lon_lat_order(code: u32) -> Result<SpatialRef, String> {
+pub(super) fn lon_lat_order(code: u32) -> Result<SpatialRef, String> {
     let mut srs =
         SpatialRef::from_epsg(code).map_err(|e| format!("GDAL does not know EPSG:{code}: {e}"))?;
     srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
@@ -337,8 +341,8 @@ const ALIASES: [(&str, &str); 10] = [
 /// A file's fields as the import's properties: first the mapping's renames and omissions, then
 /// the formats' own fields dropped (an empty KML description too), the usual names mapped to the
 /// core properties, a Shapefile's field names, cut to 10 characters by the DBF, given back the
-/// property they start, and booleans stored as 0 or 1 made booleans again.
-fn normalise_fields(
+/// property they start, and values stored without their type given it again (`coerce`).
+pub(super) fn normalise_fields(
     fields: Map<String, Value>,
     driver: &str,
     target: ImportTarget,
@@ -356,13 +360,9 @@ fn normalise_fields(
         for name in FORMAT_FIELDS {
             fields.remove(name);
         }
-        if fields
-            .get("description")
-            .is_some_and(|d| d.as_str().is_some_and(|d| d.trim().is_empty()))
-        {
-            fields.remove("description");
-        }
     }
+    // an empty text is no value: a KML's unset field, a sheet's blank cell
+    fields.retain(|_, value| !value.as_str().is_some_and(|text| text.trim().is_empty()));
     for (alias, property) in ALIASES {
         if !fields.contains_key(property)
             && let Some(value) = fields.remove(alias)
@@ -395,21 +395,70 @@ fn normalise_fields(
             }
         }
     }
-    // a DBF or a GeoPackage stores a boolean as the integer 0 or 1
-    let booleans = ["placeholder", "approximate"].into_iter().chain(
-        attributes
-            .iter()
-            .filter(|s| matches!(s.ty, AttrType::Bool))
-            .map(|s| s.name),
-    );
-    for name in booleans {
-        if let Some(value) = fields.get_mut(name)
-            && let Some(flag @ (0 | 1)) = value.as_i64()
-        {
-            *value = Value::Bool(flag == 1);
+    let typed = [
+        ("placeholder", AttrType::Bool),
+        ("approximate", AttrType::Bool),
+        ("radius_m", AttrType::PositiveNumber),
+    ]
+    .into_iter()
+    .chain(attributes.iter().map(|s| (s.name, s.ty)));
+    for (name, ty) in typed {
+        if let Some(value) = fields.get_mut(name) {
+            coerce(value, ty);
         }
     }
     fields
+}
+
+/// A value as the formats without its type hold it, made that type: a boolean stored as 0 or 1
+/// (DBF, GeoPackage) or as text (KML, a sheet), a number as text, a whole number as a real, a
+/// list as its JSON text (as the export writes it) or as items separated by commas (a sheet), a
+/// code typed into a number cell. Anything else is left for the checks to name.
+fn coerce(value: &mut Value, ty: AttrType) {
+    let coerced = match (ty, &*value) {
+        (AttrType::Bool, Value::Number(n)) => match n.as_f64() {
+            Some(1.0) => Some(Value::Bool(true)),
+            Some(0.0) => Some(Value::Bool(false)),
+            _ => None,
+        },
+        (AttrType::Bool, Value::String(text)) => match text.trim().to_lowercase().as_str() {
+            "1" | "true" | "是" => Some(Value::Bool(true)),
+            "0" | "false" | "否" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        (AttrType::PositiveNumber, Value::String(text)) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(|n| json!(n)),
+        (AttrType::IntEnum(_), Value::String(text)) => {
+            text.trim().parse::<i64>().ok().map(|n| json!(n))
+        }
+        (AttrType::IntEnum(_), Value::Number(n)) if n.is_f64() => n
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+            .map(|f| json!(f as i64)),
+        (AttrType::Text | AttrType::Enum(_), Value::Number(n)) => {
+            Some(Value::String(n.to_string()))
+        }
+        (AttrType::TextList | AttrType::EnumList(_), Value::String(text)) => {
+            Some(match serde_json::from_str::<Vec<String>>(text) {
+                Ok(items) => json!(items),
+                Err(_) => Value::Array(
+                    text.split([',', '，', '、', ';'])
+                        .map(str::trim)
+                        .filter(|item| !item.is_empty())
+                        .map(|item| Value::String(item.to_string()))
+                        .collect(),
+                ),
+            })
+        }
+        _ => None,
+    };
+    if let Some(coerced) = coerced {
+        *value = coerced;
+    }
 }
 
 /// The core properties of a site and of an admin area, besides the kind's attributes.
@@ -571,9 +620,25 @@ fn read_layer(
     let field_names: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
     for (index, feature) in layer.features().enumerate() {
         let mut fields = Map::new();
-        for (name, value) in feature.fields() {
-            if let Some(value) = value {
-                fields.insert(name, field_json(value));
+        for (field, (name, value)) in feature.fields().enumerate() {
+            // an unset number (a FlatGeobuf's absent property) reads as 0; as text it is empty
+            let unset = || {
+                feature
+                    .field_as_string(field)
+                    .ok()
+                    .flatten()
+                    .is_none_or(|text| text.is_empty())
+            };
+            match value {
+                Some(
+                    FieldValue::IntegerValue(_)
+                    | FieldValue::Integer64Value(_)
+                    | FieldValue::RealValue(_),
+                ) if unset() => {}
+                Some(value) => {
+                    fields.insert(name, field_json(value));
+                }
+                None => {}
             }
         }
         let properties = normalise_fields(fields, &driver, target, &options.mapping);

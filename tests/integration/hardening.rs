@@ -116,7 +116,9 @@ async fn csv_downloads_open_formulas_as_text(pool: PgPool) {
     let mut out = Vec::new();
     remediation_tracker::export::export(
         &pool,
-        "river".parse().unwrap(),
+        "river"
+            .parse::<remediation_tracker::export::ExportLayer>()
+            .unwrap(),
         remediation_tracker::config::ExportFormat::Csv,
         &mut out,
     )

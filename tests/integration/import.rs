@@ -13,7 +13,7 @@ fn rejections(
     result: Result<remediation_tracker::import::ImportSummary, ImportError>,
 ) -> Vec<Rejection> {
     match result {
-        Err(ImportError::Rejected { listed, total }) => {
+        Err(ImportError::Rejected { listed, total, .. }) => {
             assert_eq!(total, listed.len());
             listed
         }
@@ -86,7 +86,7 @@ async fn import_is_atomic_and_names_every_rejected_feature(pool: PgPool) {
                 4,
                 "coordinates (31.799, 119.899) look like swapped lat/lon: give longitude first, then latitude"
             ),
-            (5, "duplicate code CP-OK: feature 0 has the same code"),
+            (5, "duplicate code CP-OK, also at 0"),
         ]
     );
     assert_eq!(site_count(&pool).await, 0, "a rejected file writes nothing");
@@ -353,14 +353,14 @@ async fn csv_export_has_one_row_per_feature(pool: PgPool) {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "code,name,name_en,town_code,placeholder,radius_m,level,source,attrs,geometry_wkt"
+        "code,name,name_en,town_code,placeholder,radius_m,zone_type,description,campaign_category,campaign_programme,geometry_wkt"
     );
     assert_eq!(
         lines[1],
-        r#"KZ-1,"重点区域, 一",,320404007,false,3000,,,"{""zone_type"":""air_station""}",POINT(119.9 31.8)"#
+        r#"KZ-1,"重点区域, 一",,320404007,false,3000,air_station,,,,POINT(119.9 31.8)"#
     );
     assert_eq!(
         lines[2],
-        r#"KZ-2,二,,320404116,false,1500,,,{},POINT(119.8 31.8)"#
+        r#"KZ-2,二,,320404116,false,1500,,,,,POINT(119.8 31.8)"#
     );
 }

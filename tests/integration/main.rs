@@ -11,6 +11,7 @@ mod cli;
 mod common;
 mod constraints;
 mod cql2_differential;
+mod data_exchange;
 mod hardening;
 mod hostile;
 mod http;

@@ -351,7 +351,7 @@ async fn a_dxf_needs_its_crs_given(pool: PgPool) {
         ..Default::default()
     };
     match import(&pool, &dxf, SiteKind::MonitoringSection, given).await {
-        Err(ImportError::Rejected { total, listed }) => {
+        Err(ImportError::Rejected { total, listed, .. }) => {
             assert_eq!(total, 2);
             assert_eq!(listed[0].index, 0);
             assert!(
@@ -674,7 +674,7 @@ async fn a_mapping_names_the_fields_a_bureau_calls_otherwise(pool: PgPool) {
     )
     .await
     {
-        Err(ImportError::Rejected { total, listed }) => {
+        Err(ImportError::Rejected { total, listed, .. }) => {
             assert_eq!(total, 2);
             assert!(
                 listed[0].reason.contains("missing required property code"),

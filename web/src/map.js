@@ -15,6 +15,8 @@ import { wireSearch } from '/map/search.js';
 import { renderBell, wireBell } from '/map/alerts.js';
 import { renderSampleImport, wireSampleImport } from '/map/sample-import.js';
 import { renderSiteImport, wireSiteImport } from '/map/site-import.js';
+import { renderExportChoices, wireExport } from '/map/layer-export.js';
+import { renderProgressSheet, wireProgressSheet } from '/map/progress-sheet.js';
 import { renderCasesLayer, wireCasesLayer } from '/map/cases-layer.js';
 import { renderPhotosLayer, wirePhotosLayer } from '/map/photos-layer.js';
 import { wireLocation } from '/map/location.js';
@@ -50,6 +52,8 @@ function renderAll() {
   reportFailure(renderBell());
   renderSampleImport();
   renderSiteImport();
+  renderExportChoices();
+  renderProgressSheet();
   renderCasesLayer();
   renderPhotosLayer();
 }
@@ -64,6 +68,8 @@ wireSearch();
 wireBell();
 wireSampleImport();
 wireSiteImport();
+wireExport();
+wireProgressSheet();
 wireCasesLayer();
 wirePhotosLayer();
 document.getElementById('details-close').addEventListener('click', closeDetails);

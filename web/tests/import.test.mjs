@@ -1,13 +1,14 @@
-// Browser test of the import panel: an editor drops a zipped Shapefile made by GDAL's ogr2ogr
+// Browser tests of the data exchange: an editor drops a zipped Shapefile made by GDAL's ogr2ogr
 // (EPSG:4549, a GBK DBF whose 13-character field name the DBF cut to 10), sees what was found
-// and the features on the map, and imports it.
+// and the features on the map, and imports it; the export menu downloads a layer; a town's
+// progress sheet is previewed and applied.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, open, logIn, api, EDITOR, ARTIFACTS } from './browser.mjs';
+import { launch, open, logIn, api, sessionCookie, EDITOR, ARTIFACTS, BASE_URL } from './browser.mjs';
 
 const FACILITIES = [
   { code: 'FAC-IMP-1', name: '新闸泵站（导入）', facility_type: 'pumping_station', at: [119.9012, 31.8123] },
@@ -121,6 +122,67 @@ test('a file with the bureau\'s own field names is mapped in the panel, saved an
   await page.waitForSelector('#site-import-refused');
   assert.match(await page.textContent('#site-import-result'), /already exists/);
   assert.equal(await page.inputValue('.import-mapping select[data-field="设施编号"]'), 'code');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the export menu downloads the layer of the current view as a GeoPackage', async () => {
+  const { page, problems } = await open(browser);
+  await page.click('#layer-export summary');
+  await page.selectOption('#export-kind', 'outfall');
+  await page.selectOption('#export-format', 'gpkg');
+  await page.uncheck('#export-in-view');
+  const href = await page.getAttribute('#export-go', 'href');
+  assert.equal(new URL(href, 'http://x').search, '?kind=outfall&format=gpkg');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-go')]);
+  assert.equal(download.suggestedFilename(), 'outfall.gpkg');
+  const path = join(mkdtempSync(join(tmpdir(), 'rt-export-')), download.suggestedFilename());
+  await download.saveAs(path);
+  assert.equal(readFileSync(path).subarray(0, 15).toString(), 'SQLite format 3');
+  const listed = execFileSync('ogrinfo', ['-ro', '-so', '-al', path]).toString();
+  const expected = (await api('/api/sites?kind=outfall&limit=1')).total;
+  assert.match(listed, new RegExp(`Feature Count: ${expected}\\b`));
+  // the view's box and the panel's filters go with the link when asked
+  await page.check('#export-in-view');
+  await page.selectOption('#filter-status', 'in_progress');
+  await page.selectOption('#export-format', 'shp');
+  const query = new URL(await page.getAttribute('#export-go', 'href'), 'http://x').searchParams;
+  assert.equal(query.get('status'), 'in_progress');
+  assert.equal(query.get('format'), 'shp');
+  assert.equal(query.get('bbox').split(',').length, 4);
+  assert.equal(await page.getAttribute('#export-go', 'download'), 'outfall.zip');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('an editor previews a town\'s progress sheet before → after, then applies it', async () => {
+  const cookie = await sessionCookie(EDITOR);
+  const created = await fetch(`${BASE_URL}/api/projects`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: BASE_URL, cookie },
+    body: JSON.stringify({ code: 'WEB-PS-1', name: '进度表测试项目', category: 'water' }),
+  });
+  assert.equal(created.status, 201);
+  const dir = mkdtempSync(join(tmpdir(), 'rt-progress-'));
+  const sheet = join(dir, '6月进度.csv');
+  writeFileSync(sheet, '项目编号,项目名称,状态,进度,备注\nWEB-PS-1,进度表测试项目,前期准备,10,可研已批复\n');
+
+  const { page, problems } = await open(browser);
+  await logIn(page, EDITOR);
+  await page.click('#progress-sheet summary');
+  await page.setInputFiles('#progress-sheet-file', sheet);
+  await page.waitForSelector('#progress-sheet-ready');
+  assert.equal(await page.textContent('#progress-sheet-ready'), '1 个项目将更新，0 行无变化。');
+  const rows = await page.$$eval('.progress-changes tbody tr', (trs) => trs.map((tr) => [tr.dataset.field, tr.querySelector('.before').textContent, tr.querySelector('.after').textContent]));
+  assert.deepEqual(rows, [['status', '计划', '前期准备'], ['progress', '0%', '10%']]);
+  assert.match(await page.textContent('#progress-sheet-result'), /未读取的列：项目名称/);
+  assert.equal((await api('/api/projects?q=WEB-PS-1')).items[0].status, 'planned', 'a preview writes nothing');
+  await page.screenshot({ path: join(ARTIFACTS, 'progress-sheet-preview.png') });
+  await page.click('#progress-sheet-go');
+  await page.waitForSelector('#progress-sheet-done');
+  assert.equal(await page.textContent('#progress-sheet-done'), '已更新 1 个项目。');
+  const [project] = (await api('/api/projects?q=WEB-PS-1')).items;
+  assert.deepEqual([project.status, project.progress], ['preparing', 10]);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -71,6 +71,7 @@ async fn describe(state: &AppState, base: &str, collection: Collection) -> Resul
         Collection::Cases => ogc::case_extent(&state.pool).await?,
     };
     let id = collection.id();
+    let downloads = !matches!(collection, Collection::Cases);
     let mut collection = json!({
         "id": id,
         "title": id,
@@ -83,6 +84,27 @@ async fn describe(state: &AppState, base: &str, collection: Collection) -> Resul
             link(format!("{base}/ogc/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "the attribute filters"),
         ],
     });
+    if downloads && let Some(links) = collection["links"].as_array_mut() {
+        for (f, media_type, title) in [
+            (
+                "gpkg",
+                "application/geopackage+sqlite3",
+                "the whole collection as a GeoPackage",
+            ),
+            (
+                "fgb",
+                "application/flatgeobuf",
+                "the whole collection as FlatGeobuf",
+            ),
+        ] {
+            links.push(link(
+                format!("{base}/ogc/collections/{id}/items?f={f}"),
+                "enclosure",
+                media_type,
+                title,
+            ));
+        }
+    }
     if let Some(b) = bbox {
         collection["extent"] = json!({ "spatial": { "bbox": [b], "crs": CRS84 } });
     }

@@ -4,16 +4,18 @@
 use super::collections::{Collection, collection_of, queryable_properties};
 use super::{geojson, link, offered_crs};
 use crate::db::cql2_sql::{FilterCrs, SiteCql2};
+use crate::db::export::Selection;
 use crate::db::ogc::{self, OtherFilter};
 use crate::db::sites::{self, Matched, Site, SiteFilter};
 use crate::db::spatial::SpatialFilter;
 use crate::domain::casework::{CaseKind, CaseReader, CaseStatus};
-use crate::domain::choice::Choice;
+use crate::domain::choice::{Choice, ExportFormat};
 use crate::domain::crs::OfferedCrs;
 use crate::domain::status::STATUS_NAMES;
 use crate::domain::time::parse_instant;
 use crate::domain::{Audience, cql2};
 use crate::error::AppError;
+use crate::export::{ExportLayer, ExportRequest};
 use crate::http::AppState;
 use crate::http::access::Caller;
 use crate::http::extract::{ApiQuery, etag, parse_list, parse_page, parse_spatial};
@@ -109,6 +111,9 @@ pub struct ItemsQuery {
     datetime: Option<String>,
     /// comma-separated property names to return
     properties: Option<String>,
+    /// json (the default: a page of GeoJSON), or gpkg or fgb: the whole selection (bbox, status,
+    /// town) as one GeoPackage or FlatGeobuf file, also chosen by Accept
+    f: Option<String>,
     /// queryables: status of a linked project, town code, programme code (comma-separated)
     #[param(schema_with = crate::http::schemas::statuses)]
     status: Option<String>,
@@ -230,6 +235,31 @@ fn parse_datetime(value: &str) -> Result<TimeRange, AppError> {
     }
 }
 
+/// The whole-collection download asked for by `f` or, without it, by Accept; none for a page
+/// of GeoJSON.
+fn download_format(
+    f: Option<&str>,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<ExportFormat>, AppError> {
+    match f {
+        Some("gpkg") => Ok(Some(ExportFormat::Gpkg)),
+        Some("fgb") => Ok(Some(ExportFormat::Fgb)),
+        Some("json" | "geojson") => Ok(None),
+        Some(other) => Err(AppError::BadRequest(format!(
+            "f must be json, gpkg or fgb, got {other:?}"
+        ))),
+        None => {
+            let accept = headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            Ok([ExportFormat::Gpkg, ExportFormat::Fgb]
+                .into_iter()
+                .find(|format| accept.contains(format.media_type())))
+        }
+    }
+}
+
 /// A bbox in `bbox-crs` (its axis order) as the x-first text `parse_spatial` reads.
 fn bbox_in_x_first(bbox: &str, crs: &OfferedCrs) -> Result<String, AppError> {
     let parts: Vec<&str> = bbox.split(',').map(str::trim).collect();
@@ -248,9 +278,11 @@ pub async fn items(
     caller: Caller,
     Path(id): Path<String>,
     BaseUrl(base): BaseUrl,
+    headers: axum::http::HeaderMap,
     ApiQuery(query): ApiQuery<ItemsQuery>,
 ) -> Result<Response, AppError> {
     let collection = collection_of(&id, caller.audience())?;
+    let download = download_format(query.f.as_deref(), &headers)?;
     let (limit, offset) = parse_page(
         query.limit.as_deref(),
         query.offset.as_deref(),
@@ -276,6 +308,31 @@ pub async fn items(
         Some(value) => parse_datetime(value)?,
         None => (None, None),
     };
+    if let Some(format) = download {
+        let layer = match collection {
+            Collection::Sites(kind) => ExportLayer::Site(kind),
+            Collection::AdminAreas => ExportLayer::AdminArea,
+            Collection::Projects => ExportLayer::Project,
+            Collection::Cases => {
+                return Err(AppError::BadRequest(
+                    "the cases collection is offered as GeoJSON only".into(),
+                ));
+            }
+        };
+        let request = ExportRequest {
+            layer,
+            selection: Selection {
+                towns: parse_list("town", query.town.as_deref(), None)?,
+                statuses: parse_list("status", query.status.as_deref(), Some(&STATUS_NAMES))?,
+                programmes: parse_list("programme", query.programme.as_deref(), None)?,
+                categories: Vec::new(),
+                bbox: spatial,
+            },
+            audience: caller.audience(),
+            format,
+        };
+        return crate::http::export::file_response(&state, &request).await;
+    }
     let case_statuses: Vec<&str> = CaseStatus::ALL.iter().map(|s| s.name()).collect();
     let status_names: &[&str] = if collection == Collection::Cases {
         &case_statuses

@@ -54,8 +54,9 @@ function foundFacts(found) {
 }
 
 function rejectionTable(body) {
+  const sheet = ['CSV', 'XLSX'].includes(body.found?.driver);
   return el('table', { class: 'facts monthly rejections' },
-    el('thead', {}, el('tr', {}, el('th', {}, t('featureIndex')), el('th', {}, t('caseCode')), el('th', {}, t('rejectReason')))),
+    el('thead', {}, el('tr', {}, el('th', {}, t(sheet ? 'sheetRow' : 'featureIndex')), el('th', {}, t('caseCode')), el('th', {}, t('rejectReason')))),
     el('tbody', {}, body.rejected.map((r) => el('tr', { 'data-index': r.index }, el('td', {}, r.index), el('td', {}, r.code ?? ''), el('td', {}, r.reason)))));
 }
 

@@ -1,0 +1,270 @@
+//! Sites from a sheet, CSV or xlsx: each row a point, placed by its coordinate columns (lon/lat
+//! or x/y, in the sheet's CRS: WGS84 unless `--crs` names another) or by a site-code column that
+//! puts it on a stored site. The other columns become properties through the same names as a
+//! vector file's fields. A CSV is decoded by `--encoding`, else by what its bytes look like (a
+//! town's CSV saved by Excel is often GBK). Rows are numbered as the spreadsheet shows them.
+
+use super::parse::Parsed;
+use super::vector_file::{
+    FileFacts, TextEncoding, VectorFileOptions, lon_lat_order, normalise_fields,
+};
+use crate::domain::InputCrs;
+use crate::domain::file_crs::FileCrs;
+use crate::domain::import::{ImportTarget, Rejection, to_row};
+use crate::sheet::{Cell, SheetFormat, SheetRows, as_utf8};
+use gdal::spatial_ref::CoordTransform;
+use serde_json::{Map, Value, json};
+use std::path::Path;
+
+/// The rows of a sheet import, and of a ledger update.
+pub const MAX_SHEET_ROWS: usize = 200_000;
+
+/// The headers of the columns that place a row; any other column is a property.
+const EASTING: [&str; 7] = ["lon", "lng", "longitude", "x", "经度", "东坐标", "横坐标"];
+const NORTHING: [&str; 6] = ["lat", "latitude", "y", "纬度", "北坐标", "纵坐标"];
+const SITE_CODE: [&str; 5] = ["site_code", "站点编码", "所在站点", "点位编码", "所属站点"];
+
+fn is_sheet_extension(extension: &str) -> bool {
+    matches!(extension, "csv" | "xlsx")
+}
+
+/// Whether a file is a sheet (by its extension).
+pub fn is_sheet(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| is_sheet_extension(&e.to_ascii_lowercase()))
+}
+
+fn column(header: &[String], names: &[&str]) -> Option<usize> {
+    header
+        .iter()
+        .position(|h| names.iter().any(|n| n.eq_ignore_ascii_case(h.trim())))
+}
+
+fn cell_json(cell: &Cell) -> Value {
+    match cell {
+        Cell::Empty => Value::Null,
+        Cell::Text(text) => Value::String(text.clone()),
+        // a code typed into a number cell (320404) stays an integer, so it reads as text
+        Cell::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => json!(*n as i64),
+        Cell::Number(n) => json!(n),
+        Cell::Time(t) if t.time() == chrono::NaiveTime::MIN => Value::String(t.date().to_string()),
+        Cell::Time(t) => Value::String(t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+    }
+}
+
+fn coordinate(cell: Option<&Cell>, name: &str) -> Result<Option<f64>, String> {
+    match cell {
+        None | Some(Cell::Empty) => Ok(None),
+        Some(Cell::Number(n)) if n.is_finite() => Ok(Some(*n)),
+        Some(other) => {
+            let text = other.text();
+            match text.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => Ok(Some(n)),
+                _ => Err(format!("{name} {text:?} is not a number")),
+            }
+        }
+    }
+}
+
+/// Reads the sheet and hands each row to `sink` as a staged row (a point in WGS84, or a row to
+/// be placed on a stored site) or a rejection; keeps the first `keep` placed points for a
+/// preview. Stops early when `sink` returns false.
+pub fn read_sheet_file(
+    path: &Path,
+    options: &VectorFileOptions,
+    target: ImportTarget,
+    kept: &mut Vec<Value>,
+    keep: usize,
+    sink: &mut dyn FnMut(Parsed) -> bool,
+) -> Result<FileFacts, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot open the file: {e}"))?;
+    let (text, encoding) = as_utf8(&bytes, options.encoding.as_deref())?;
+    let encoding = encoding.and_then(|(name, from)| TextEncoding::new(name, from));
+    let driver = match SheetFormat::sniff(&text) {
+        SheetFormat::Csv => "CSV",
+        SheetFormat::Xlsx => "XLSX",
+    };
+    let mut sheet = SheetRows::open(&text).map_err(|e| e.to_string())?;
+    let header = sheet.header.clone();
+    let easting = column(&header, &EASTING);
+    let northing = column(&header, &NORTHING);
+    let site_code = column(&header, &SITE_CODE);
+    if easting.is_some() != northing.is_some() {
+        return Err(
+            "the sheet has one coordinate column but not the other: give lon and lat (经度, 纬度) or x and y"
+                .into(),
+        );
+    }
+    if easting.is_none() && site_code.is_none() {
+        return Err(format!(
+            "the sheet has neither coordinate columns (lon/lat, x/y, 经度/纬度) nor a site-code column (site_code, 站点编码) to place its rows; its columns: {}",
+            header.join(", ")
+        ));
+    }
+    let (crs, crs_from) = match options.crs {
+        Some(crs) => (crs, "--crs"),
+        None => (FileCrs::Wgs84, "default"),
+    };
+    let transform = if crs.epsg() == 4326 {
+        None
+    } else {
+        Some(
+            CoordTransform::new(&lon_lat_order(crs.epsg())?, &lon_lat_order(4326)?)
+                .map_err(|e| format!("no transformation from {crs} to WGS84: {e}"))?,
+        )
+    };
+    let layout = Layout {
+        header: &header,
+        easting: easting.zip(northing),
+        site_code,
+    };
+    let mut rows_read = 0u64;
+    'sheet: loop {
+        let rows = sheet.next_rows(1000).map_err(|e| e.to_string())?;
+        if rows.is_empty() {
+            break;
+        }
+        for (row, cells) in rows {
+            rows_read += 1;
+            if rows_read > MAX_SHEET_ROWS as u64 {
+                return Err(format!(
+                    "the sheet has more than {MAX_SHEET_ROWS} rows: split it"
+                ));
+            }
+            let (parsed, point) = read_row(
+                row,
+                &cells,
+                &layout,
+                transform.as_ref(),
+                driver,
+                target,
+                options,
+            );
+            if let (Some(point), true) = (point, kept.len() < keep)
+                && let Parsed::Row(staged) = &parsed
+            {
+                kept.push(
+                    json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": point},
+                    "properties": {"index": row, "code": staged.code, "name": staged.name}}),
+                );
+            }
+            if !sink(parsed) && kept.len() >= keep {
+                break 'sheet;
+            }
+        }
+    }
+    Ok(FileFacts {
+        driver: driver.into(),
+        layer: String::new(),
+        layers: Vec::new(),
+        crs: crs.to_string(),
+        crs_epsg: crs.epsg(),
+        crs_from,
+        encoding,
+        fields: header,
+        features: rows_read,
+    })
+}
+
+/// Which columns place a row.
+struct Layout<'a> {
+    header: &'a [String],
+    /// (easting or longitude, northing or latitude)
+    easting: Option<(usize, usize)>,
+    site_code: Option<usize>,
+}
+
+/// One row as a staged row or a rejection, and its point in WGS84 when it has coordinates.
+fn read_row(
+    row: usize,
+    cells: &[Cell],
+    layout: &Layout,
+    transform: Option<&CoordTransform>,
+    driver: &str,
+    target: ImportTarget,
+    options: &VectorFileOptions,
+) -> (Parsed, Option<[f64; 2]>) {
+    let rejected = |code: Option<String>, reason: String| {
+        (
+            Parsed::Rejected(Rejection {
+                index: row,
+                code,
+                reason,
+            }),
+            None,
+        )
+    };
+    let placing = |i: usize| {
+        layout.easting.is_some_and(|(x, y)| i == x || i == y) || layout.site_code == Some(i)
+    };
+    let mut fields = Map::new();
+    for (i, (name, cell)) in layout.header.iter().zip(cells).enumerate() {
+        let value = cell_json(cell);
+        if !placing(i) && !name.is_empty() && !value.is_null() {
+            fields.insert(name.clone(), value);
+        }
+    }
+    let properties = normalise_fields(fields, driver, target, &options.mapping);
+    let code = properties
+        .get("code")
+        .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string));
+    let header = |i: usize| layout.header[i].as_str();
+    let raw = match layout.easting {
+        None => Ok(None),
+        Some((x, y)) => match (
+            coordinate(cells.get(x), header(x)),
+            coordinate(cells.get(y), header(y)),
+        ) {
+            (Ok(Some(x)), Ok(Some(y))) => Ok(Some((x, y))),
+            (Ok(None), Ok(None)) => Ok(None),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+            _ => Err(format!(
+                "give both coordinates ({} and {}) or neither",
+                header(x),
+                header(y)
+            )),
+        },
+    };
+    let place_code = layout
+        .site_code
+        .and_then(|i| cells.get(i))
+        .map(|c| c.text().trim().to_string())
+        .filter(|c| !c.is_empty());
+    let point = match (raw, &place_code) {
+        (Err(reason), _) => return rejected(code, reason),
+        (Ok(Some((x, y))), _) => {
+            let (mut xs, mut ys, mut zs) = ([x], [y], [0.0]);
+            if let Some(t) = transform
+                && let Err(e) = t.transform_coords(&mut xs, &mut ys, &mut zs)
+            {
+                return rejected(
+                    code,
+                    format!("the coordinates ({x}, {y}) cannot be reprojected: {e}"),
+                );
+            }
+            Some([xs[0], ys[0]])
+        }
+        (Ok(None), Some(_)) => None,
+        (Ok(None), None) => {
+            return rejected(
+                code,
+                "the row has no place: fill in its coordinates or the code of a stored site".into(),
+            );
+        }
+    };
+    // a row placed on a site is checked as a point for now; the site's own point replaces it
+    let coordinates = point.unwrap_or([0.0, 0.0]);
+    let feature = json!({"type": "Feature", "properties": properties,
+        "geometry": {"type": "Point", "coordinates": coordinates}});
+    match to_row(row, feature, target, InputCrs::Wgs84) {
+        Ok(mut staged) => {
+            if point.is_none() {
+                staged.wkb = Vec::new();
+                staged.place_code = place_code;
+            }
+            (Parsed::Row(Box::new(staged)), point)
+        }
+        Err(problems) => rejected(code, problems.0.join("; ")),
+    }
+}
