@@ -248,19 +248,60 @@ fn read_row(
     })
 }
 
-/// What the row changes on the project: the status (and the dates a transition fills in, as of
-/// `today`) and every field whose value differs. Refuses a transition the lifecycle does not
-/// allow.
-fn changes_of(
-    update: &RowUpdate,
-    project: &Project,
-    today: &str,
-) -> Result<Map<String, Value>, String> {
-    let mut changes = Map::new();
+/// What a row changes on its project, computed once: the preview shows it and the write writes
+/// it, so that the two cannot differ.
+struct RowPlan {
+    /// from, to
+    transition: Option<(ProjectStatus, ProjectStatus)>,
+    /// what the transition changes besides the status: the dates it fills, the reason
+    transition_changes: Map<String, Value>,
+    /// the fields the row sets (the filled dates among them), and their changes
+    fields: Vec<FieldValue>,
+    field_changes: Map<String, Value>,
+}
+
+impl RowPlan {
+    fn is_empty(&self) -> bool {
+        self.transition.is_none() && self.field_changes.is_empty()
+    }
+
+    /// Every change, the status first, as the preview lists them.
+    fn preview(&self) -> Map<String, Value> {
+        let mut all = Map::new();
+        if let Some((from, to)) = self.transition {
+            all.insert(
+                "status".into(),
+                json!({"before": from.as_str(), "after": to.as_str()}),
+            );
+        }
+        all.extend(self.transition_changes.clone());
+        all.extend(self.field_changes.clone());
+        all
+    }
+}
+
+fn field_value(field: &'static str, json: Value) -> Option<FieldValue> {
+    let (_, ty) = EDITABLE.iter().find(|(f, _)| *f == field)?;
+    Some(FieldValue {
+        field,
+        ty: *ty,
+        json,
+    })
+}
+
+/// What the row changes on the project: the status, with what a transition does besides (fills
+/// the actual start or end date when empty, as of `today`; sets or clears the reason), and every
+/// field whose value differs. Refuses a transition the lifecycle does not allow.
+fn plan_of(update: &RowUpdate, project: &Project, today: &str) -> Result<RowPlan, String> {
     let before = project.fields();
-    let from = project.status();
-    let mut filled = Map::new();
-    if let (Some(to), Some(from)) = (update.status, from)
+    let mut plan = RowPlan {
+        transition: None,
+        transition_changes: Map::new(),
+        fields: Vec::new(),
+        field_changes: Map::new(),
+    };
+    let given = |field: &str| update.fields.iter().any(|f| f.field == field);
+    if let (Some(to), Some(from)) = (update.status, project.status())
         && to != from
     {
         if !from.can_move_to(to) {
@@ -272,43 +313,44 @@ fn changes_of(
                 &allowed,
             ));
         }
-        if to == ProjectStatus::Suspended && update.note.is_none() {
-            return Err("a suspension needs its reason in the note column (备注)".into());
-        }
-        changes.insert(
-            "status".into(),
-            json!({"before": from.as_str(), "after": to.as_str()}),
-        );
+        let reason = if to == ProjectStatus::Suspended {
+            let Some(note) = &update.note else {
+                return Err("a suspension needs its reason in the note column (备注)".into());
+            };
+            Some(note.clone())
+        } else {
+            None
+        };
+        plan.transition = Some((from, to));
         for (field, entering) in [
             ("actual_start", ProjectStatus::InProgress),
             ("actual_end", ProjectStatus::Completed),
         ] {
-            if to == entering && before.get(field).is_none_or(Value::is_null) {
-                filled.insert(field.to_string(), Value::String(today.to_string()));
+            if to == entering && before.get(field).is_none_or(Value::is_null) && !given(field) {
+                let filled = Value::String(today.to_string());
+                plan.transition_changes.insert(
+                    field.into(),
+                    json!({"before": Value::Null, "after": filled}),
+                );
+                plan.fields.extend(field_value(field, filled));
             }
         }
-    }
-    for field in ["actual_start", "actual_end"] {
-        if let Some(after) = filled.get(field) {
-            changes.insert(field.into(), json!({"before": Value::Null, "after": after}));
+        if project.status_reason.as_deref() != reason.as_deref() {
+            plan.transition_changes.insert(
+                "status_reason".into(),
+                json!({"before": project.status_reason, "after": reason}),
+            );
         }
     }
     for f in &update.fields {
-        let now = filled
-            .get(f.field)
-            .or_else(|| before.get(f.field))
-            .cloned()
-            .unwrap_or(Value::Null);
-        if now != f.json {
-            let was = before.get(f.field).cloned().unwrap_or(Value::Null);
-            if was == f.json {
-                changes.remove(f.field);
-            } else {
-                changes.insert(f.field.into(), json!({"before": was, "after": f.json}));
-            }
+        let was = before.get(f.field).cloned().unwrap_or(Value::Null);
+        if was != f.json {
+            plan.field_changes
+                .insert(f.field.into(), json!({"before": was, "after": f.json}));
+            plan.fields.push(f.clone());
         }
     }
-    Ok(changes)
+    Ok(plan)
 }
 
 fn refused_message(e: WriteRefusedOrDb) -> Result<String, sqlx::Error> {
@@ -399,17 +441,17 @@ pub async fn update(
         .await?;
     let code_header = columns.get(&Column::Code).map(|(_, h)| h.as_str());
     let mut first_row: HashMap<&str, usize> = HashMap::new();
-    let mut planned: Vec<(&RowUpdate, &Project, Map<String, Value>)> = Vec::new();
+    let mut planned: Vec<(&RowUpdate, &Project, RowPlan)> = Vec::new();
     for update in &updates {
-        if let Some(first) = first_row.insert(&update.code, update.row) {
+        if let Some(first) = first_row.get(update.code.as_str()) {
             rejections.add(
                 update.row,
                 code_header,
                 format!("project {} is also on row {first}", update.code),
             );
-            first_row.insert(&update.code, first);
             continue;
         }
+        first_row.insert(&update.code, update.row);
         let Some(project) = projects.get(&update.code) else {
             rejections.add(
                 update.row,
@@ -418,10 +460,10 @@ pub async fn update(
             );
             continue;
         };
-        match changes_of(update, project, &today) {
+        match plan_of(update, project, &today) {
             Err(reason) => rejections.add(update.row, None, reason),
-            Ok(changes) if changes.is_empty() => rejections.0.unchanged += 1,
-            Ok(changes) => planned.push((update, project, changes)),
+            Ok(plan) if plan.is_empty() => rejections.0.unchanged += 1,
+            Ok(plan) => planned.push((update, project, plan)),
         }
     }
     let mut summary = rejections.0;
@@ -429,11 +471,11 @@ pub async fn update(
     summary.changes = planned
         .iter()
         .take(MAX_LISTED)
-        .map(|(update, project, changes)| ProjectChange {
+        .map(|(update, project, plan)| ProjectChange {
             row: update.row,
             code: project.code.clone(),
             name: project.name.clone(),
-            changes: changes.clone(),
+            changes: plan.preview(),
         })
         .collect();
     if summary.rejected_total > 0 {
@@ -443,42 +485,22 @@ pub async fn update(
         return Ok(summary);
     }
     let mut refusals = Vec::new();
-    for (update, project, changes) in &planned {
+    for (update, project, plan) in planned {
         let note = match &update.note {
             Some(note) => format!("imported from {file_name}, row {}: {note}", update.row),
             None => format!("imported from {file_name}, row {}", update.row),
         };
-        let mut version = project.version;
-        if let (Some(to), true) = (update.status, changes.contains_key("status")) {
-            match projects::transition(
-                conn,
-                actor,
-                project.id,
-                version,
-                to,
-                &note,
-                update.note.as_deref(),
-            )
-            .await
-            {
-                Ok(moved) => version = moved.version,
-                Err(e) => {
-                    refusals.push((update.row, refused_message(e)?));
-                    continue;
-                }
-            }
-        }
-        if let Err(e) = projects::edit(
-            conn,
-            actor,
-            project.id,
-            version,
-            &update.fields,
-            Some(&note),
-            "edit",
-        )
-        .await
-        {
+        let change = projects::PlannedChange {
+            id: project.id,
+            version: project.version,
+            transition: plan.transition,
+            status_reason: update.note.as_deref(),
+            transition_changes: plan.transition_changes,
+            fields: plan.fields,
+            field_changes: plan.field_changes,
+            note: &note,
+        };
+        if let Err(e) = projects::write_planned(conn, actor, change).await {
             refusals.push((update.row, refused_message(e)?));
         }
     }

@@ -415,6 +415,81 @@ pub async fn transition(
     Ok(updated)
 }
 
+/// A change computed and shown before it is written (a progress sheet's row), on a project the
+/// caller has locked: the lifecycle was checked when it was computed.
+pub struct PlannedChange<'a> {
+    pub id: i64,
+    /// the version the change was computed on
+    pub version: i32,
+    /// from, to
+    pub transition: Option<(ProjectStatus, ProjectStatus)>,
+    /// the reason of a suspension
+    pub status_reason: Option<&'a str>,
+    /// what the transition changes besides the status: field → {before, after}
+    pub transition_changes: Map<String, Value>,
+    /// every field set, the dates a transition fills among them
+    pub fields: Vec<FieldValue>,
+    /// the edited fields: field → {before, after}
+    pub field_changes: Map<String, Value>,
+    pub note: &'a str,
+}
+
+/// Writes a planned change in one UPDATE, with the events a transition and an edit of the same
+/// change record: a status event (its filled dates and reason as changes) and an edit event.
+/// A project changed since the plan was made is refused as stale.
+pub async fn write_planned(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    change: PlannedChange<'_>,
+) -> WriteResult<()> {
+    let mut q = QueryBuilder::<Postgres>::new(
+        "UPDATE project SET version = version + 1, updated_at = now()",
+    );
+    if let Some((_, to)) = change.transition {
+        let reason = change
+            .status_reason
+            .filter(|_| to == ProjectStatus::Suspended);
+        q.push(", status = ")
+            .push_bind(to.as_str())
+            .push(", status_reason = ")
+            .push_bind(reason);
+    }
+    for f in &change.fields {
+        q.push(", ").push(column_of(f.field)).push(" = ");
+        push_value(&mut q, f);
+    }
+    q.push(" WHERE id = ")
+        .push_bind(change.id)
+        .push(" AND version = ")
+        .push_bind(change.version);
+    if q.build().execute(&mut *conn).await?.rows_affected() == 0 {
+        return match get(conn, change.id).await? {
+            Some(current) => refused(WriteRefused::Stale(Box::new(current))),
+            None => refused(WriteRefused::NotFound),
+        };
+    }
+    if let Some((from, to)) = change.transition {
+        let changes = &change.transition_changes;
+        let event = NewEvent {
+            from_status: Some(from.as_str()),
+            to_status: Some(to.as_str()),
+            changes: (!changes.is_empty()).then(|| Value::Object(changes.clone())),
+            note: Some(change.note),
+            ..NewEvent::new(change.id, "status")
+        };
+        events::insert(conn, actor, event).await?;
+    }
+    if !change.field_changes.is_empty() {
+        let event = NewEvent {
+            changes: Some(Value::Object(change.field_changes)),
+            note: Some(change.note),
+            ..NewEvent::new(change.id, "edit")
+        };
+        events::insert(conn, actor, event).await?;
+    }
+    Ok(())
+}
+
 /// The linked site's code and name, or None when the link was already there.
 async fn link_row(
     conn: &mut PgConnection,

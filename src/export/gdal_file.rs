@@ -73,16 +73,12 @@ fn parts_by_dimension(geometry: Geometry) -> anyhow::Result<Vec<(u8, Geometry)>>
         let Some(dimension) = dimension_of(&part) else {
             continue;
         };
-        let slot = &mut collected[usize::from(dimension)];
-        if slot.is_none() {
-            *slot = Some(Geometry::empty(multi[usize::from(dimension)])?);
-        }
-        let Some(target) = slot.as_mut() else {
-            continue;
+        let multi_type = multi[usize::from(dimension)];
+        let target = match &mut collected[usize::from(dimension)] {
+            Some(target) => target,
+            empty => empty.insert(Geometry::empty(multi_type)?),
         };
-        if gdal::vector::geometry_type_flatten(part.geometry_type())
-            == multi[usize::from(dimension)]
-        {
+        if gdal::vector::geometry_type_flatten(part.geometry_type()) == multi_type {
             for j in 0..part.geometry_count() {
                 target.add_geometry((*part.get_geometry(j)).clone())?;
             }
@@ -98,7 +94,7 @@ fn parts_by_dimension(geometry: Geometry) -> anyhow::Result<Vec<(u8, Geometry)>>
 }
 
 /// The DBF's names: each cut to 10 characters, a clash ending in `_1`, `_2` … instead.
-pub fn shapefile_names(columns: &[Column]) -> Vec<String> {
+fn shapefile_names(columns: &[Column]) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(columns.len());
     for column in columns {
         let cut: String = column.name.chars().take(10).collect();

@@ -550,6 +550,11 @@ async fn a_progress_sheet_previews_then_updates_through_the_lifecycle(pool: PgPo
     );
     assert_eq!(recorded[0].2.as_ref(), Some(&note));
     assert_eq!(
+        recorded[0].3,
+        Some(json!({"actual_start": {"before": null, "after": today}})),
+        "the status event holds what the transition filled in"
+    );
+    assert_eq!(
         (recorded[1].0.as_str(), recorded[1].1.as_str()),
         ("ZL-1", "edit")
     );
