@@ -53,7 +53,9 @@ pub struct ExportQuery {
 
 /// Export a layer or a selection of it as a file, in WGS84.
 #[utoipa::path(get, path = "/export", tag = "sites", params(ExportQuery),
-    responses((status = 200, description = "the file, as an attachment", content_type = "application/octet-stream"),
+    responses((status = 200, description = "the file, as an attachment",
+               content(("application/geo+json"), ("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                       ("application/geopackage+sqlite3"), ("application/zip"), ("application/vnd.google-earth.kml+xml"), ("application/flatgeobuf"))),
               BadInput,
               (status = 503, description = "two exports are being written; try again", body = Problem, content_type = "application/problem+json")))]
 async fn export_layer(

@@ -272,7 +272,7 @@ fn bbox_in_x_first(bbox: &str, crs: &OfferedCrs) -> Result<String, AppError> {
     }
 }
 
-#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "collection id"), ItemsQuery), responses((status = 200, description = "a page of features with numberMatched, numberReturned and next/prev links; Content-Crs names the CRS", body = Object, content_type = "application/geo+json"), BadInput, NotFound))]
+#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "collection id"), ItemsQuery), responses((status = 200, description = "a page of features with numberMatched, numberReturned and next/prev links; Content-Crs names the CRS; with f=gpkg or f=fgb (or that Accept), the whole selection as one file", content((Object = "application/geo+json"), ("application/geopackage+sqlite3"), ("application/flatgeobuf"))), BadInput, NotFound))]
 pub async fn items(
     State(state): State<AppState>,
     caller: Caller,
