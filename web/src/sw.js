@@ -30,7 +30,8 @@ const SHELL_FILES = [
   '/map.js', '/dashboard.js', '/project.js', '/cases.js', '/case.js',
   '/map/alerts.js', '/map/cases-layer.js', '/map/location.js', '/map/display.js', '/map/filters.js', '/map/layers.js', '/map/panel.js',
   '/map/photos-layer.js', '/map/quality.js', '/map/queries.js', '/map/results.js', '/map/sample-import.js',
-  '/map/search.js', '/map/site-import.js', '/map/state.js', '/map/styles.js', '/map/url-state.js',
+  '/map/layer-export.js', '/map/progress-sheet.js', '/map/search.js', '/map/site-import.js', '/map/state.js', '/map/styles.js',
+  '/map/url-state.js',
   '/vendor/maplibre-gl/maplibre-gl.mjs', '/vendor/maplibre-gl/maplibre-gl-worker.mjs', '/vendor/maplibre-gl/maplibre-gl.css',
   '/vendor/chart.js/chart.umd.min.js',
 ];
