@@ -544,6 +544,20 @@ async fn user_command(pool: &sqlx::PgPool, action: UserCommand) -> anyhow::Resul
 }
 
 /// Who the audit names for a command run on the server: the operating-system user.
+/// Prints a refused sheet's rows and fails with how many problems it had.
+fn sheet_refused(
+    file: &Path,
+    rejected: &[remediation_tracker::ledger::LedgerRejection],
+    total: usize,
+    outcome: &str,
+) -> anyhow::Result<()> {
+    let rows = rejected
+        .iter()
+        .map(|r| (r.row, r.column.as_deref(), r.reason.as_str()));
+    print_rejections(rows, total);
+    anyhow::bail!("{}: {total} problem(s); {outcome}", file.display())
+}
+
 /// `projects update`: a progress sheet, every change printed before → after.
 async fn update_projects(pool: &PgPool, file: &Path, dry_run: bool) -> anyhow::Result<()> {
     use remediation_tracker::progress_sheet::{self, ProgressSheetError};
@@ -594,16 +608,7 @@ async fn update_projects(pool: &PgPool, file: &Path, dry_run: bool) -> anyhow::R
         }
         Err(ProgressSheetError::Rejected(summary)) => {
             tx.rollback().await?;
-            let rows = summary
-                .rejected
-                .iter()
-                .map(|r| (r.row, r.column.as_deref(), r.reason.as_str()));
-            print_rejections(rows, summary.rejected_total);
-            anyhow::bail!(
-                "{}: {} problem(s); no project was updated",
-                file.display(),
-                summary.rejected_total
-            );
+            sheet_refused(file, &summary.rejected, summary.rejected_total, "no project was updated")
         }
         Err(e) => {
             tx.rollback().await?;
@@ -647,16 +652,7 @@ async fn import_ledger(
         }
         Err(LedgerImportError::Rejected(summary)) => {
             tx.rollback().await?;
-            let rows = summary
-                .rejected
-                .iter()
-                .map(|r| (r.row, r.column.as_deref(), r.reason.as_str()));
-            print_rejections(rows, summary.rejected_total);
-            anyhow::bail!(
-                "{}: {} problem(s); nothing was imported",
-                file.display(),
-                summary.rejected_total
-            );
+            return sheet_refused(file, &summary.rejected, summary.rejected_total, "nothing was imported");
         }
         Err(e) => {
             tx.rollback().await?;

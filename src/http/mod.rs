@@ -129,8 +129,21 @@ impl HttpConfig {
     }
 }
 
+/// What every handler and middleware shares. Each layer and extractor clones the state per
+/// request, so it is one `Arc`: a clone is one atomic increment (bench/instructions.sh measured
+/// the clones of the fields, two of them `String`s, at 13 % of a cached tile's instructions).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+#[derive(Clone)]
+pub struct SharedState {
     /// requests' connections, each statement bounded by DB_STATEMENT_TIMEOUT_SECS
     pub pool: PgPool,
     /// report builds' connections, with their own (longer) statement bound
@@ -156,7 +169,7 @@ impl AppState {
     pub fn new(pool: PgPool, config: HttpConfig) -> Self {
         let buffer_fraction =
             f64::from(crate::db::tiles::BUFFER) / f64::from(crate::db::tiles::EXTENT);
-        AppState {
+        AppState(Arc::new(SharedState {
             report_pool: pool.clone(),
             pool,
             tiles: Arc::new(TileCache::new(config.tile_cache_bytes, buffer_fraction)),
@@ -175,12 +188,12 @@ impl AppState {
                 &config.attachment_store,
             ),
             config: Arc::new(config),
-        }
+        }))
     }
 
     /// Builds reports on `pool` (its connections carry the statement bound for reports).
     pub fn with_report_pool(mut self, pool: PgPool) -> Self {
-        self.report_pool = pool;
+        Arc::make_mut(&mut self.0).report_pool = pool;
         self
     }
 

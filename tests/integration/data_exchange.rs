@@ -58,13 +58,12 @@ const OUTFALLS: [(&str, &str, f64, f64); 3] = [
     ("OF-3", "五星排口", 119.901_111, 31.765_432),
 ];
 
-fn outfall_sheet(dir: &Path) -> PathBuf {
+/// The outfalls as a survey sheet, with a remark column the kind does not have when `remark`.
+fn outfall_sheet(dir: &Path, remark: bool) -> PathBuf {
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
-    for (i, header) in ["编号", "名称", "outfall_type", "X", "Y", "受纳水体备注"]
-        .iter()
-        .enumerate()
-    {
+    let headers = ["编号", "名称", "outfall_type", "X", "Y", "受纳水体备注"];
+    for (i, header) in headers[..if remark { 6 } else { 5 }].iter().enumerate() {
         sheet.write_string(0, i as u16, *header).unwrap();
     }
     for (row, (code, name, lon, lat)) in OUTFALLS.iter().enumerate() {
@@ -75,7 +74,9 @@ fn outfall_sheet(dir: &Path) -> PathBuf {
         sheet.write_string(r, 2, "industrial").unwrap();
         sheet.write_number(r, 3, x).unwrap();
         sheet.write_number(r, 4, y).unwrap();
-        sheet.write_string(r, 5, "已复核").unwrap();
+        if remark {
+            sheet.write_string(r, 5, "已复核").unwrap();
+        }
     }
     let path = dir.join("排口台账.xlsx");
     workbook.save(&path).unwrap();
@@ -86,31 +87,14 @@ fn outfall_sheet(dir: &Path) -> PathBuf {
 async fn an_xlsx_of_gauss_kruger_points_imports_with_its_names(pool: PgPool) {
     insert_towns(&pool).await;
     let dir = tempfile::tempdir().unwrap();
-    let sheet = outfall_sheet(dir.path());
+    let sheet = outfall_sheet(dir.path(), true);
     // the unknown column is named, with its row, and nothing is written
     let refusals = rejected(import_file(&pool, &sheet, SiteKind::Outfall, Some("EPSG:4549")).await);
     assert_eq!(refusals.len(), 3);
     assert_eq!(refusals[0].0, 2, "the first data row is row 2");
     assert!(refusals[0].1.contains("受纳水体备注"), "{refusals:?}");
 
-    let mut workbook = Workbook::new();
-    let out = workbook.add_worksheet();
-    for (i, header) in ["编号", "名称", "outfall_type", "X", "Y"]
-        .iter()
-        .enumerate()
-    {
-        out.write_string(0, i as u16, *header).unwrap();
-    }
-    for (row, (code, name, lon, lat)) in OUTFALLS.iter().enumerate() {
-        let (x, y) = cgcs2000_gk120(*lon, *lat);
-        let r = row as u32 + 1;
-        out.write_string(r, 0, *code).unwrap();
-        out.write_string(r, 1, *name).unwrap();
-        out.write_string(r, 2, "industrial").unwrap();
-        out.write_number(r, 3, x).unwrap();
-        out.write_number(r, 4, y).unwrap();
-    }
-    workbook.save(&sheet).unwrap();
+    let sheet = outfall_sheet(dir.path(), false);
     assert_eq!(
         import_file(&pool, &sheet, SiteKind::Outfall, Some("EPSG:4549"))
             .await
