@@ -44,15 +44,21 @@ pub struct Site {
     pub full_count: i64,
     /// geodesic metres from the query point, for location queries
     pub distance_m: Option<f64>,
-    /// GeoJSON geometry in WGS84 (a key zone's centre)
+    /// GeoJSON geometry in WGS84 (a key zone's centre), as PostGIS wrote it: a page of sites
+    /// passes it through without parsing it into a tree and writing it out again
     #[schema(value_type = Object)]
-    pub geometry: Json<Value>,
+    pub geometry: Json<Box<serde_json::value::RawValue>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl Site {
+    /// The geometry as a JSON value, for the writes that compare or record it.
+    pub fn geometry_value(&self) -> Value {
+        serde_json::from_str(self.geometry.0.get()).unwrap_or(Value::Null)
+    }
+
     /// The site as `audience` may see it: staff-only attributes go for the public.
     pub fn for_audience(mut self, audience: Audience) -> Self {
         if let (Ok(kind), Value::Object(attrs)) = (self.kind.parse::<SiteKind>(), &mut self.attrs.0)

@@ -65,7 +65,7 @@ fn recorded_fields(site: &Site) -> Map<String, Value> {
             fields.entry(key.clone()).or_insert_with(|| value.clone());
         }
     }
-    fields.insert("geometry".into(), site.geometry.0.clone());
+    fields.insert("geometry".into(), site.geometry_value());
     fields
 }
 
@@ -164,13 +164,13 @@ pub async fn edit(
     }
     let (geometry, geometry_crs) = match change.geometry {
         Some(g) => (g, change.crs),
-        None => (current.geometry.0.clone(), InputCrs::Wgs84),
+        None => (current.geometry_value(), InputCrs::Wgs84),
     };
     let feature = json!({ "type": "Feature", "properties": props, "geometry": geometry });
     let row = to_row(0, feature, ImportTarget::Site(kind), geometry_crs)?;
     let srid = geometry_crs.postgis_srid().unwrap_or(4326);
     check_geometry(tx, &row.wkb, srid).await?;
-    let new_geometry = (geometry_crs != InputCrs::Wgs84 || current.geometry.0 != geometry)
+    let new_geometry = (geometry_crs != InputCrs::Wgs84 || current.geometry_value() != geometry)
         .then_some((row.wkb.as_slice(), srid));
     if !sites::replace(tx, id, &row, new_geometry).await? {
         return Ok(current);

@@ -116,7 +116,7 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
     json!({ "href": href, "rel": rel, "type": kind, "title": title })
 }
 
-pub(super) fn geojson(body: Value, crs: &OfferedCrs) -> Response {
+pub(super) fn geojson(body: impl serde::Serialize, crs: &OfferedCrs) -> Response {
     let content_crs = format!("<{}>", crs.uri);
     (
         [
