@@ -608,7 +608,12 @@ async fn update_projects(pool: &PgPool, file: &Path, dry_run: bool) -> anyhow::R
         }
         Err(ProgressSheetError::Rejected(summary)) => {
             tx.rollback().await?;
-            sheet_refused(file, &summary.rejected, summary.rejected_total, "no project was updated")
+            sheet_refused(
+                file,
+                &summary.rejected,
+                summary.rejected_total,
+                "no project was updated",
+            )
         }
         Err(e) => {
             tx.rollback().await?;
@@ -652,7 +657,12 @@ async fn import_ledger(
         }
         Err(LedgerImportError::Rejected(summary)) => {
             tx.rollback().await?;
-            return sheet_refused(file, &summary.rejected, summary.rejected_total, "nothing was imported");
+            return sheet_refused(
+                file,
+                &summary.rejected,
+                summary.rejected_total,
+                "nothing was imported",
+            );
         }
         Err(e) => {
             tx.rollback().await?;
