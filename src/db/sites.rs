@@ -115,7 +115,7 @@ fn push_columns(
     }
     q.push(", ")
         .push_bind(output.decimals)
-        .push(")::jsonb AS geometry, s.version, s.created_at, s.updated_at");
+        .push(")::json AS geometry, s.version, s.created_at, s.updated_at");
 }
 
 pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Site>> {
