@@ -126,6 +126,29 @@ test('a file with the bureau\'s own field names is mapped in the panel, saved an
   await page.close();
 });
 
+test('a CSV ledger of points is previewed by its rows and imported', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rt-sheet-'));
+  const sheet = join(dir, '设施台账.csv');
+  writeFileSync(sheet, '编号,名称,facility_type,经度,纬度\nFAC-CSV-1,表格泵站一,pumping_station,119.9301,31.8011\nFAC-CSV-2,表格泵站二,pumping_station,119.9322,31.8034\n');
+  const { page, problems } = await open(browser);
+  await logIn(page, EDITOR);
+  await page.click('#site-import summary');
+  await page.selectOption('#site-import-kind', 'facility');
+  await page.setInputFiles('#site-import-file', sheet);
+  await page.waitForSelector('#site-import-ready');
+  const facts = await page.textContent('#site-import-result table');
+  assert.match(facts, /CSV 表格，2 行/);
+  assert.match(facts, /EPSG:4326 WGS 84（默认）/);
+  assert.equal(await page.getAttribute('#map', 'data-import-preview'), '2');
+  await page.click('#site-import-go');
+  await page.waitForSelector('#site-imported');
+  const [site] = (await api('/api/sites?q=FAC-CSV-2')).items;
+  assert.equal(site.name, '表格泵站二');
+  assert.deepEqual(site.geometry.coordinates, [119.9322, 31.8034]);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the export menu downloads the layer of the current view as a GeoPackage', async () => {
   const { page, problems } = await open(browser);
   await page.click('#layer-export summary');

@@ -47,7 +47,7 @@ function drawPreview(collection) {
 function foundFacts(found) {
   if (!found) return null;
   return factTable([
-    [t('importFormat'), t('importFound', { driver: found.driver, layer: found.layer, n: found.features })],
+    [t('importFormat'), t(found.layers.length ? 'importFound' : 'importFoundSheet', { driver: found.driver, layer: found.layer, n: found.features })],
     [t('crs'), t('importCrsFound', { crs: found.crs, from: t(`from_${found.crs_from}`) })],
     found.encoding ? [t('importEncodingLabel'), t('importEncoding', { name: found.encoding.name, from: t(`from_${found.encoding.from}`) })] : null,
   ].filter(Boolean));
