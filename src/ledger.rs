@@ -308,7 +308,7 @@ fn text_of(cells: &[Cell], at: Option<usize>) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-fn first_chars(text: &str, n: usize) -> String {
+pub(crate) fn first_chars(text: &str, n: usize) -> String {
     text.chars().take(n).collect()
 }
 

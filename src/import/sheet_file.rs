@@ -1,6 +1,6 @@
-//! Sites from a sheet, CSV or xlsx: each row a point, placed by its coordinate columns (lon/lat
-//! or x/y, in the sheet's CRS: WGS84 unless `--crs` names another) or by a site-code column that
-//! puts it on a stored site. The other columns become properties through the same names as a
+//! Sites from a sheet, CSV or xlsx: each row placed by its coordinate columns (lon/lat or x/y, in
+//! the sheet's CRS: WGS84 unless `--crs` names another), by a WKT geometry (what the export
+//! writes), or by a site-code column that puts it on a stored site's point. The other columns become properties through the same names as a
 //! vector file's fields. A CSV is decoded by `--encoding`, else by what its bytes look like (a
 //! town's CSV saved by Excel is often GBK). Rows are numbered as the spreadsheet shows them.
 
@@ -11,8 +11,10 @@ use super::vector_file::{
 use crate::domain::InputCrs;
 use crate::domain::file_crs::FileCrs;
 use crate::domain::import::{ImportTarget, Rejection, to_row};
+use crate::ledger::first_chars;
 use crate::sheet::{Cell, SheetFormat, SheetRows, as_utf8};
 use gdal::spatial_ref::CoordTransform;
+use gdal::vector::Geometry;
 use serde_json::{Map, Value, json};
 use std::path::Path;
 
@@ -23,6 +25,9 @@ pub const MAX_SHEET_ROWS: usize = 200_000;
 const EASTING: [&str; 7] = ["lon", "lng", "longitude", "x", "经度", "东坐标", "横坐标"];
 const NORTHING: [&str; 6] = ["lat", "latitude", "y", "纬度", "北坐标", "纵坐标"];
 const SITE_CODE: [&str; 5] = ["site_code", "站点编码", "所在站点", "点位编码", "所属站点"];
+/// A geometry as WKT (the export's column): any geometry type, so that a sheet of lines or
+/// polygons imports back too.
+const WKT: [&str; 3] = ["geometry_wkt", "wkt", "几何"];
 
 fn is_sheet_extension(extension: &str) -> bool {
     matches!(extension, "csv" | "xlsx")
@@ -90,15 +95,16 @@ pub fn read_sheet_file(
     let easting = column(&header, &EASTING);
     let northing = column(&header, &NORTHING);
     let site_code = column(&header, &SITE_CODE);
+    let wkt = column(&header, &WKT);
     if easting.is_some() != northing.is_some() {
         return Err(
             "the sheet has one coordinate column but not the other: give lon and lat (经度, 纬度) or x and y"
                 .into(),
         );
     }
-    if easting.is_none() && site_code.is_none() {
+    if easting.is_none() && site_code.is_none() && wkt.is_none() {
         return Err(format!(
-            "the sheet has neither coordinate columns (lon/lat, x/y, 经度/纬度) nor a site-code column (site_code, 站点编码) to place its rows; its columns: {}",
+            "the sheet has no column to place its rows: coordinates (lon/lat, x/y, 经度/纬度), a geometry as WKT (geometry_wkt) or a site code (site_code, 站点编码); its columns: {}",
             header.join(", ")
         ));
     }
@@ -118,6 +124,7 @@ pub fn read_sheet_file(
         header: &header,
         easting: easting.zip(northing),
         site_code,
+        wkt,
     };
     let mut rows_read = 0u64;
     'sheet: loop {
@@ -132,7 +139,7 @@ pub fn read_sheet_file(
                     "the sheet has more than {MAX_SHEET_ROWS} rows: split it"
                 ));
             }
-            let (parsed, point) = read_row(
+            let (parsed, geometry) = read_row(
                 row,
                 &cells,
                 &layout,
@@ -141,13 +148,11 @@ pub fn read_sheet_file(
                 target,
                 options,
             );
-            if let (Some(point), true) = (point, kept.len() < keep)
+            if let (Some(geometry), true) = (geometry, kept.len() < keep)
                 && let Parsed::Row(staged) = &parsed
             {
-                kept.push(
-                    json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": point},
-                    "properties": {"index": row, "code": staged.code, "name": staged.name}}),
-                );
+                kept.push(json!({"type": "Feature", "geometry": geometry,
+                    "properties": {"index": row, "code": staged.code, "name": staged.name}}));
             }
             if !sink(parsed) && kept.len() >= keep {
                 break 'sheet;
@@ -173,9 +178,24 @@ struct Layout<'a> {
     /// (easting or longitude, northing or latitude)
     easting: Option<(usize, usize)>,
     site_code: Option<usize>,
+    wkt: Option<usize>,
 }
 
-/// One row as a staged row or a rejection, and its point in WGS84 when it has coordinates.
+/// A WKT geometry in the sheet's CRS as GeoJSON in WGS84.
+fn wkt_geometry(text: &str, transform: Option<&CoordTransform>) -> Result<Value, String> {
+    let mut geometry = Geometry::from_wkt(text)
+        .map_err(|_| format!("{:?} is not a WKT geometry", first_chars(text, 40)))?;
+    if let Some(t) = transform {
+        geometry
+            .transform_inplace(t)
+            .map_err(|e| format!("the geometry cannot be reprojected: {e}"))?;
+    }
+    let json = geometry.json().map_err(|e| e.to_string())?;
+    serde_json::from_str(&json).map_err(|e| e.to_string())
+}
+
+/// One row as a staged row or a rejection, and its geometry in WGS84 unless it is placed on a
+/// stored site. Coordinates come first, then the WKT, then the site code.
 fn read_row(
     row: usize,
     cells: &[Cell],
@@ -184,7 +204,7 @@ fn read_row(
     driver: &str,
     target: ImportTarget,
     options: &VectorFileOptions,
-) -> (Parsed, Option<[f64; 2]>) {
+) -> (Parsed, Option<Value>) {
     let rejected = |code: Option<String>, reason: String| {
         (
             Parsed::Rejected(Rejection {
@@ -196,7 +216,9 @@ fn read_row(
         )
     };
     let placing = |i: usize| {
-        layout.easting.is_some_and(|(x, y)| i == x || i == y) || layout.site_code == Some(i)
+        layout.easting.is_some_and(|(x, y)| i == x || i == y)
+            || layout.site_code == Some(i)
+            || layout.wkt == Some(i)
     };
     let mut fields = Map::new();
     for (i, (name, cell)) in layout.header.iter().zip(cells).enumerate() {
@@ -231,9 +253,14 @@ fn read_row(
         .and_then(|i| cells.get(i))
         .map(|c| c.text().trim().to_string())
         .filter(|c| !c.is_empty());
-    let point = match (raw, &place_code) {
-        (Err(reason), _) => return rejected(code, reason),
-        (Ok(Some((x, y))), _) => {
+    let wkt = layout
+        .wkt
+        .and_then(|i| cells.get(i))
+        .map(|c| c.text().trim().to_string())
+        .filter(|c| !c.is_empty());
+    let geometry = match (raw, &wkt, &place_code) {
+        (Err(reason), _, _) => return rejected(code, reason),
+        (Ok(Some((x, y))), _, _) => {
             let (mut xs, mut ys, mut zs) = ([x], [y], [0.0]);
             if let Some(t) = transform
                 && let Err(e) = t.transform_coords(&mut xs, &mut ys, &mut zs)
@@ -243,27 +270,32 @@ fn read_row(
                     format!("the coordinates ({x}, {y}) cannot be reprojected: {e}"),
                 );
             }
-            Some([xs[0], ys[0]])
+            Some(json!({"type": "Point", "coordinates": [xs[0], ys[0]]}))
         }
-        (Ok(None), Some(_)) => None,
-        (Ok(None), None) => {
+        (Ok(None), Some(wkt), _) => match wkt_geometry(wkt, transform) {
+            Ok(geometry) => Some(geometry),
+            Err(reason) => return rejected(code, reason),
+        },
+        (Ok(None), None, Some(_)) => None,
+        (Ok(None), None, None) => {
             return rejected(
                 code,
-                "the row has no place: fill in its coordinates or the code of a stored site".into(),
+                "the row has no place: fill in its coordinates, its geometry or the code of a stored site".into(),
             );
         }
     };
     // a row placed on a site is checked as a point for now; the site's own point replaces it
-    let coordinates = point.unwrap_or([0.0, 0.0]);
-    let feature = json!({"type": "Feature", "properties": properties,
-        "geometry": {"type": "Point", "coordinates": coordinates}});
+    let checked = geometry
+        .clone()
+        .unwrap_or_else(|| json!({"type": "Point", "coordinates": [0.0, 0.0]}));
+    let feature = json!({"type": "Feature", "properties": properties, "geometry": checked});
     match to_row(row, feature, target, InputCrs::Wgs84) {
         Ok(mut staged) => {
-            if point.is_none() {
+            if geometry.is_none() {
                 staged.wkb = Vec::new();
                 staged.place_code = place_code;
             }
-            (Parsed::Row(Box::new(staged)), point)
+            (Parsed::Row(Box::new(staged)), geometry)
         }
         Err(problems) => rejected(code, problems.0.join("; ")),
     }

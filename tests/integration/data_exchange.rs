@@ -285,6 +285,36 @@ async fn every_gdal_format_reads_back_in_ogrinfo_and_through_the_import(pool: Pg
 }
 
 #[sqlx::test]
+async fn a_csv_and_an_xlsx_export_read_back_through_the_sheet_import(pool: PgPool) {
+    plots_and_a_project(&pool).await;
+    let plots = ExportLayer::Site(SiteKind::ContaminatedPlot);
+    let dir = tempfile::tempdir().unwrap();
+    let content = "SELECT string_agg(concat_ws('|', code, name, town_code, placeholder, attrs, ST_AsEWKB(geom)), ';' ORDER BY code) FROM site WHERE kind = 'contaminated_plot'";
+    let before: String = sqlx::query_scalar(content).fetch_one(&pool).await.unwrap();
+    for (format, file) in [
+        (ExportFormat::Csv, "plots.csv"),
+        (ExportFormat::Xlsx, "plots.xlsx"),
+    ] {
+        let path = dir.path().join(file);
+        assert_eq!(export_to(&pool, plots, format, &path).await, 2, "{format}");
+        sqlx::raw_sql(
+            "DELETE FROM project_site; DELETE FROM site WHERE kind = 'contaminated_plot'",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            import_file(&pool, &path, SiteKind::ContaminatedPlot, None)
+                .await
+                .unwrap_or_else(|e| panic!("{format}: {e}")),
+            2
+        );
+        let after: String = sqlx::query_scalar(content).fetch_one(&pool).await.unwrap();
+        assert_eq!(before, after, "{format} changed the data");
+    }
+}
+
+#[sqlx::test]
 async fn a_shapefile_export_zips_prj_cpg_and_the_long_names(pool: PgPool) {
     plots_and_a_project(&pool).await;
     let dir = tempfile::tempdir().unwrap();
