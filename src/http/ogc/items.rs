@@ -27,8 +27,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use utoipa::IntoParams;
 
@@ -52,68 +51,96 @@ pub const ESTIMATE_MATCHES_ABOVE: i64 = 100_000;
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = crate::http::extract::MAX_FEATURES;
 
-/// A site as a GeoJSON feature: core fields and its kind's attributes as properties.
-pub fn feature(site: Site) -> Value {
-    let geometry = site.geometry_value();
-    let (id, _, properties) = parts(site);
-    json!({ "type": "Feature", "id": id, "geometry": geometry, "properties": properties })
+/// A site as a GeoJSON feature: core fields and its kind's attributes as properties (the wanted
+/// ones, when some are named). It is serialised straight into the answer: the geometry's text as
+/// PostGIS wrote it, the properties from the site's own fields, no JSON tree in between (building
+/// one, and parsing the geometry into it, took most of an items page's instructions;
+/// bench/instructions.sh).
+pub struct SiteFeature<'a> {
+    site: Site,
+    wanted: &'a [String],
 }
 
-/// A site of a page as its feature's JSON text, with the wanted properties (all when none are
-/// named). The geometry's text from PostGIS goes in as it is: parsing it and writing it again
-/// took most of an items page's instructions (bench/instructions.sh).
-fn page_feature(site: Site, wanted: &[String]) -> serde_json::Result<Box<RawValue>> {
-    #[derive(serde::Serialize)]
-    struct Feature<'a> {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        id: i64,
-        geometry: &'a RawValue,
-        properties: Map<String, Value>,
-    }
-    let (id, geometry, mut properties) = parts(site);
-    if !wanted.is_empty() {
-        properties.retain(|key, _| wanted.iter().any(|w| w == key));
-    }
-    serde_json::value::to_raw_value(&Feature {
-        kind: "Feature",
-        id,
-        geometry: &geometry,
-        properties,
-    })
+pub fn feature(site: Site) -> SiteFeature<'static> {
+    SiteFeature { site, wanted: &[] }
 }
 
-/// A site's id, geometry and properties.
-fn parts(site: Site) -> (i64, Box<RawValue>, Map<String, Value>) {
-    let mut properties = Map::new();
-    properties.insert("code".into(), json!(site.code));
-    properties.insert("name".into(), json!(site.name));
-    properties.insert("name_en".into(), json!(site.name_en));
-    properties.insert("kind".into(), json!(site.kind));
-    properties.insert("town_code".into(), json!(site.town_code));
-    properties.insert("placeholder".into(), json!(site.placeholder));
-    properties.insert("remediation_state".into(), json!(site.remediation_state));
-    for (name, value) in [
-        ("latest_class", json!(site.latest_class)),
-        ("latest_sampled_at", json!(site.latest_sampled_at)),
-        ("meets_target", json!(site.meets_target)),
-        ("black_odor_grade", json!(site.black_odor_grade)),
-        ("soil_risk", json!(site.soil_risk)),
-    ] {
-        if !value.is_null() {
-            properties.insert(name.into(), value);
+impl serde::Serialize for SiteFeature<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("type", "Feature")?;
+        map.serialize_entry("id", &self.site.id)?;
+        map.serialize_entry("geometry", &self.site.geometry.0)?;
+        map.serialize_entry("properties", &SiteProperties(self))?;
+        map.end()
+    }
+}
+
+struct SiteProperties<'a, 'b>(&'a SiteFeature<'b>);
+
+impl serde::Serialize for SiteProperties<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let SiteFeature { site, wanted } = self.0;
+        let keep = |key: &str| wanted.is_empty() || wanted.iter().any(|w| w == key);
+        let mut map = serializer.serialize_map(None)?;
+        // the core properties written, which an attribute of the same name does not repeat
+        let mut written: Vec<&str> = Vec::with_capacity(16);
+        macro_rules! entry {
+            ($key:literal, $value:expr) => {
+                written.push($key);
+                if keep($key) {
+                    map.serialize_entry($key, $value)?;
+                }
+            };
         }
-    }
-    properties.insert("updated_at".into(), json!(site.updated_at));
-    if let Some(radius) = site.radius_m {
-        properties.insert("radius_m".into(), json!(radius));
-    }
-    if let Value::Object(attrs) = site.attrs.0 {
-        for (key, value) in attrs {
-            properties.entry(key).or_insert(value);
+        entry!("code", &site.code);
+        entry!("name", &site.name);
+        entry!("name_en", &site.name_en);
+        entry!("kind", &site.kind);
+        entry!("town_code", &site.town_code);
+        entry!("placeholder", &site.placeholder);
+        entry!("remediation_state", &site.remediation_state);
+        if let Some(class) = &site.latest_class {
+            entry!("latest_class", class);
         }
+        if let Some(at) = &site.latest_sampled_at {
+            entry!("latest_sampled_at", at);
+        }
+        if let Some(meets) = &site.meets_target {
+            entry!("meets_target", meets);
+        }
+        if let Some(grade) = &site.black_odor_grade {
+            entry!("black_odor_grade", grade);
+        }
+        if let Some(risk) = &site.soil_risk {
+            entry!("soil_risk", risk);
+        }
+        entry!("updated_at", &site.updated_at);
+        if let Some(radius) = &site.radius_m {
+            entry!("radius_m", radius);
+        }
+        if let Value::Object(attrs) = &site.attrs.0 {
+            for (key, value) in attrs {
+                if !written.contains(&key.as_str()) && keep(key) {
+                    map.serialize_entry(key, value)?;
+                }
+            }
+        }
+        map.end()
     }
-    (site.id, site.geometry.0, properties)
+}
+
+/// A feature of a page: a site's, serialised as it is written, or another collection's.
+// a page's features are all of one variant and move in from the query's rows: boxing the site
+// would add an allocation per feature for nothing
+#[allow(clippy::large_enum_variant)]
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum PageFeature<'a> {
+    Site(SiteFeature<'a>),
+    Other(Value),
 }
 
 /// Keeps only the wanted properties of a feature (all when none are named).
@@ -390,7 +417,7 @@ pub async fn items(
     };
     let mut conn = state.pool.acquire().await?;
     // id order keeps pages stable while paging
-    let (matched, page): (Matched, Vec<Box<RawValue>>) = match collection {
+    let (matched, page): (Matched, Vec<PageFeature>) = match collection {
         Collection::Sites(kind) => {
             let filter = SiteFilter {
                 kinds: vec![kind.as_str().to_string()],
@@ -415,9 +442,13 @@ pub async fn items(
             .await?;
             let features = sites
                 .into_iter()
-                .map(|site| page_feature(site.for_audience(audience), &wanted))
-                .collect::<serde_json::Result<_>>()
-                .map_err(|e| AppError::Internal(e.into()))?;
+                .map(|site| {
+                    PageFeature::Site(SiteFeature {
+                        site: site.for_audience(audience),
+                        wanted: &wanted,
+                    })
+                })
+                .collect();
             (matched, features)
         }
         other => {
@@ -451,9 +482,8 @@ pub async fn items(
             }
             let features = features
                 .into_iter()
-                .map(|f| serde_json::value::to_raw_value(&only(f, &wanted)))
-                .collect::<serde_json::Result<_>>()
-                .map_err(|e| AppError::Internal(e.into()))?;
+                .map(|f| PageFeature::Other(only(f, &wanted)))
+                .collect();
             (Matched::Exact(total), features)
         }
     };
@@ -505,8 +535,8 @@ pub async fn items(
         links.push(page_link((offset - limit).max(0), "prev"));
     }
     #[derive(serde::Serialize)]
-    struct Page {
-        features: Vec<Box<RawValue>>,
+    struct Page<'a> {
+        features: Vec<PageFeature<'a>>,
         #[serde(flatten)]
         head: Value,
     }
@@ -575,8 +605,10 @@ pub async fn item(
                 .filter(|s| s.kind == kind.as_str())
                 .map(|site| {
                     version = Some(site.version);
-                    feature(site.for_audience(caller.audience()))
+                    serde_json::to_value(feature(site.for_audience(caller.audience())))
                 })
+                .transpose()
+                .map_err(|e| AppError::Internal(e.into()))?
         }
         other => {
             let filter = OtherFilter {
