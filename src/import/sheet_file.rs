@@ -1,8 +1,9 @@
 //! Sites from a sheet, CSV or xlsx: each row placed by its coordinate columns (lon/lat or x/y, in
 //! the sheet's CRS: WGS84 unless `--crs` names another), by a WKT geometry (what the export
-//! writes), or by a site-code column that puts it on a stored site's point. The other columns become properties through the same names as a
-//! vector file's fields. A CSV is decoded by `--encoding`, else by what its bytes look like (a
-//! town's CSV saved by Excel is often GBK). Rows are numbered as the spreadsheet shows them.
+//! writes), or by a site-code column that puts it on a stored site's point. The other columns
+//! become properties through the same names as a vector file's fields. A CSV is decoded by
+//! `--encoding`, else by what its bytes look like (a town's CSV saved by Excel is often GBK).
+//! Rows are numbered as the spreadsheet shows them.
 
 use super::parse::Parsed;
 use super::vector_file::{
@@ -18,7 +19,7 @@ use gdal::vector::Geometry;
 use serde_json::{Map, Value, json};
 use std::path::Path;
 
-/// The rows of a sheet import, and of a ledger update.
+/// The most rows a sheet import reads.
 pub const MAX_SHEET_ROWS: usize = 200_000;
 
 /// The headers of the columns that place a row; any other column is a property.
@@ -29,15 +30,11 @@ const SITE_CODE: [&str; 5] = ["site_code", "站点编码", "所在站点", "点�
 /// polygons imports back too.
 const WKT: [&str; 3] = ["geometry_wkt", "wkt", "几何"];
 
-fn is_sheet_extension(extension: &str) -> bool {
-    matches!(extension, "csv" | "xlsx")
-}
-
 /// Whether a file is a sheet (by its extension).
 pub fn is_sheet(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| is_sheet_extension(&e.to_ascii_lowercase()))
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "csv" | "xlsx"))
 }
 
 fn column(header: &[String], names: &[&str]) -> Option<usize> {
