@@ -92,6 +92,24 @@ impl Api {
         self.router.clone()
     }
 
+    /// POSTs a file as the body (an upload of the web app), with a token when given.
+    pub async fn post_bytes(
+        &self,
+        uri: &str,
+        token: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header("content-type", "application/octet-stream");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let (status, _, body) = self.send(request.body(Body::from(bytes)).unwrap()).await;
+        (status, body)
+    }
+
     pub async fn get(&self, uri: &str) -> Reply {
         self.call(Method::GET, uri, None, None, None).await
     }

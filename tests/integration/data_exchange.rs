@@ -235,6 +235,29 @@ async fn export_to(pool: &PgPool, layer: ExportLayer, format: ExportFormat, path
     export(pool, layer, format, &mut file).await.unwrap()
 }
 
+/// The round trip: the plots emptied, then the export at `path` imported gives the same rows, as
+/// `content` digests them.
+async fn plots_come_back(
+    pool: &PgPool,
+    path: &Path,
+    format: ExportFormat,
+    content: &str,
+    before: &str,
+) {
+    sqlx::raw_sql("DELETE FROM project_site; DELETE FROM site WHERE kind = 'contaminated_plot'")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        import_file(pool, path, SiteKind::ContaminatedPlot, None)
+            .await
+            .unwrap_or_else(|e| panic!("{format}: {e}")),
+        2
+    );
+    let after: String = sqlx::query_scalar(content).fetch_one(pool).await.unwrap();
+    assert_eq!(before, after, "{format} changed the data");
+}
+
 #[sqlx::test]
 async fn every_gdal_format_reads_back_in_ogrinfo_and_through_the_import(pool: PgPool) {
     plots_and_a_project(&pool).await;
@@ -266,21 +289,7 @@ async fn every_gdal_format_reads_back_in_ogrinfo_and_through_the_import(pool: Pg
         let all = ogrinfo(&read_path, &[]);
         assert!(all.contains("原常州钢铁厂地块"), "{format}: {all}");
 
-        // the round trip: the layer emptied, then the export imported gives the same rows
-        sqlx::raw_sql(
-            "DELETE FROM project_site; DELETE FROM site WHERE kind = 'contaminated_plot'",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
-        assert_eq!(
-            import_file(&pool, &path, SiteKind::ContaminatedPlot, None)
-                .await
-                .unwrap_or_else(|e| panic!("{format}: {e}")),
-            2
-        );
-        let after: String = sqlx::query_scalar(content).fetch_one(&pool).await.unwrap();
-        assert_eq!(before, after, "{format} changed the data");
+        plots_come_back(&pool, &path, format, content, &before).await;
     }
 }
 
@@ -297,20 +306,7 @@ async fn a_csv_and_an_xlsx_export_read_back_through_the_sheet_import(pool: PgPoo
     ] {
         let path = dir.path().join(file);
         assert_eq!(export_to(&pool, plots, format, &path).await, 2, "{format}");
-        sqlx::raw_sql(
-            "DELETE FROM project_site; DELETE FROM site WHERE kind = 'contaminated_plot'",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
-        assert_eq!(
-            import_file(&pool, &path, SiteKind::ContaminatedPlot, None)
-                .await
-                .unwrap_or_else(|e| panic!("{format}: {e}")),
-            2
-        );
-        let after: String = sqlx::query_scalar(content).fetch_one(&pool).await.unwrap();
-        assert_eq!(before, after, "{format} changed the data");
+        plots_come_back(&pool, &path, format, content, &before).await;
     }
 }
 
@@ -647,15 +643,12 @@ async fn the_web_app_updates_projects_from_a_sheet_as_an_editor(pool: PgPool) {
     let post = |token: Option<String>, query: &'static str, body: Vec<u8>| {
         let api = &api;
         async move {
-            let mut request = axum::http::Request::post(format!("/api/projects/update?{query}"))
-                .header("content-type", "application/octet-stream");
-            if let Some(token) = token {
-                request = request.header("authorization", format!("Bearer {token}"));
-            }
-            let (status, _, body) = api
-                .send(request.body(axum::body::Body::from(body)).unwrap())
-                .await;
-            (status, body)
+            api.post_bytes(
+                &format!("/api/projects/update?{query}"),
+                token.as_deref(),
+                body,
+            )
+            .await
         }
     };
     // who asks comes first, before the body is looked at

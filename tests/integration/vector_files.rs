@@ -527,17 +527,8 @@ async fn post_file(
     query: &str,
     bytes: Vec<u8>,
 ) -> (axum::http::StatusCode, serde_json::Value) {
-    let mut request = axum::http::Request::builder()
-        .method(axum::http::Method::POST)
-        .uri(format!("/api/imports?{query}"))
-        .header("content-type", "application/octet-stream");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let (status, _, body) = api
-        .send(request.body(axum::body::Body::from(bytes)).unwrap())
-        .await;
-    (status, body)
+    api.post_bytes(&format!("/api/imports?{query}"), token, bytes)
+        .await
 }
 
 #[sqlx::test]
